@@ -1,0 +1,451 @@
+//! A single-pass JSON view of one record, keeping only what distillation needs.
+//!
+//! serde_json drives the scan; these visitors keep the top-level fields as small
+//! borrowed scalars, dig into `payload` for the fields the trait table names,
+//! and skip everything else (`_context_roles`, `bandwidth`, `metadata` …)
+//! without building it. Duplicate keys behave as in Python: the last one wins.
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A JSON value reduced to what a trait conversion can use.
+#[derive(Debug, Clone)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    UInt(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    /// An object; `typed_datetime` holds quincy's `{"__type__": "datetime", "datetime": …}`.
+    Object { typed_datetime: Option<Cow<'a, str>> },
+    Array,
+}
+
+impl Scalar<'_> {
+    pub fn describe(&self) -> String {
+        match self {
+            Scalar::Null => "null".into(),
+            Scalar::Bool(b) => if *b { "true" } else { "false" }.into(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::UInt(u) => u.to_string(),
+            Scalar::Float(f) => crate::pyfmt::float_repr(*f),
+            Scalar::Str(s) => {
+                let mut out = String::new();
+                let cut: String = s.chars().take(60).collect();
+                crate::pyfmt::push_json_str(&mut out, &cut);
+                if cut.len() < s.len() {
+                    out.insert_str(out.len() - 1, "…");
+                }
+                out
+            }
+            Scalar::Object { .. } => "an object".into(),
+            Scalar::Array => "an array".into(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn into_owned(self) -> Scalar<'static> {
+        match self {
+            Scalar::Null => Scalar::Null,
+            Scalar::Bool(b) => Scalar::Bool(b),
+            Scalar::Int(i) => Scalar::Int(i),
+            Scalar::UInt(u) => Scalar::UInt(u),
+            Scalar::Float(f) => Scalar::Float(f),
+            Scalar::Str(s) => Scalar::Str(Cow::Owned(s.into_owned())),
+            Scalar::Object { typed_datetime } => Scalar::Object {
+                typed_datetime: typed_datetime.map(|s| Cow::Owned(s.into_owned())),
+            },
+            Scalar::Array => Scalar::Array,
+        }
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(if v <= i64::MAX as u64 { Scalar::Int(v as i64) } else { Scalar::UInt(v) })
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut is_datetime = false;
+        let mut text = None;
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            match &*k {
+                "__type__" => {
+                    is_datetime = matches!(map.next_value::<Scalar<'de>>()?, Scalar::Str(s) if s == "datetime")
+                }
+                "datetime" => {
+                    text = match map.next_value::<Scalar<'de>>()? {
+                        Scalar::Str(s) => Some(s),
+                        _ => None,
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Scalar::Object { typed_datetime: if is_datetime { text } else { None } })
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// The payload fields named by the trait table (SPEC §2.2).
+#[derive(Debug, Default, Clone)]
+pub struct Payload<'a> {
+    pub tenant_id: Option<Scalar<'a>>,
+    pub user_id: Option<Scalar<'a>>,
+    pub instance_id: Option<Scalar<'a>>,
+    pub memory_mb: Option<Scalar<'a>>,
+    pub disk_gb: Option<Scalar<'a>>,
+    pub root_gb: Option<Scalar<'a>>,
+    pub ephemeral_gb: Option<Scalar<'a>>,
+    pub vcpus: Option<Scalar<'a>>,
+    pub instance_type_id: Option<Scalar<'a>>,
+    pub instance_type: Option<Scalar<'a>>,
+    pub state: Option<Scalar<'a>>,
+    pub launched_at: Option<Scalar<'a>>,
+    pub deleted_at: Option<Scalar<'a>>,
+    pub audit_period_beginning: Option<Scalar<'a>>,
+    pub audit_period_ending: Option<Scalar<'a>>,
+    pub os_architecture: Option<Scalar<'a>>,
+    pub os_version: Option<Scalar<'a>>,
+    pub os_distro: Option<Scalar<'a>>,
+}
+
+/// `payload` as found: an object (with its fields of interest) or something else.
+#[derive(Debug, Clone)]
+pub enum PayloadSlot<'a> {
+    Object(Box<Payload<'a>>),
+    Other(Scalar<'a>),
+}
+
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
+    type Value = PayloadSlot<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a payload")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut p = Box::<Payload>::default();
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match &*k {
+                "tenant_id" => &mut p.tenant_id,
+                "user_id" => &mut p.user_id,
+                "instance_id" => &mut p.instance_id,
+                "memory_mb" => &mut p.memory_mb,
+                "disk_gb" => &mut p.disk_gb,
+                "root_gb" => &mut p.root_gb,
+                "ephemeral_gb" => &mut p.ephemeral_gb,
+                "vcpus" => &mut p.vcpus,
+                "instance_type_id" => &mut p.instance_type_id,
+                "instance_type" => &mut p.instance_type,
+                "state" => &mut p.state,
+                "launched_at" => &mut p.launched_at,
+                "deleted_at" => &mut p.deleted_at,
+                "audit_period_beginning" => &mut p.audit_period_beginning,
+                "audit_period_ending" => &mut p.audit_period_ending,
+                "image_meta" => {
+                    let im: ImageMeta = map.next_value()?;
+                    // A later image_meta replaces an earlier one entirely.
+                    p.os_architecture = im.architecture;
+                    p.os_version = im.os_version;
+                    p.os_distro = im.os_distro;
+                    continue;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        Ok(PayloadSlot::Object(p))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ScalarVisitor.visit_seq(seq).map(PayloadSlot::Other)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(PayloadSlot::Other(Scalar::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(PayloadSlot::Other(Scalar::Int(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(PayloadSlot::Other(Scalar::UInt(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(PayloadSlot::Other(Scalar::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(PayloadSlot::Other(Scalar::Str(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(PayloadSlot::Other(Scalar::Null))
+    }
+}
+
+impl<'de> Deserialize<'de> for PayloadSlot<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PayloadVisitor)
+    }
+}
+
+/// The three `image_meta` keys the trait table reads; anything that is not an
+/// object yields none of them (a path into a non-object matches nothing).
+#[derive(Default)]
+struct ImageMeta<'a> {
+    architecture: Option<Scalar<'a>>,
+    os_version: Option<Scalar<'a>>,
+    os_distro: Option<Scalar<'a>>,
+}
+
+struct ImageMetaVisitor;
+
+impl<'de> Visitor<'de> for ImageMetaVisitor {
+    type Value = ImageMeta<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("image_meta")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut im = ImageMeta::default();
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match &*k {
+                "org.openstack__1__architecture" => &mut im.architecture,
+                "org.openstack__1__os_version" => &mut im.os_version,
+                "org.openstack__1__os_distro" => &mut im.os_distro,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        Ok(im)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ImageMeta::default())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(ImageMeta::default())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(ImageMeta::default())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(ImageMeta::default())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(ImageMeta::default())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(ImageMeta::default())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(ImageMeta::default())
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageMeta<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ImageMetaVisitor)
+    }
+}
+
+/// A top-level JSON object: every key but `payload` and `events` as a scalar,
+/// `payload` dug into, `events` kept raw (a stream dump's events are read one by one).
+#[derive(Debug, Default)]
+pub struct Object<'a> {
+    pub fields: Vec<(Cow<'a, str>, Scalar<'a>)>,
+    pub payload: Option<PayloadSlot<'a>>,
+    pub events: Option<&'a RawValue>,
+}
+
+impl<'a> Object<'a> {
+    /// The value of `key` (the last one if the key is repeated, as in Python).
+    pub fn get(&self, key: &str) -> Option<&Scalar<'a>> {
+        self.fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.fields.iter().any(|(k, _)| k == key) || (key == "events" && self.events.is_some())
+    }
+
+    pub fn str_field(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(|s| s.as_str())
+    }
+}
+
+/// One parsed record or line: an object, an array (elements kept raw, to be
+/// read one by one), or a bare scalar.
+#[derive(Debug)]
+pub enum Top<'a> {
+    Object(Object<'a>),
+    Array(Vec<&'a RawValue>),
+    Scalar(Scalar<'a>),
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut o = Object { fields: Vec::with_capacity(24), payload: None, events: None };
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            match &*k {
+                "payload" => o.payload = Some(map.next_value()?),
+                "events" => o.events = Some(map.next_value()?),
+                _ => {
+                    let v = map.next_value()?;
+                    o.fields.push((k, v));
+                }
+            }
+        }
+        Ok(Top::Object(o))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut v = Vec::new();
+        while let Some(e) = seq.next_element::<&'de RawValue>()? {
+            v.push(e);
+        }
+        Ok(Top::Array(v))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Top::Scalar(Scalar::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Top::Scalar(Scalar::Int(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Top::Scalar(Scalar::UInt(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Top::Scalar(Scalar::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Top::Scalar(Scalar::Str(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Top::Scalar(Scalar::Null))
+    }
+}
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+/// Parse one complete JSON text into a [`Top`].
+pub fn parse_top(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
+    serde_json::from_slice(text)
+}
+
+/// A short reason for a JSON syntax error, with the column (and line, for
+/// multi-line texts) where it was found: `invalid JSON at column 17: …`.
+pub fn syntax_reason(e: &serde_json::Error, multi_line: bool) -> String {
+    let what = e.to_string();
+    // serde_json appends " at line L column C"; keep only the description.
+    let desc = match what.rfind(" at line ") {
+        Some(i) => &what[..i],
+        None => &what,
+    };
+    if multi_line {
+        format!("invalid JSON at line {} column {}: {}", e.line(), e.column(), desc)
+    } else {
+        format!("invalid JSON at column {}: {}", e.column(), desc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_the_fields_of_interest() {
+        let line = br#"{"event_type":"compute.instance.update","_context_roles":["a",{"b":1}],"payload":{"instance_id":"i-1","bandwidth":{"x":{"y":1}},"image_meta":{"org.openstack__1__os_distro":"com.ubuntu","min_ram":"256"},"memory_mb":512},"message_id":"m"}"#;
+        let Top::Object(o) = parse_top(line).unwrap() else { panic!() };
+        assert_eq!(o.str_field("event_type"), Some("compute.instance.update"));
+        assert!(matches!(o.get("_context_roles"), Some(Scalar::Array)));
+        let Some(PayloadSlot::Object(p)) = o.payload else { panic!() };
+        assert!(matches!(p.instance_id, Some(Scalar::Str(ref s)) if s == "i-1"));
+        assert!(matches!(p.os_distro, Some(Scalar::Str(ref s)) if s == "com.ubuntu"));
+        assert!(matches!(p.memory_mb, Some(Scalar::Int(512))));
+        assert!(p.os_version.is_none());
+    }
+
+    #[test]
+    fn last_duplicate_key_wins() {
+        let Top::Object(o) = parse_top(br#"{"a":1,"a":2}"#).unwrap() else { panic!() };
+        assert!(matches!(o.get("a"), Some(Scalar::Int(2))));
+    }
+
+    #[test]
+    fn typed_datetimes_and_escapes() {
+        let Top::Object(o) =
+            parse_top(br#"{"t":{"__type__":"datetime","datetime":"2014-10-07T12:00:00"},"s":"a\"b"}"#).unwrap()
+        else {
+            panic!()
+        };
+        assert!(matches!(o.get("t"), Some(Scalar::Object { typed_datetime: Some(s) }) if s == "2014-10-07T12:00:00"));
+        assert_eq!(o.str_field("s"), Some("a\"b"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_column() {
+        let e = parse_top(br#"{"event_type": "compute.inst"#).unwrap_err();
+        assert_eq!(syntax_reason(&e, false), "invalid JSON at column 28: EOF while parsing a string");
+    }
+}

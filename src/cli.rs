@@ -1,0 +1,115 @@
+//! The command line (SPEC §6, §7).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Replay archived nova notifications through StackTach Winchester's usage
+/// audit: streams per instance per UTC day, fired on their end-of-day
+/// `.exists` or expired, checked for U0–U8, on a clock that follows the
+/// events' own time.
+///
+/// With paths and no command, opens the interactive replay.
+#[derive(Parser, Debug)]
+#[command(name = "usage-replay", version, args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct UiArgs {
+    /// Archives: files (JSON Lines, JSON array or object, optionally gzip),
+    /// directories (every *.json, *.jsonl, *.ndjson, optionally .gz, below them), or - for stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Open at this time instead of the end (a datetime, e.g. 2014-10-06T12:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// Serve the playback clock over the time-sync protocol at ADDR (e.g. 127.0.0.1:8001).
+    #[arg(long, value_name = "ADDR")]
+    pub publish_clock: Option<String>,
+
+    /// Follow the clock published by a time-sync service (e.g. http://127.0.0.1:8001).
+    #[arg(long, value_name = "URL", conflicts_with = "publish_clock")]
+    pub follow_clock: Option<String>,
+
+    /// Seconds between polls of --follow-clock.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "follow_clock")]
+    pub poll: f64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay at full speed and report every stream's verdict.
+    ///
+    /// Exit status: 0 when no stream failed or errored, 1 when any did, 2 when
+    /// the command could not run (bad arguments, no readable input).
+    Audit(AuditArgs),
+    /// Write the distilled events, one JSON object per line, in replay order.
+    Events(InputArgs),
+    /// Write the pipelines' output events (.exists.verified / .exists.failed), one JSON object per line.
+    Emit(EmitArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Archives: files, directories, or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Do not drain at the end: streams still active are reported as pending.
+    #[arg(long)]
+    pub no_drain: bool,
+
+    /// Random version-4 message ids for output events, as the original did.
+    #[arg(long)]
+    pub random_ids: bool,
+
+    /// Print the operator explanation under every failing stream (table format).
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Only report streams with these outcomes (verified, failed, error, pending).
+    #[arg(long, value_delimiter = ',', value_name = "OUTCOME")]
+    pub outcome: Vec<String>,
+
+    /// Only report streams with these codes (U0 … U8).
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    pub code: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EmitArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Random version-4 message ids, as the original did.
+    #[arg(long)]
+    pub random_ids: bool,
+
+    /// Do not drain at the end.
+    #[arg(long)]
+    pub no_drain: bool,
+}

@@ -1,0 +1,685 @@
+//! Distillation (SPEC §2): one record in, events (or a rejection, or "not
+//! distilled") out, exactly as the original distiller converted values.
+//!
+//! Everything here runs on the parse threads and borrows from the input text;
+//! strings are interned later, in archive order, by the loader.
+
+use crate::archive::json::{parse_top, syntax_reason, Object, PayloadSlot, Scalar, Top};
+use crate::event::{sym, RecordKind, Sym};
+use crate::pyfmt;
+use crate::time::{parse_datetime, DateTimeError, Timestamp};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// The `compute.instance.*` glob of the stock event definitions (`*` crosses dots).
+pub fn is_instance_event(event_type: &str) -> bool {
+    event_type.starts_with("compute.instance.")
+}
+
+/// A trait name: one of the table's (by symbol) or any other (distilled input).
+#[derive(Debug, Clone)]
+pub enum TraitName<'a> {
+    Known(Sym),
+    Other(Cow<'a, str>),
+}
+
+/// A trait value before interning.
+#[derive(Debug, Clone)]
+pub enum TraitVal<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+    DateTime(Timestamp),
+}
+
+/// Where, inside the text handed to [`distill_text`], a record sits.
+#[derive(Debug, Clone, Copy)]
+pub struct Loc {
+    pub offset: usize,
+    pub len: usize,
+    /// Position in an array file or a stream dump's `events`.
+    pub index: Option<u32>,
+    pub kind: RecordKind,
+}
+
+/// An event, not yet interned.
+#[derive(Debug, Clone)]
+pub struct Distilled<'a> {
+    pub event_type: Cow<'a, str>,
+    pub message_id: Cow<'a, str>,
+    pub timestamp: Timestamp,
+    pub traits: Vec<(TraitName<'a>, TraitVal<'a>)>,
+}
+
+/// What one record became.
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    Event(Distilled<'a>, Loc),
+    /// A notification whose type no event definition covers (SPEC §1): counted, not an error.
+    NotDistilled(Cow<'a, str>, Loc),
+    Rejected { reason: String, excerpt: String, loc: Loc },
+}
+
+fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(c.into_owned())
+}
+
+impl Distilled<'_> {
+    pub fn into_owned(self) -> Distilled<'static> {
+        Distilled {
+            event_type: owned(self.event_type),
+            message_id: owned(self.message_id),
+            timestamp: self.timestamp,
+            traits: self
+                .traits
+                .into_iter()
+                .map(|(n, v)| {
+                    let n = match n {
+                        TraitName::Known(s) => TraitName::Known(s),
+                        TraitName::Other(c) => TraitName::Other(owned(c)),
+                    };
+                    let v = match v {
+                        TraitVal::Text(c) => TraitVal::Text(owned(c)),
+                        TraitVal::Int(i) => TraitVal::Int(i),
+                        TraitVal::Float(f) => TraitVal::Float(f),
+                        TraitVal::DateTime(t) => TraitVal::DateTime(t),
+                    };
+                    (n, v)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Outcome<'_> {
+    pub fn into_owned(self) -> Outcome<'static> {
+        match self {
+            Outcome::Event(d, l) => Outcome::Event(d.into_owned(), l),
+            Outcome::NotDistilled(t, l) => Outcome::NotDistilled(owned(t), l),
+            Outcome::Rejected { reason, excerpt, loc } => Outcome::Rejected { reason, excerpt, loc },
+        }
+    }
+}
+
+/// The first 200 bytes of a record, cut at a character boundary.
+pub fn excerpt(text: &[u8]) -> String {
+    let mut end = text.len().min(200);
+    // Back off to a character boundary when the cut falls inside one.
+    while end > 0 && end < text.len() && (text[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    String::from_utf8_lossy(&text[..end]).trim_end().to_string()
+}
+
+/// Distill every record in `text` (one JSON Lines line, or a whole file) into `out`.
+pub fn distill_text<'a>(text: &'a [u8], multi_line: bool, out: &mut Vec<Outcome<'a>>) {
+    let whole = Loc { offset: 0, len: text.len(), index: None, kind: RecordKind::Notification };
+    match parse_top(text) {
+        Ok(top) => top_records(top, text, whole, out),
+        Err(e) => out.push(Outcome::Rejected {
+            reason: syntax_reason(&e, multi_line),
+            excerpt: excerpt(text),
+            loc: whole,
+        }),
+    }
+}
+
+fn loc_of(base: &[u8], raw: &RawValue, index: Option<u32>, kind: RecordKind) -> Loc {
+    let s = raw.get();
+    Loc { offset: (s.as_ptr() as usize).saturating_sub(base.as_ptr() as usize), len: s.len(), index, kind }
+}
+
+fn reject(reason: impl Into<String>, base: &[u8], loc: Loc) -> Outcome<'static> {
+    let end = (loc.offset + loc.len).min(base.len());
+    let start = loc.offset.min(end);
+    Outcome::Rejected { reason: reason.into(), excerpt: excerpt(&base[start..end]), loc }
+}
+
+fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+    match top {
+        Top::Object(o) => object_records(o, base, loc, out),
+        Top::Array(elems) => {
+            if is_pair(&elems) {
+                pair_record(&elems, base, loc, out);
+            } else {
+                // An array of records (a whole-file array, or a quincy list of streams).
+                for (i, e) in elems.iter().enumerate() {
+                    let eloc = loc_of(base, e, Some(i as u32), RecordKind::Notification);
+                    match parse_top(e.get().as_bytes()) {
+                        Ok(Top::Array(inner)) if is_pair(&inner) => pair_record(&inner, base, eloc, out),
+                        Ok(Top::Object(o)) => object_records(o, base, eloc, out),
+                        Ok(_) => out.push(reject("not a record: an array element must be an object or an STv2 pair", base, eloc)),
+                        Err(e) => out.push(reject(syntax_reason(&e, true), base, eloc)),
+                    }
+                }
+            }
+        }
+        Top::Scalar(s) => out.push(reject(
+            format!("not a record: {} (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)", s.describe()),
+            base,
+            loc,
+        )),
+    }
+}
+
+/// `[routing_key, notification or envelope]`.
+fn is_pair(elems: &[&RawValue]) -> bool {
+    elems.len() == 2 && elems[0].get().starts_with('"') && elems[1].get().starts_with('{')
+}
+
+fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+    let loc = Loc { kind: RecordKind::Stv2Pair, ..loc };
+    match parse_top(elems[1].get().as_bytes()) {
+        Ok(Top::Object(o)) => {
+            if o.has("oslo.version") && o.has("oslo.message") {
+                out.push(envelope(&o, base, loc, RecordKind::Stv2Pair));
+            } else {
+                out.push(notification(o, base, loc));
+            }
+        }
+        Ok(_) => out.push(reject("STv2 pair does not hold a notification", base, loc)),
+        Err(e) => out.push(reject(syntax_reason(&e, true), base, loc)),
+    }
+}
+
+fn object_records<'a>(o: Object<'a>, base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+    if o.has("oslo.version") && o.has("oslo.message") {
+        out.push(envelope(&o, base, loc, RecordKind::OsloEnvelope));
+        return;
+    }
+    if o.payload.is_some() {
+        out.push(notification(o, base, loc));
+        return;
+    }
+    if o.get("event_type").is_none() {
+        if let Some(events) = o.events {
+            stream_dump(events, base, loc, out);
+            return;
+        }
+    }
+    out.push(distilled_event(o, base, Loc { kind: RecordKind::Distilled, ..loc }));
+}
+
+fn stream_dump<'a>(events: &'a RawValue, base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+    let elems: Vec<&'a RawValue> = match serde_json::from_str(events.get()) {
+        Ok(v) => v,
+        Err(_) => {
+            out.push(reject("stream dump: `events` is not an array", base, loc));
+            return;
+        }
+    };
+    for (i, e) in elems.iter().enumerate() {
+        let eloc = loc_of(base, e, Some(i as u32), RecordKind::StreamDump);
+        match parse_top(e.get().as_bytes()) {
+            Ok(Top::Object(o)) if o.payload.is_some() => out.push(notification(o, base, eloc)),
+            Ok(Top::Object(o)) => out.push(distilled_event(o, base, eloc)),
+            Ok(_) => out.push(reject("stream dump: an event must be an object", base, eloc)),
+            Err(e) => out.push(reject(syntax_reason(&e, true), base, eloc)),
+        }
+    }
+}
+
+fn envelope<'a>(o: &Object<'a>, base: &'a [u8], loc: Loc, kind: RecordKind) -> Outcome<'a> {
+    let loc = Loc { kind, ..loc };
+    let Some(msg) = o.str_field("oslo.message") else {
+        return reject("oslo envelope: oslo.message is not a string", base, loc);
+    };
+    match parse_top(msg.as_bytes()) {
+        Ok(Top::Object(inner)) if inner.payload.is_some() => notification(inner, base, loc).into_owned(),
+        Ok(_) => reject("oslo envelope: oslo.message does not hold a notification", base, loc),
+        Err(e) => reject(format!("oslo envelope: oslo.message: {}", syntax_reason(&e, false)), base, loc),
+    }
+}
+
+/// Why a field's value was refused: `payload.launched_at: not a datetime: "yesterday"`.
+fn bad_value(field: &str, what: &str, v: &Scalar) -> String {
+    format!("{field}: not {what}: {}", v.describe())
+}
+
+/// SPEC §2.2 text conversion: strings as they are, numbers and booleans as Python prints them.
+fn to_text<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
+    Ok(Some(TraitVal::Text(match v {
+        Scalar::Null => return Ok(None),
+        Scalar::Str(s) => s,
+        Scalar::Int(i) => Cow::Owned(i.to_string()),
+        Scalar::UInt(u) => Cow::Owned(u.to_string()),
+        Scalar::Float(f) => Cow::Owned(pyfmt::float_repr(f)),
+        Scalar::Bool(b) => Cow::Borrowed(if b { "True" } else { "False" }),
+        Scalar::Object { .. } | Scalar::Array => return Err(bad_value(field, "a text value", &v)),
+    })))
+}
+
+/// Python's `int(str)` for the decimal forms the spec allows: surrounding
+/// whitespace and a sign.
+fn parse_int_text(s: &str) -> Option<i64> {
+    let t = s.trim_matches(|c: char| c.is_whitespace());
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.strip_prefix('+').unwrap_or(t).parse().ok()
+}
+
+/// SPEC §2.2 int conversion.
+fn to_int<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
+    match v {
+        Scalar::Null => Ok(None),
+        Scalar::Int(i) => Ok(Some(TraitVal::Int(i))),
+        Scalar::Float(f) => {
+            let t = f.trunc();
+            if f.is_finite() && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&t) {
+                Ok(Some(TraitVal::Int(t as i64)))
+            } else {
+                Err(bad_value(field, "an integer in range", &v))
+            }
+        }
+        Scalar::Str(ref s) if s.is_empty() => Ok(None),
+        Scalar::Str(ref s) => match parse_int_text(s) {
+            Some(i) => Ok(Some(TraitVal::Int(i))),
+            None => Err(bad_value(field, "an integer", &v)),
+        },
+        Scalar::UInt(_) => Err(bad_value(field, "an integer in range", &v)),
+        _ => Err(bad_value(field, "an integer", &v)),
+    }
+}
+
+fn datetime_text<'a>(field: &str, v: &Scalar<'a>) -> Result<Option<Timestamp>, String> {
+    let s: &str = match v {
+        Scalar::Null => return Ok(None),
+        Scalar::Str(s) => s,
+        Scalar::Object { typed_datetime: Some(s) } => s,
+        _ => return Err(bad_value(field, "a datetime", v)),
+    };
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match parse_datetime(s) {
+        Ok(t) => Ok(Some(t)),
+        Err(DateTimeError::Syntax) => Err(bad_value(field, "a datetime", v)),
+        Err(DateTimeError::OutOfRange) => Err(bad_value(field, "a valid datetime", v)),
+    }
+}
+
+/// SPEC §2.2 datetime conversion (strings only in notifications).
+fn to_datetime<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
+    if let Scalar::Object { .. } = v {
+        return Err(bad_value(field, "a datetime", &v));
+    }
+    Ok(datetime_text(field, &v)?.map(TraitVal::DateTime))
+}
+
+/// `publisher_id` split on "." (SPEC §2.2): `service` is segment 0, `host` is
+/// what follows the first dot.
+fn publisher_traits<'a>(o: &Object<'a>, traits: &mut Vec<(TraitName<'a>, TraitVal<'a>)>) -> Result<(), String> {
+    let Some(v) = o.get("publisher_id") else { return Ok(()) };
+    let Some(TraitVal::Text(text)) = to_text("publisher_id", v.clone())? else { return Ok(()) };
+    let (service, host): (Cow<'a, str>, Option<Cow<'a, str>>) = match text {
+        Cow::Borrowed(s) => match s.split_once('.') {
+            Some((a, b)) => (Cow::Borrowed(a), Some(Cow::Borrowed(b))),
+            None => (Cow::Borrowed(s), None),
+        },
+        Cow::Owned(s) => match s.split_once('.') {
+            Some((a, b)) => (Cow::Owned(a.to_string()), Some(Cow::Owned(b.to_string()))),
+            None => (Cow::Owned(s), None),
+        },
+    };
+    traits.push((TraitName::Known(sym::SERVICE), TraitVal::Text(service)));
+    if let Some(h) = host {
+        traits.push((TraitName::Known(sym::HOST), TraitVal::Text(h)));
+    }
+    Ok(())
+}
+
+type Convert = for<'a> fn(&str, Scalar<'a>) -> Result<Option<TraitVal<'a>>, String>;
+
+/// Distill a notification (SPEC §2.1–2.2).
+fn notification<'a>(mut o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
+    let Some(event_type) = o.get("event_type").cloned() else {
+        return reject("no event_type", base, loc);
+    };
+    let Scalar::Str(event_type) = event_type else {
+        return reject(bad_value("event_type", "a string", &event_type), base, loc);
+    };
+    let message_id = match o.get("message_id") {
+        None | Some(Scalar::Null) => return reject("no message_id", base, loc),
+        Some(Scalar::Str(s)) => s.clone(),
+        Some(v) => return reject(bad_value("message_id", "a string", v), base, loc),
+    };
+    let when_field = match o.get("timestamp") {
+        Some(Scalar::Null) | None => "_context_timestamp",
+        Some(Scalar::Str(s)) if s.is_empty() => "_context_timestamp",
+        Some(_) => "timestamp",
+    };
+    let timestamp = match o.get(when_field).map(|v| datetime_text(when_field, v)) {
+        Some(Ok(Some(t))) => t,
+        Some(Err(e)) => return reject(e, base, loc),
+        _ => return reject("no timestamp", base, loc),
+    };
+    if !is_instance_event(&event_type) {
+        return Outcome::NotDistilled(event_type, loc);
+    }
+    let payload = match o.payload.take() {
+        Some(PayloadSlot::Object(p)) => p,
+        Some(PayloadSlot::Other(v)) => return reject(bad_value("payload", "an object", &v), base, loc),
+        None => return reject("no payload", base, loc),
+    };
+    let p = *payload;
+    let is_exists = event_type == "compute.instance.exists";
+    let mut traits = Vec::with_capacity(21);
+    let fields: [(Sym, &str, Option<Scalar<'a>>, Convert); 11] = [
+        (sym::TENANT_ID, "payload.tenant_id", p.tenant_id, to_text),
+        (sym::USER_ID, "payload.user_id", p.user_id, to_text),
+        (sym::INSTANCE_ID, "payload.instance_id", p.instance_id, to_text),
+        (sym::REQUEST_ID, "_context_request_id", o.get("_context_request_id").cloned(), to_text),
+        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb, to_int),
+        (sym::DISK_GB, "payload.disk_gb", p.disk_gb, to_int),
+        (sym::ROOT_GB, "payload.root_gb", p.root_gb, to_int),
+        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb, to_int),
+        (sym::VCPUS, "payload.vcpus", p.vcpus, to_int),
+        (sym::INSTANCE_TYPE_ID, "payload.instance_type_id", p.instance_type_id, to_int),
+        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type, to_text),
+    ];
+    let rest: [(Sym, &str, Option<Scalar<'a>>, Convert); 8] = [
+        (sym::STATE, "payload.state", p.state, to_text),
+        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture, to_text),
+        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version, to_text),
+        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro, to_text),
+        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at, to_datetime),
+        (sym::DELETED_AT, "payload.deleted_at", p.deleted_at, to_datetime),
+        (
+            sym::AUDIT_PERIOD_BEGINNING,
+            "payload.audit_period_beginning",
+            if is_exists { p.audit_period_beginning } else { None },
+            to_datetime,
+        ),
+        (
+            sym::AUDIT_PERIOD_ENDING,
+            "payload.audit_period_ending",
+            if is_exists { p.audit_period_ending } else { None },
+            to_datetime,
+        ),
+    ];
+    if let Err(e) = publisher_traits(&o, &mut traits) {
+        return reject(e, base, loc);
+    }
+    for (name, field, value, convert) in fields.into_iter().chain(rest) {
+        let Some(value) = value else { continue };
+        match convert(field, value) {
+            Ok(Some(v)) => traits.push((TraitName::Known(name), v)),
+            Ok(None) => {}
+            Err(e) => return reject(e, base, loc),
+        }
+    }
+    if traits.is_empty() {
+        return reject("no traits could be taken from the notification", base, loc);
+    }
+    Outcome::Event(Distilled { event_type, message_id, timestamp, traits }, loc)
+}
+
+fn known_trait(name: &str) -> Option<Sym> {
+    use sym::*;
+    Some(match name {
+        "tenant_id" => TENANT_ID,
+        "user_id" => USER_ID,
+        "instance_id" => INSTANCE_ID,
+        "request_id" => REQUEST_ID,
+        "service" => SERVICE,
+        "host" => HOST,
+        "memory_mb" => MEMORY_MB,
+        "disk_gb" => DISK_GB,
+        "root_gb" => ROOT_GB,
+        "ephemeral_gb" => EPHEMERAL_GB,
+        "vcpus" => VCPUS,
+        "instance_type_id" => INSTANCE_TYPE_ID,
+        "instance_type" => INSTANCE_TYPE,
+        "state" => STATE,
+        "os_architecture" => OS_ARCHITECTURE,
+        "os_version" => OS_VERSION,
+        "os_distro" => OS_DISTRO,
+        "launched_at" => LAUNCHED_AT,
+        "deleted_at" => DELETED_AT,
+        "audit_period_beginning" => AUDIT_PERIOD_BEGINNING,
+        "audit_period_ending" => AUDIT_PERIOD_ENDING,
+        _ => return None,
+    })
+}
+
+/// Take a distilled event as given (SPEC §2.3).
+fn distilled_event<'a>(o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
+    let event_type = match o.get("event_type") {
+        None | Some(Scalar::Null) => {
+            return reject(
+                "unknown record shape: no event_type (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)",
+                base,
+                loc,
+            )
+        }
+        Some(Scalar::Str(s)) => s.clone(),
+        Some(v) => return reject(bad_value("event_type", "a string", v), base, loc),
+    };
+    let message_id = match o.get("message_id") {
+        None | Some(Scalar::Null) => return reject("no message_id", base, loc),
+        Some(Scalar::Str(s)) => s.clone(),
+        Some(v) => return reject(bad_value("message_id", "a string", v), base, loc),
+    };
+    let timestamp = match o.get("timestamp").map(|v| datetime_text("timestamp", v)) {
+        Some(Ok(Some(t))) => t,
+        Some(Err(e)) => return reject(e, base, loc),
+        _ => return reject("no timestamp", base, loc),
+    };
+    let mut traits: Vec<(TraitName<'a>, TraitVal<'a>)> = Vec::with_capacity(o.fields.len());
+    for (i, (k, v)) in o.fields.iter().enumerate() {
+        if matches!(&**k, "event_type" | "message_id" | "timestamp") {
+            continue;
+        }
+        // Python's json keeps the last of repeated keys.
+        if o.fields[i + 1..].iter().any(|(k2, _)| k2 == k) {
+            continue;
+        }
+        let name = match known_trait(k) {
+            Some(s) => TraitName::Known(s),
+            None => TraitName::Other(k.clone()),
+        };
+        let is_dt = matches!(name, TraitName::Known(s) if crate::event::DATETIME_TRAITS.contains(&s));
+        let value = if is_dt {
+            match datetime_text(k, v) {
+                Ok(Some(t)) => TraitVal::DateTime(t),
+                Ok(None) => continue,
+                Err(e) => return reject(e, base, loc),
+            }
+        } else {
+            match v {
+                Scalar::Null => continue,
+                Scalar::Str(s) => TraitVal::Text(s.clone()),
+                Scalar::Int(i) => TraitVal::Int(*i),
+                Scalar::Float(f) => TraitVal::Float(*f),
+                Scalar::Object { typed_datetime: Some(_) } => match datetime_text(k, v) {
+                    Ok(Some(t)) => TraitVal::DateTime(t),
+                    Ok(None) => continue,
+                    Err(e) => return reject(e, base, loc),
+                },
+                Scalar::UInt(_) => return reject(bad_value(k, "an integer in range", v), base, loc),
+                Scalar::Bool(_) => return reject(format!("{k}: a boolean is not a trait value"), base, loc),
+                Scalar::Object { .. } => return reject(format!("{k}: an object is not a trait value"), base, loc),
+                Scalar::Array => return reject(format!("{k}: an array is not a trait value"), base, loc),
+            }
+        };
+        traits.push((name, value));
+    }
+    if o.events.is_some() {
+        return reject("events: an array is not a trait value", base, loc);
+    }
+    if traits.is_empty() {
+        return reject("no traits (an event needs at least one)", base, loc);
+    }
+    Outcome::Event(Distilled { event_type, message_id, timestamp, traits }, loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Outcome<'_> {
+        let mut out = Vec::new();
+        distill_text(text.as_bytes(), false, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        out.pop().unwrap()
+    }
+
+    fn notif(payload: &str) -> String {
+        format!(
+            r#"{{"event_type":"compute.instance.create.end","message_id":"m1","timestamp":"2014-10-06 00:14:19.202884","publisher_id":"compute.host-1.example.com","_context_request_id":"req-1","payload":{payload}}}"#
+        )
+    }
+
+    fn traits(o: &Outcome) -> Vec<(String, String)> {
+        let Outcome::Event(d, _) = o else { panic!("not an event: {o:?}") };
+        d.traits
+            .iter()
+            .map(|(n, v)| {
+                let n = match n {
+                    TraitName::Known(s) => crate::event::Symbols::new().get(*s).to_string(),
+                    TraitName::Other(c) => c.to_string(),
+                };
+                let v = match v {
+                    TraitVal::Text(s) => format!("text:{s}"),
+                    TraitVal::Int(i) => format!("int:{i}"),
+                    TraitVal::Float(f) => format!("float:{}", pyfmt::float_repr(*f)),
+                    TraitVal::DateTime(t) => format!("dt:{}", t.iso()),
+                };
+                (n, v)
+            })
+            .collect()
+    }
+
+    fn get(o: &Outcome, name: &str) -> Option<String> {
+        traits(o).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn reason(o: &Outcome) -> &str {
+        match o {
+            Outcome::Rejected { reason, .. } => reason,
+            _ => panic!("not rejected: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn text_conversions() {
+        let o = one(&notif(r#"{"instance_id":"i","tenant_id":7,"user_id":7.0,"state":true,"instance_type":false}"#));
+        assert_eq!(get(&o, "tenant_id").as_deref(), Some("text:7"));
+        assert_eq!(get(&o, "user_id").as_deref(), Some("text:7.0"));
+        assert_eq!(get(&o, "state").as_deref(), Some("text:True"));
+        assert_eq!(get(&o, "instance_type").as_deref(), Some("text:False"));
+        let o = one(&notif(r#"{"instance_id":"i","tenant_id":1e16,"user_id":0.1,"state":""}"#));
+        assert_eq!(get(&o, "tenant_id").as_deref(), Some("text:1e+16"));
+        assert_eq!(get(&o, "user_id").as_deref(), Some("text:0.1"));
+        assert_eq!(get(&o, "state").as_deref(), Some("text:"), "\"\" stays the empty text");
+        let o = one(&notif(r#"{"instance_id":"i","tenant_id":{"a":1}}"#));
+        assert_eq!(reason(&o), "payload.tenant_id: not a text value: an object");
+    }
+
+    #[test]
+    fn int_conversions() {
+        let o = one(&notif(
+            r#"{"instance_id":"i","memory_mb":"7","disk_gb":" -3 ","root_gb":7.9,"vcpus":-2.5,"ephemeral_gb":"","instance_type_id":"+4"}"#,
+        ));
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:7"));
+        assert_eq!(get(&o, "disk_gb").as_deref(), Some("int:-3"));
+        assert_eq!(get(&o, "root_gb").as_deref(), Some("int:7"));
+        assert_eq!(get(&o, "vcpus").as_deref(), Some("int:-2"));
+        assert_eq!(get(&o, "ephemeral_gb"), None, "\"\" is absent for ints");
+        assert_eq!(get(&o, "instance_type_id").as_deref(), Some("int:4"));
+        let o = one(&notif(r#"{"instance_id":"i","instance_type_id":"performance1-4"}"#));
+        assert_eq!(reason(&o), "payload.instance_type_id: not an integer: \"performance1-4\"");
+        let o = one(&notif(r#"{"instance_id":"i","instance_type_id":"7.5"}"#));
+        assert_eq!(reason(&o), "payload.instance_type_id: not an integer: \"7.5\"");
+        let o = one(&notif(r#"{"instance_id":"i","vcpus":true}"#));
+        assert_eq!(reason(&o), "payload.vcpus: not an integer: true");
+    }
+
+    #[test]
+    fn datetime_conversions() {
+        let o = one(&notif(r#"{"instance_id":"i","launched_at":"2014-10-06T02:00:00+02:00","deleted_at":""}"#));
+        assert_eq!(get(&o, "launched_at").as_deref(), Some("dt:2014-10-06T00:00:00.000000Z"));
+        assert_eq!(get(&o, "deleted_at"), None);
+        let o = one(&notif(r#"{"instance_id":"i","launched_at":"yesterday"}"#));
+        assert_eq!(reason(&o), "payload.launched_at: not a datetime: \"yesterday\"");
+    }
+
+    #[test]
+    fn audit_period_only_on_exists() {
+        let o = one(&notif(r#"{"instance_id":"i","audit_period_beginning":"2014-10-06"}"#));
+        assert_eq!(get(&o, "audit_period_beginning"), None);
+        let t = notif(r#"{"instance_id":"i","audit_period_beginning":"2014-10-06"}"#)
+            .replace("create.end", "exists");
+        assert_eq!(get(&one(&t), "audit_period_beginning").as_deref(), Some("dt:2014-10-06T00:00:00.000000Z"));
+    }
+
+    #[test]
+    fn publisher_split() {
+        let o = one(&notif(r#"{"instance_id":"i"}"#));
+        assert_eq!(get(&o, "service").as_deref(), Some("text:compute"));
+        assert_eq!(get(&o, "host").as_deref(), Some("text:host-1.example.com"));
+        let t = notif(r#"{"instance_id":"i"}"#).replace("compute.host-1.example.com", "scheduler");
+        let o = one(&t);
+        assert_eq!(get(&o, "service").as_deref(), Some("text:scheduler"));
+        assert_eq!(get(&o, "host"), None);
+    }
+
+    #[test]
+    fn envelope_and_timestamp_rules() {
+        let t = r#"{"event_type":"compute.instance.update","message_id":"m","_context_timestamp":"2014-10-06T00:00:01","payload":{"instance_id":"i"}}"#;
+        let Outcome::Event(d, _) = one(t) else { panic!() };
+        assert_eq!(d.timestamp.iso(), "2014-10-06T00:00:01.000000Z");
+        let t = r#"{"event_type":"compute.instance.update","message_id":"m","payload":{"instance_id":"i"}}"#;
+        assert_eq!(reason(&one(t)), "no timestamp");
+        let t = r#"{"event_type":"compute.instance.update","timestamp":"2014-10-06","payload":{"instance_id":"i"}}"#;
+        assert_eq!(reason(&one(t)), "no message_id");
+        let t = r#"{"event_type":"scheduler.run_instance.start","message_id":"m","timestamp":"2014-10-06","payload":{}}"#;
+        assert!(matches!(one(t), Outcome::NotDistilled(ref s, _) if s == "scheduler.run_instance.start"));
+        let t = r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06","payload":{"x":1}}"#;
+        assert_eq!(reason(&one(t)), "no traits could be taken from the notification");
+    }
+
+    #[test]
+    fn record_shapes() {
+        let inner = r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06","payload":{"instance_id":"i"}}"#;
+        let env = format!(r#"{{"oslo.version":"2.0","oslo.message":{}}}"#, serde_json::to_string(inner).unwrap());
+        assert!(matches!(one(&env), Outcome::Event(_, l) if l.kind == RecordKind::OsloEnvelope));
+        let pair = format!(r#"["monitor.info",{inner}]"#);
+        assert!(matches!(one(&pair), Outcome::Event(_, l) if l.kind == RecordKind::Stv2Pair));
+        let pair_env = format!(r#"["monitor.info",{env}]"#);
+        assert!(matches!(one(&pair_env), Outcome::Event(_, l) if l.kind == RecordKind::Stv2Pair));
+        let dump = r#"{"id":3,"state":"completed","distinguishing_traits":{},"events":[{"event_type":"compute.instance.update","message_id":"a","timestamp":{"__type__":"datetime","datetime":"2014-10-07T12:00:00"},"instance_id":"i"},{"event_type":"x"}]}"#;
+        let mut out = Vec::new();
+        distill_text(dump.as_bytes(), false, &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[0], Outcome::Event(d, l) if l.kind == RecordKind::StreamDump && l.index == Some(0) && d.timestamp.iso() == "2014-10-07T12:00:00.000000Z"));
+        assert!(matches!(&out[1], Outcome::Rejected { reason, loc, .. } if reason == "no message_id" && loc.index == Some(1)));
+        assert!(reason(&one("42")).starts_with("not a record: 42"));
+        assert!(reason(&one(r#"{"foo":1}"#)).starts_with("unknown record shape"));
+    }
+
+    #[test]
+    fn distilled_values() {
+        let o = one(
+            r#"{"event_type":"compute.instance.exists","message_id":"m","timestamp":"2014-10-07 00:00:01","instance_id":"i","instance_type_id":"7","memory_mb":7.0,"tenant_id":null,"launched_at":"","custom":3}"#,
+        );
+        assert_eq!(get(&o, "instance_type_id").as_deref(), Some("text:7"));
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("float:7.0"));
+        assert_eq!(get(&o, "tenant_id"), None);
+        assert_eq!(get(&o, "launched_at"), None);
+        assert_eq!(get(&o, "custom").as_deref(), Some("int:3"));
+        let o = one(r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","vcpus":true}"#);
+        assert_eq!(reason(&o), "vcpus: a boolean is not a trait value");
+        let o = one(r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","os_distro":["a"]}"#);
+        assert_eq!(reason(&o), "os_distro: an array is not a trait value");
+    }
+
+    #[test]
+    fn excerpts_are_cut_at_200_bytes() {
+        let long = format!("{{\"x\": \"{}\"", "é".repeat(300));
+        let e = excerpt(long.as_bytes());
+        assert!(e.len() <= 200 && e.starts_with("{\"x\": \"é"));
+    }
+}

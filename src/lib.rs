@@ -1,0 +1,21 @@
+//! `usage-replay`: replay archived nova notifications through the machinery
+//! StackTach Winchester used to audit usage.
+//!
+//! The engine is a library with no terminal in it:
+//! [`archive`] reads inputs (SPEC §1), [`distill`] turns notifications into
+//! events (§2), [`trigger`] and [`replay`] group them into streams on the
+//! time-sync clock (§3–4), [`pipeline`] runs the usage checks (§5),
+//! [`explain`] says what a verdict means, and [`report`] writes the headless
+//! output (§7).
+
+pub mod archive;
+pub mod distill;
+pub mod event;
+pub mod explain;
+pub mod pipeline;
+pub mod pyfmt;
+pub mod replay;
+pub mod report;
+pub mod text;
+pub mod time;
+pub mod trigger;

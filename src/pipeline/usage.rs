@@ -1,0 +1,262 @@
+//! The usage checks (SPEC §5.1), exactly as Winchester's `UsageHandler` made
+//! them: the same *exists*, the same evaluation order, the same messages, and
+//! the same crash when a compared field is on only one of the two events.
+
+use crate::event::{sym, Event, PyStr, Sym, Symbols, Value};
+use std::fmt;
+
+/// A usage failure code.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Code {
+    U0,
+    U1,
+    U2,
+    U3,
+    U4,
+    U5,
+    U6,
+    U7,
+    U8,
+}
+
+impl Code {
+    pub const ALL: [Code; 9] = [Code::U0, Code::U1, Code::U2, Code::U3, Code::U4, Code::U5, Code::U6, Code::U7, Code::U8];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::U0 => "U0",
+            Code::U1 => "U1",
+            Code::U2 => "U2",
+            Code::U3 => "U3",
+            Code::U4 => "U4",
+            Code::U5 => "U5",
+            Code::U6 => "U6",
+            Code::U7 => "U7",
+            Code::U8 => "U8",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The fixed message of codes other than U2 (SPEC §5.1).
+    pub fn fixed_message(self) -> Option<&'static str> {
+        Some(match self {
+            Code::U0 => "No .exists record.",
+            Code::U1 => ".exists has no launched_at value.",
+            Code::U2 => return None,
+            Code::U3 => ".exists state not 'deleted' but deleted_at is set.",
+            Code::U4 => ".exists deleted_at < launched_at.",
+            Code::U5 => ".exists deleted_at in audit period, but no matching .delete event found.",
+            Code::U6 => ".deleted events found but .exists has no deleted_at value.",
+            Code::U7 => "Multiple .delete.end events",
+            Code::U8 => ".exists launched_at in audit period, but no related events found.",
+        })
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The operations whose events are compared with the *exists* (SPEC §5.1, U2).
+/// `compute.instance.resize.finish.end` is what the original listed; nova emits
+/// `compute.instance.finish_resize.end`, which is therefore not compared.
+pub const OPERATION_TYPES: [&str; 9] = [
+    "compute.instance.rebuild.start",
+    "compute.instance.resize.prep.start",
+    "compute.instance.resize.revert.start",
+    "compute.instance.rescue.start",
+    "compute.instance.create.end",
+    "compute.instance.rebuild.end",
+    "compute.instance.resize.finish.end",
+    "compute.instance.resize.revert.end",
+    "compute.instance.rescue.end",
+];
+
+/// Fields compared with each operation event, in order.
+pub const OPERATION_FIELDS: [Sym; 6] = [
+    sym::LAUNCHED_AT,
+    sym::INSTANCE_TYPE_ID,
+    sym::TENANT_ID,
+    sym::OS_ARCHITECTURE,
+    sym::OS_VERSION,
+    sym::OS_DISTRO,
+];
+
+/// Fields compared with the single `delete.end`, in order.
+pub const DELETE_FIELDS: [Sym; 2] = [sym::LAUNCHED_AT, sym::DELETED_AT];
+
+/// What a failing check found, for the explanation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finding {
+    NoExists,
+    NoLaunchedAt,
+    /// U2: `field` differs between the *exists* and `other` (an index into the stream's events).
+    Conflict { field: Sym, exists_value: Value, other: usize, other_value: Value },
+    LaunchedInPeriodAlone,
+    DeletedAtButNotDeleted,
+    DeletedBeforeLaunch,
+    DeletedInPeriodWithoutDelete,
+    DeleteWithoutDeletedAt { deletes: Vec<usize> },
+    MultipleDeletes { deletes: Vec<usize> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub code: Code,
+    pub message: String,
+    pub finding: Finding,
+}
+
+/// The original crashed with a `KeyError` when a compared field was on only one
+/// of the two events; the pipeline failed and the stream went to `error`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissingField {
+    pub field: Sym,
+    /// Index of the event that has the field, and of the one that lacks it.
+    pub present_on: usize,
+    pub missing_on: usize,
+}
+
+impl MissingField {
+    pub fn describe(&self, events: &[&Event], symbols: &Symbols) -> String {
+        let ev = |i: usize| {
+            let e = events[i];
+            format!("{} (msg {})", symbols.get(e.event_type), symbols.get(e.message_id))
+        };
+        format!(
+            "'{}' is on {} but not on {}",
+            symbols.get(self.field),
+            ev(self.present_on),
+            ev(self.missing_on)
+        )
+    }
+}
+
+/// The verdict of the checks over one stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// Index of the *exists* in the stream's events, when there is one.
+    pub exists: Option<usize>,
+    /// `None` when every check passed.
+    pub failure: Option<Failure>,
+}
+
+/// SPEC §5.1: the *exists* is the first `compute.instance.exists` whose audit
+/// period is one whole UTC day from midnight to midnight.
+pub fn find_exists(events: &[&Event]) -> Option<usize> {
+    events.iter().position(|e| {
+        if e.event_type != sym::EXISTS {
+            return false;
+        }
+        match (e.datetime(sym::AUDIT_PERIOD_BEGINNING), e.datetime(sym::AUDIT_PERIOD_ENDING)) {
+            (Some(b), Some(end)) => b.is_midnight() && end.is_midnight() && end.day() == b.day().next(),
+            _ => false,
+        }
+    })
+}
+
+fn fail(code: Code, finding: Finding) -> Failure {
+    Failure { code, message: code.fixed_message().unwrap_or_default().to_string(), finding }
+}
+
+/// `_verify_fields`: compare `fields` between the *exists* and another event.
+fn verify_fields(
+    events: &[&Event],
+    exists: usize,
+    other: usize,
+    fields: &[Sym],
+    symbols: &Symbols,
+) -> Result<Option<Failure>, MissingField> {
+    for &field in fields {
+        let (a, b) = (events[exists].get(field), events[other].get(field));
+        match (a, b) {
+            (None, None) => continue,
+            (Some(_), None) => return Err(MissingField { field, present_on: exists, missing_on: other }),
+            (None, Some(_)) => return Err(MissingField { field, present_on: other, missing_on: exists }),
+            (Some(a), Some(b)) if !a.py_eq(&b) => {
+                let message = format!(
+                    "Conflicting '{}' values ('{}' != '{}')",
+                    symbols.get(field),
+                    PyStr(a, symbols),
+                    PyStr(b, symbols)
+                );
+                return Ok(Some(Failure {
+                    code: Code::U2,
+                    message,
+                    finding: Finding::Conflict { field, exists_value: a, other, other_value: b },
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// Run the checks over a stream's events (in stream order). `Err` is the
+/// original's crash, which fails the pipeline.
+pub fn check(events: &[&Event], symbols: &Symbols) -> Result<Verdict, MissingField> {
+    let Some(x) = find_exists(events) else {
+        return Ok(Verdict { exists: None, failure: Some(fail(Code::U0, Finding::NoExists)) });
+    };
+    let failure = checks_with_exists(events, x, symbols)?;
+    Ok(Verdict { exists: Some(x), failure })
+}
+
+fn checks_with_exists(events: &[&Event], x: usize, symbols: &Symbols) -> Result<Option<Failure>, MissingField> {
+    let exists = events[x];
+    let Some(launched_at) = exists.get(sym::LAUNCHED_AT) else {
+        return Ok(Some(fail(Code::U1, Finding::NoLaunchedAt)));
+    };
+    for (i, e) in events.iter().enumerate() {
+        if OPERATION_TYPES.contains(&symbols.get(e.event_type)) {
+            if let Some(f) = verify_fields(events, x, i, &OPERATION_FIELDS, symbols)? {
+                return Ok(Some(f));
+            }
+        }
+    }
+    // The exists was found with both audit bounds present.
+    let apb = exists.datetime(sym::AUDIT_PERIOD_BEGINNING).unwrap_or_default();
+    let ape = exists.datetime(sym::AUDIT_PERIOD_ENDING).unwrap_or_default();
+    let state = exists.get(sym::STATE);
+    let is_state = |s: Sym| matches!(state, Some(Value::Text(t)) if t == s);
+    let in_period = |v: Value| match v {
+        Value::DateTime(t) => apb <= t && t <= ape,
+        _ => false,
+    };
+    if is_state(sym::ACTIVE) && in_period(launched_at) && events.len() == 1 {
+        return Ok(Some(fail(Code::U8, Finding::LaunchedInPeriodAlone)));
+    }
+    let deleted_at = exists.get(sym::DELETED_AT);
+    let deletes: Vec<usize> = (0..events.len()).filter(|&i| events[i].event_type == sym::DELETE_END).collect();
+    if let Some(deleted_at) = deleted_at {
+        if !is_state(sym::DELETED) {
+            return Ok(Some(fail(Code::U3, Finding::DeletedAtButNotDeleted)));
+        }
+        if deletes.is_empty() {
+            if let (Value::DateTime(d), Value::DateTime(l)) = (deleted_at, launched_at) {
+                if d < l {
+                    return Ok(Some(fail(Code::U4, Finding::DeletedBeforeLaunch)));
+                }
+            }
+            if in_period(deleted_at) {
+                return Ok(Some(fail(Code::U5, Finding::DeletedInPeriodWithoutDelete)));
+            }
+        }
+    } else if !deletes.is_empty() {
+        return Ok(Some(fail(Code::U6, Finding::DeleteWithoutDeletedAt { deletes })));
+    }
+    if deletes.len() > 1 {
+        return Ok(Some(fail(Code::U7, Finding::MultipleDeletes { deletes })));
+    }
+    if let [d] = deletes[..] {
+        if let Some(f) = verify_fields(events, x, d, &DELETE_FIELDS, symbols)? {
+            return Ok(Some(f));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,478 @@
+//! Replay on the time-sync clock (SPEC §4): the streams of the usage trigger,
+//! advanced by explicit calls, never by the wall clock.
+//!
+//! [`Replay`] is the algorithm of SPEC §4 as a state machine: `advance_to(t)`,
+//! `add(event)`, `drain()`. [`Timeline`] answers "what was the state at time
+//! T" for any T, backwards included, without replaying: the replay is a pure
+//! function of the prefix of events with timestamp ≤ T, and a stream's fate is
+//! fixed by that prefix, so the state at T follows from the full (drained)
+//! replay — a stream exists once its first event is replayed, holds the events
+//! with timestamp ≤ T, has fired once T passes the moment it was marked ready,
+//! and has expired once T passes its final expiry. The property tests hold
+//! this against a fresh replay to T.
+
+use crate::archive::Archive;
+use crate::event::{sym, Event, Value};
+use crate::pipeline::{self, Code, IdMode, OutputEvent, Verdict};
+use crate::time::{Day, Timestamp};
+use crate::trigger::{self, StreamKey, Unmatched};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// States of a stream (SPEC §3).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum StreamState {
+    Active,
+    Firing,
+    Expiring,
+    Completed,
+    /// The fire pipeline failed.
+    Error,
+    /// The expire pipeline failed.
+    ExpireError,
+}
+
+impl StreamState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamState::Active => "active",
+            StreamState::Firing => "firing",
+            StreamState::Expiring => "expiring",
+            StreamState::Completed => "completed",
+            StreamState::Error => "error",
+            StreamState::ExpireError => "expire_error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StreamState> {
+        [
+            StreamState::Active,
+            StreamState::Firing,
+            StreamState::Expiring,
+            StreamState::Completed,
+            StreamState::Error,
+            StreamState::ExpireError,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// Which pipeline decided a stream.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum TriggerKind {
+    Fire,
+    Expire,
+}
+
+impl TriggerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Fire => "fire",
+            TriggerKind::Expire => "expire",
+        }
+    }
+}
+
+/// The outcome of a stream (SPEC §5.3).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum Outcome {
+    Verified,
+    Failed,
+    Error,
+    Pending,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [Outcome::Verified, Outcome::Failed, Outcome::Error, Outcome::Pending];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Verified => "verified",
+            Outcome::Failed => "failed",
+            Outcome::Error => "error",
+            Outcome::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// How a stream's pipeline ended.
+#[derive(Clone, Debug)]
+pub struct StreamResult {
+    pub trigger: TriggerKind,
+    /// The clock when the pipeline ran (`Timestamp::MAX` for a drain).
+    pub decided_at: Timestamp,
+    pub outcome: Outcome,
+    pub code: Option<Code>,
+    /// The check's exact message, or the description of the pipeline failure.
+    pub message: String,
+    pub verdict: Option<Verdict>,
+    pub output: Vec<OutputEvent>,
+}
+
+/// One stream: the events of one instance-day (SPEC §3).
+#[derive(Clone, Debug)]
+pub struct Stream {
+    /// 1, 2, … in creation order.
+    pub id: u32,
+    pub key: StreamKey,
+    pub instance_id: Value,
+    pub day: Day,
+    /// Indices into the archive's events, in stream order.
+    pub events: Vec<u32>,
+    pub first_event: Timestamp,
+    pub last_event: Timestamp,
+    pub expire_timestamp: Timestamp,
+    pub fire_timestamp: Option<Timestamp>,
+    pub state: StreamState,
+    pub result: Option<StreamResult>,
+}
+
+impl Stream {
+    pub fn outcome(&self) -> Outcome {
+        self.result.as_ref().map(|r| r.outcome).unwrap_or(Outcome::Pending)
+    }
+
+    pub fn code(&self) -> Option<Code> {
+        self.result.as_ref().and_then(|r| r.code)
+    }
+}
+
+/// The replay state machine of SPEC §4.
+pub struct Replay<'a> {
+    archive: &'a Archive,
+    ids: IdMode,
+    now: Timestamp,
+    next: usize,
+    streams: Vec<Stream>,
+    /// Active streams by key (usually one each).
+    open: FxHashMap<StreamKey, Vec<u32>>,
+    /// Active streams marked ready, by id, with their fire timestamp.
+    ready: BTreeMap<u32, Timestamp>,
+    /// Active streams by expiry.
+    expiry: BTreeSet<(Timestamp, u32)>,
+    unmatched: Vec<(u32, Unmatched)>,
+    /// Stream ids in the order their pipelines ran.
+    decided: Vec<u32>,
+}
+
+impl<'a> Replay<'a> {
+    pub fn new(archive: &'a Archive, ids: IdMode) -> Self {
+        Replay {
+            archive,
+            ids,
+            now: Timestamp::MIN,
+            next: 0,
+            streams: Vec::new(),
+            open: FxHashMap::default(),
+            ready: BTreeMap::new(),
+            expiry: BTreeSet::new(),
+            unmatched: Vec::new(),
+            decided: Vec::new(),
+        }
+    }
+
+    /// Replay every event, then drain unless told not to (the headless audit).
+    pub fn run(archive: &'a Archive, drain: bool, ids: IdMode) -> Self {
+        let mut r = Replay::new(archive, ids);
+        while r.step() {}
+        if drain {
+            r.drain();
+        }
+        r
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn streams(&self) -> &[Stream] {
+        &self.streams
+    }
+
+    pub fn into_streams(self) -> Vec<Stream> {
+        self.streams
+    }
+
+    pub fn unmatched(&self) -> &[(u32, Unmatched)] {
+        &self.unmatched
+    }
+
+    /// Number of events added so far.
+    pub fn position(&self) -> usize {
+        self.next
+    }
+
+    pub fn decided_order(&self) -> &[u32] {
+        &self.decided
+    }
+
+    /// Replay the next event: `advance(e.timestamp); add(e)`. False when none is left.
+    pub fn step(&mut self) -> bool {
+        let Some(e) = self.archive.events.get(self.next) else { return false };
+        self.advance_to(e.timestamp);
+        self.add(self.next as u32);
+        true
+    }
+
+    /// Replay every event with timestamp ≤ `t`, then `advance(t)`: the state at time `t`.
+    pub fn seek_forward(&mut self, t: Timestamp) {
+        while self.archive.events.get(self.next).is_some_and(|e| e.timestamp <= t) {
+            self.step();
+        }
+        self.advance_to(t);
+    }
+
+    /// `advance(+infinity)`: every stream fires or expires.
+    pub fn drain(&mut self) {
+        self.advance_to(Timestamp::MAX);
+    }
+
+    /// SPEC §4 `advance(t)`: fire the ready streams whose fire timestamp the clock
+    /// has passed, then expire the active streams whose expiry it has passed, each in id order.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        if t < self.now {
+            // The machine only moves forward; Timeline answers for earlier times.
+            return;
+        }
+        self.now = t;
+        let fire: Vec<u32> = self.ready.iter().filter(|(_, &f)| f < t).map(|(&id, _)| id).collect();
+        for id in fire {
+            self.ready.remove(&id);
+            self.decide(id, TriggerKind::Fire);
+        }
+        let mut expire: Vec<u32> = self.expiry.range(..(t, 0)).map(|&(_, id)| id).collect();
+        expire.sort_unstable();
+        for id in expire {
+            self.decide(id, TriggerKind::Expire);
+        }
+    }
+
+    /// SPEC §4 `add(e)`.
+    pub fn add(&mut self, idx: u32) {
+        let e: &Event = &self.archive.events[idx as usize];
+        let key = match trigger::match_event(e, self.archive.symbols.get(e.event_type)) {
+            Ok(k) => k,
+            Err(why) => {
+                self.unmatched.push((idx, why));
+                self.next = self.next.max(idx as usize + 1);
+                return;
+            }
+        };
+        let now = self.now;
+        let streams = &self.streams;
+        let found = self
+            .open
+            .get(&key)
+            .and_then(|ids| ids.iter().copied().find(|&id| streams[id as usize - 1].expire_timestamp > now));
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = self.streams.len() as u32 + 1;
+                self.streams.push(Stream {
+                    id,
+                    key,
+                    instance_id: e.get(sym::INSTANCE_ID).unwrap_or(Value::Int(0)),
+                    day: key.day,
+                    events: Vec::new(),
+                    first_event: e.timestamp,
+                    last_event: e.timestamp,
+                    expire_timestamp: trigger::expiry(e.timestamp),
+                    fire_timestamp: None,
+                    state: StreamState::Active,
+                    result: None,
+                });
+                self.expiry.insert((trigger::expiry(e.timestamp), id));
+                self.open.entry(key).or_default().push(id);
+                id
+            }
+        };
+        let s = &mut self.streams[id as usize - 1];
+        // Events arrive in timestamp order, so appending keeps the stream sorted
+        // (and ties in arrival order).
+        s.events.push(idx);
+        s.first_event = s.first_event.min(e.timestamp);
+        if e.timestamp > s.last_event {
+            s.last_event = e.timestamp;
+        }
+        let new_expiry = trigger::expiry(s.last_event);
+        if new_expiry != s.expire_timestamp {
+            self.expiry.remove(&(s.expire_timestamp, id));
+            self.expiry.insert((new_expiry, id));
+            s.expire_timestamp = new_expiry;
+        }
+        if s.fire_timestamp.is_none() && trigger::is_eod_exists(e) {
+            s.fire_timestamp = Some(now);
+            self.ready.insert(id, now);
+        }
+        self.next = self.next.max(idx as usize + 1);
+    }
+
+    fn decide(&mut self, id: u32, trigger: TriggerKind) {
+        let archive = self.archive;
+        let now = self.now;
+        let s = &mut self.streams[id as usize - 1];
+        self.expiry.remove(&(s.expire_timestamp, id));
+        self.ready.remove(&id);
+        if let Some(ids) = self.open.get_mut(&s.key) {
+            ids.retain(|&x| x != id);
+            if ids.is_empty() {
+                self.open.remove(&s.key);
+            }
+        }
+        s.state = match trigger {
+            TriggerKind::Fire => StreamState::Firing,
+            TriggerKind::Expire => StreamState::Expiring,
+        };
+        let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
+        let run = pipeline::run(id, &events, &archive.symbols, self.ids);
+        let (state, outcome, code, message) = match &run.result {
+            Ok(()) => {
+                let failure = run.verdict.as_ref().and_then(|v| v.failure.as_ref());
+                match failure {
+                    Some(f) => (StreamState::Completed, Outcome::Failed, Some(f.code), f.message.clone()),
+                    None => (StreamState::Completed, Outcome::Verified, None, String::new()),
+                }
+            }
+            Err(desc) => {
+                let st = match trigger {
+                    TriggerKind::Fire => StreamState::Error,
+                    TriggerKind::Expire => StreamState::ExpireError,
+                };
+                (st, Outcome::Error, None, desc.clone())
+            }
+        };
+        s.state = state;
+        s.result = Some(StreamResult {
+            trigger,
+            decided_at: now,
+            outcome,
+            code,
+            message,
+            verdict: run.verdict,
+            output: run.output,
+        });
+        self.decided.push(id);
+    }
+}
+
+/// A stream as it stands at some time T.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamAt {
+    pub state: StreamState,
+    pub outcome: Outcome,
+    /// How many of the stream's events have been replayed by T.
+    pub events: usize,
+    pub decided: bool,
+}
+
+/// Random access to the replay's state at any time (SPEC §4: seeking,
+/// backwards included), derived once from the drained replay.
+pub struct Timeline {
+    streams: Vec<Stream>,
+    /// Event indices that matched no stream, in replay order, with the reason.
+    unmatched: Vec<(u32, Unmatched)>,
+    /// Sorted thresholds: a stream is decided at T when its threshold < T, per outcome.
+    thresholds: [Vec<Timestamp>; 4],
+    decided_order: Vec<u32>,
+    timestamps: Vec<Timestamp>,
+}
+
+impl Timeline {
+    /// Replay the archive to the end, drained, and index the result.
+    pub fn build(archive: &Archive, ids: IdMode) -> Timeline {
+        let r = Replay::run(archive, true, ids);
+        let unmatched = r.unmatched.clone();
+        let decided_order = r.decided.clone();
+        let streams = r.into_streams();
+        let mut thresholds: [Vec<Timestamp>; 4] = Default::default();
+        for s in &streams {
+            if let Some(res) = &s.result {
+                thresholds[res.outcome as usize].push(Self::threshold_of(s));
+            }
+        }
+        for t in thresholds.iter_mut() {
+            t.sort_unstable();
+        }
+        Timeline {
+            streams,
+            unmatched,
+            thresholds,
+            decided_order,
+            timestamps: archive.events.iter().map(|e| e.timestamp).collect(),
+        }
+    }
+
+    /// The moment after which a stream is decided: its fire timestamp if it
+    /// fired, its final expiry if it expired.
+    fn threshold_of(s: &Stream) -> Timestamp {
+        match s.result.as_ref().map(|r| r.trigger) {
+            Some(TriggerKind::Fire) => s.fire_timestamp.unwrap_or(Timestamp::MAX),
+            Some(TriggerKind::Expire) => s.expire_timestamp,
+            None => Timestamp::MAX,
+        }
+    }
+
+    /// All streams, as they end after the drain.
+    pub fn streams(&self) -> &[Stream] {
+        &self.streams
+    }
+
+    pub fn stream(&self, id: u32) -> Option<&Stream> {
+        self.streams.get((id as usize).wrapping_sub(1))
+    }
+
+    pub fn unmatched(&self) -> &[(u32, Unmatched)] {
+        &self.unmatched
+    }
+
+    /// Stream ids in the order their pipelines ran in the drained replay.
+    pub fn decided_order(&self) -> &[u32] {
+        &self.decided_order
+    }
+
+    /// Number of events replayed at time `t` (those with timestamp ≤ t).
+    pub fn position_at(&self, t: Timestamp) -> usize {
+        self.timestamps.partition_point(|&x| x <= t)
+    }
+
+    /// Number of streams that exist at time `t`; they are ids `1..=n`, because
+    /// streams are created in timestamp order.
+    pub fn streams_at(&self, t: Timestamp) -> usize {
+        self.streams.partition_point(|s| s.first_event <= t)
+    }
+
+    /// A stream's state at time `t` (`None` if it does not exist yet).
+    pub fn stream_at(&self, s: &Stream, t: Timestamp) -> Option<StreamAt> {
+        if s.first_event > t {
+            return None;
+        }
+        let events = s.events.partition_point(|&i| self.timestamps[i as usize] <= t);
+        let decided = Self::threshold_of(s) < t;
+        Some(match (&s.result, decided) {
+            (Some(r), true) => StreamAt { state: s.state, outcome: r.outcome, events, decided: true },
+            _ => StreamAt { state: StreamState::Active, outcome: Outcome::Pending, events, decided: false },
+        })
+    }
+
+    /// Streams by outcome at time `t` (pending counts existing undecided streams).
+    pub fn counts_at(&self, t: Timestamp) -> [usize; 4] {
+        let mut c = [0usize; 4];
+        for o in [Outcome::Verified, Outcome::Failed, Outcome::Error] {
+            c[o as usize] = self.thresholds[o as usize].partition_point(|&x| x < t);
+        }
+        let decided: usize = c.iter().sum();
+        c[Outcome::Pending as usize] = self.streams_at(t).saturating_sub(decided);
+        c
+    }
+
+    /// Unmatched events replayed by time `t`.
+    pub fn unmatched_at(&self, t: Timestamp) -> usize {
+        let pos = self.position_at(t);
+        self.unmatched.partition_point(|&(i, _)| (i as usize) < pos)
+    }
+}

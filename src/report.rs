@@ -1,0 +1,225 @@
+//! Headless reports (SPEC §7): the audit as a table, JSON or CSV, the
+//! distilled events and the pipelines' output events as JSON Lines.
+
+use crate::archive::Archive;
+use crate::explain::{self, Explanation};
+use crate::pipeline::Code;
+use crate::replay::{Outcome, Stream};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The summary of SPEC §7.
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub verified: usize,
+    pub failed: usize,
+    pub error: usize,
+    pub pending: usize,
+    pub by_code: std::collections::BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn of(streams: &[Stream]) -> Summary {
+        let mut s = Summary::default();
+        for c in Code::ALL {
+            s.by_code.insert(c.as_str().to_string(), 0);
+        }
+        for st in streams {
+            match st.outcome() {
+                Outcome::Verified => s.verified += 1,
+                Outcome::Failed => s.failed += 1,
+                Outcome::Error => s.error += 1,
+                Outcome::Pending => s.pending += 1,
+            }
+            if let Some(c) = st.code() {
+                *s.by_code.entry(c.as_str().to_string()).or_insert(0) += 1;
+            }
+        }
+        s
+    }
+
+    /// SPEC §7 exit status: 1 when any stream failed or errored.
+    pub fn exit_code(&self) -> i32 {
+        if self.failed + self.error > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StreamRow<'a> {
+    stream_id: u32,
+    instance_id: String,
+    day: String,
+    state: &'static str,
+    trigger: Option<&'static str>,
+    outcome: &'static str,
+    code: Option<&'static str>,
+    message: &'a str,
+    event_count: usize,
+    first_event: String,
+    last_event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<Explanation>,
+}
+
+#[derive(Serialize)]
+struct RejectedRow {
+    source: String,
+    reason: String,
+    excerpt: String,
+}
+
+#[derive(Serialize)]
+struct AuditJson<'a> {
+    streams: Vec<StreamRow<'a>>,
+    summary: Summary,
+    unmatched: usize,
+    duplicates: u64,
+    not_distilled: u64,
+    not_distilled_types: &'a std::collections::BTreeMap<String, u64>,
+    rejected: Vec<RejectedRow>,
+}
+
+/// What an audit reports on: the archive and its streams after the replay.
+pub struct Audit<'a> {
+    pub archive: &'a Archive,
+    pub streams: &'a [Stream],
+    pub unmatched: usize,
+}
+
+impl Audit<'_> {
+    fn row<'s>(&self, s: &'s Stream, explain: bool) -> StreamRow<'s> {
+        let r = s.result.as_ref();
+        StreamRow {
+            stream_id: s.id,
+            instance_id: s.instance_id.py_str(&self.archive.symbols),
+            day: s.day.to_string(),
+            state: s.state.as_str(),
+            trigger: r.map(|r| r.trigger.as_str()),
+            outcome: s.outcome().as_str(),
+            code: s.code().map(|c| c.as_str()),
+            message: r.map(|r| r.message.as_str()).unwrap_or(""),
+            event_count: s.events.len(),
+            first_event: s.first_event.iso(),
+            last_event: s.last_event.iso(),
+            explanation: if explain { explain::explain(self.archive, s) } else { None },
+        }
+    }
+
+    pub fn write_json(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> io::Result<()> {
+        let doc = AuditJson {
+            streams: self.streams.iter().filter(|s| filter(s)).map(|s| self.row(s, true)).collect(),
+            summary: Summary::of(self.streams),
+            unmatched: self.unmatched,
+            duplicates: self.archive.duplicates,
+            not_distilled: self.archive.not_distilled_total(),
+            not_distilled_types: &self.archive.not_distilled,
+            rejected: self
+                .archive
+                .rejected
+                .iter()
+                .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
+                .collect(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)
+    }
+
+    pub fn write_csv(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "stream_id",
+            "instance_id",
+            "day",
+            "state",
+            "trigger",
+            "outcome",
+            "code",
+            "message",
+            "event_count",
+            "first_event",
+            "last_event",
+        ])?;
+        for s in self.streams.iter().filter(|s| filter(s)) {
+            let r = self.row(s, false);
+            w.write_record([
+                r.stream_id.to_string(),
+                r.instance_id,
+                r.day,
+                r.state.to_string(),
+                r.trigger.unwrap_or("").to_string(),
+                r.outcome.to_string(),
+                r.code.unwrap_or("").to_string(),
+                r.message.to_string(),
+                r.event_count.to_string(),
+                r.first_event,
+                r.last_event,
+            ])?;
+        }
+        w.flush()
+    }
+
+    /// A table for an 80-column terminal: one row per stream, the message of a
+    /// failing stream beneath it, the explanation too with `explain`.
+    pub fn write_table(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
+        let sym = &self.archive.symbols;
+        writeln!(out, "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}", "STREAM", "INSTANCE", "DAY", "RESULT", "BY", "EVENTS")?;
+        let mut shown = 0usize;
+        for s in self.streams.iter().filter(|s| filter(s)) {
+            shown += 1;
+            let result = match (s.outcome(), s.code()) {
+                (Outcome::Failed, Some(c)) => format!("failed {c}"),
+                (o, _) => o.as_str().to_string(),
+            };
+            let by = s.result.as_ref().map(|r| r.trigger.as_str()).unwrap_or("-");
+            let inst = crate::text::fit(&s.instance_id.py_str(sym), 36);
+            writeln!(out, "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}", s.id, inst, s.day.to_string(), result, by, s.events.len())?;
+            if let Some(r) = s.result.as_ref().filter(|r| r.outcome != Outcome::Verified) {
+                for line in crate::text::wrap(&crate::text::sanitize(&r.message), 72) {
+                    writeln!(out, "       {line}")?;
+                }
+                if explain {
+                    if let Some(x) = explain::explain(self.archive, s) {
+                        for line in x.to_text(72) {
+                            writeln!(out, "       {line}")?;
+                        }
+                        writeln!(out)?;
+                    }
+                }
+            }
+        }
+        let sum = Summary::of(self.streams);
+        writeln!(out)?;
+        let codes: Vec<String> = sum.by_code.iter().filter(|(_, &n)| n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
+        writeln!(
+            out,
+            "{} streams ({} shown): {} verified, {} failed{}, {} error, {} pending",
+            self.streams.len(),
+            shown,
+            sum.verified,
+            sum.failed,
+            if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(" ")) },
+            sum.error,
+            sum.pending
+        )?;
+        writeln!(
+            out,
+            "{} events, {} unmatched, {} duplicates, {} not distilled, {} rejected",
+            self.archive.events.len(),
+            self.unmatched,
+            self.archive.duplicates,
+            self.archive.not_distilled_total(),
+            self.archive.rejected.len()
+        )?;
+        for r in self.archive.rejected.iter().take(20) {
+            writeln!(out, "  rejected {}: {}", crate::text::sanitize(&r.location()), crate::text::sanitize(&r.reason))?;
+        }
+        if self.archive.rejected.len() > 20 {
+            writeln!(out, "  … {} more rejected records (see --format json)", self.archive.rejected.len() - 20)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,64 @@
+//! The `usage` trigger (SPEC §3): which events join a stream, how streams are
+//! distinguished, and when a stream is ready to fire.
+
+use crate::event::{sym, Event, ValueKey};
+use crate::time::{Day, Timestamp};
+
+/// Streams are distinguished by `(instance_id, day)`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct StreamKey {
+    pub instance_id: ValueKey,
+    pub day: Day,
+}
+
+/// Why an event did not join the usage trigger.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Unmatched {
+    /// Not a `compute.instance.*` type, or one of the `.exists.*` results.
+    Type,
+    /// A `compute.instance.exists` without `audit_period_beginning`.
+    NoAuditPeriod,
+    NoInstanceId,
+}
+
+impl Unmatched {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unmatched::Type => "its type is not one the usage trigger takes",
+            Unmatched::NoAuditPeriod => "a compute.instance.exists without audit_period_beginning",
+            Unmatched::NoInstanceId => "no instance_id trait",
+        }
+    }
+}
+
+/// SPEC §3 "Match": the stream key of an event, or why it has none.
+pub fn match_event(e: &Event, event_type: &str) -> Result<StreamKey, Unmatched> {
+    let day = if e.event_type == sym::EXISTS {
+        e.datetime(sym::AUDIT_PERIOD_BEGINNING).ok_or(Unmatched::NoAuditPeriod)?.day()
+    } else if crate::distill::is_instance_event(event_type)
+        && ![sym::EXISTS_VERIFIED, sym::EXISTS_FAILED, sym::EXISTS_WARNINGS].contains(&e.event_type)
+    {
+        e.timestamp.day()
+    } else {
+        return Err(Unmatched::Type);
+    };
+    let instance_id = e.get(sym::INSTANCE_ID).ok_or(Unmatched::NoInstanceId)?;
+    Ok(StreamKey { instance_id: instance_id.into(), day })
+}
+
+/// SPEC §3 "Fire criterion": a `compute.instance.exists` whose
+/// `audit_period_ending` is exactly one day after its `audit_period_beginning`.
+pub fn is_eod_exists(e: &Event) -> bool {
+    if e.event_type != sym::EXISTS {
+        return false;
+    }
+    match (e.datetime(sym::AUDIT_PERIOD_BEGINNING), e.datetime(sym::AUDIT_PERIOD_ENDING)) {
+        (Some(b), Some(end)) => end == b.plus_days(1),
+        _ => false,
+    }
+}
+
+/// SPEC §3 "Expiration": `$last + 2d`.
+pub fn expiry(last_event: Timestamp) -> Timestamp {
+    last_event.plus_days(2)
+}
