@@ -57,7 +57,11 @@ pub enum Outcome<'a> {
     Event(Distilled<'a>, Loc),
     /// A notification whose type no event definition covers (SPEC §1): counted, not an error.
     NotDistilled(Cow<'a, str>, Loc),
-    Rejected { reason: String, excerpt: String, loc: Loc },
+    Rejected {
+        reason: String,
+        excerpt: String,
+        loc: Loc,
+    },
 }
 
 fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
@@ -116,11 +120,9 @@ pub fn distill_text<'a>(text: &'a [u8], multi_line: bool, out: &mut Vec<Outcome<
     let whole = Loc { offset: 0, len: text.len(), index: None, kind: RecordKind::Notification };
     match parse_top(text) {
         Ok(top) => top_records(top, text, whole, out),
-        Err(e) => out.push(Outcome::Rejected {
-            reason: syntax_reason(&e, multi_line),
-            excerpt: excerpt(text),
-            loc: whole,
-        }),
+        Err(e) => {
+            out.push(Outcome::Rejected { reason: syntax_reason(&e, multi_line), excerpt: excerpt(text), loc: whole })
+        }
     }
 }
 
@@ -148,14 +150,21 @@ fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, out: &mut Vec<Outcome
                     match parse_top(e.get().as_bytes()) {
                         Ok(Top::Array(inner)) if is_pair(&inner) => pair_record(&inner, base, eloc, out),
                         Ok(Top::Object(o)) => object_records(o, base, eloc, out),
-                        Ok(_) => out.push(reject("not a record: an array element must be an object or an STv2 pair", base, eloc)),
+                        Ok(_) => out.push(reject(
+                            "not a record: an array element must be an object or an STv2 pair",
+                            base,
+                            eloc,
+                        )),
                         Err(e) => out.push(reject(syntax_reason(&e, true), base, eloc)),
                     }
                 }
             }
         }
         Top::Scalar(s) => out.push(reject(
-            format!("not a record: {} (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)", s.describe()),
+            format!(
+                "not a record: {} (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)",
+                s.describe()
+            ),
             base,
             loc,
         )),
@@ -267,7 +276,7 @@ fn to_int<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String
         Scalar::Int(i) => Ok(Some(TraitVal::Int(i))),
         Scalar::Float(f) => {
             let t = f.trunc();
-            if f.is_finite() && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&t) {
+            if f.is_finite() && (-crate::event::TWO_POW_63..crate::event::TWO_POW_63).contains(&t) {
                 Ok(Some(TraitVal::Int(t as i64)))
             } else {
                 Err(bad_value(field, "an integer in range", &v))
@@ -519,11 +528,11 @@ fn distilled_event<'a>(o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Outcome<'_> {
+    fn one(text: &str) -> Outcome<'static> {
         let mut out = Vec::new();
         distill_text(text.as_bytes(), false, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
-        out.pop().unwrap()
+        out.pop().unwrap().into_owned()
     }
 
     fn notif(payload: &str) -> String {
@@ -556,7 +565,7 @@ mod tests {
         traits(o).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
-    fn reason(o: &Outcome) -> &str {
+    fn reason<'a>(o: &'a Outcome) -> &'a str {
         match o {
             Outcome::Rejected { reason, .. } => reason,
             _ => panic!("not rejected: {o:?}"),
@@ -610,8 +619,7 @@ mod tests {
     fn audit_period_only_on_exists() {
         let o = one(&notif(r#"{"instance_id":"i","audit_period_beginning":"2014-10-06"}"#));
         assert_eq!(get(&o, "audit_period_beginning"), None);
-        let t = notif(r#"{"instance_id":"i","audit_period_beginning":"2014-10-06"}"#)
-            .replace("create.end", "exists");
+        let t = notif(r#"{"instance_id":"i","audit_period_beginning":"2014-10-06"}"#).replace("create.end", "exists");
         assert_eq!(get(&one(&t), "audit_period_beginning").as_deref(), Some("dt:2014-10-06T00:00:00.000000Z"));
     }
 
@@ -635,9 +643,11 @@ mod tests {
         assert_eq!(reason(&one(t)), "no timestamp");
         let t = r#"{"event_type":"compute.instance.update","timestamp":"2014-10-06","payload":{"instance_id":"i"}}"#;
         assert_eq!(reason(&one(t)), "no message_id");
-        let t = r#"{"event_type":"scheduler.run_instance.start","message_id":"m","timestamp":"2014-10-06","payload":{}}"#;
+        let t =
+            r#"{"event_type":"scheduler.run_instance.start","message_id":"m","timestamp":"2014-10-06","payload":{}}"#;
         assert!(matches!(one(t), Outcome::NotDistilled(ref s, _) if s == "scheduler.run_instance.start"));
-        let t = r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06","payload":{"x":1}}"#;
+        let t =
+            r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06","payload":{"x":1}}"#;
         assert_eq!(reason(&one(t)), "no traits could be taken from the notification");
     }
 
@@ -654,8 +664,12 @@ mod tests {
         let mut out = Vec::new();
         distill_text(dump.as_bytes(), false, &mut out);
         assert_eq!(out.len(), 2);
-        assert!(matches!(&out[0], Outcome::Event(d, l) if l.kind == RecordKind::StreamDump && l.index == Some(0) && d.timestamp.iso() == "2014-10-07T12:00:00.000000Z"));
-        assert!(matches!(&out[1], Outcome::Rejected { reason, loc, .. } if reason == "no message_id" && loc.index == Some(1)));
+        assert!(
+            matches!(&out[0], Outcome::Event(d, l) if l.kind == RecordKind::StreamDump && l.index == Some(0) && d.timestamp.iso() == "2014-10-07T12:00:00.000000Z")
+        );
+        assert!(
+            matches!(&out[1], Outcome::Rejected { reason, loc, .. } if reason == "no message_id" && loc.index == Some(1))
+        );
         assert!(reason(&one("42")).starts_with("not a record: 42"));
         assert!(reason(&one(r#"{"foo":1}"#)).starts_with("unknown record shape"));
     }
@@ -670,9 +684,12 @@ mod tests {
         assert_eq!(get(&o, "tenant_id"), None);
         assert_eq!(get(&o, "launched_at"), None);
         assert_eq!(get(&o, "custom").as_deref(), Some("int:3"));
-        let o = one(r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","vcpus":true}"#);
+        let o =
+            one(r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","vcpus":true}"#);
         assert_eq!(reason(&o), "vcpus: a boolean is not a trait value");
-        let o = one(r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","os_distro":["a"]}"#);
+        let o = one(
+            r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","os_distro":["a"]}"#,
+        );
         assert_eq!(reason(&o), "os_distro: an array is not a trait value");
     }
 

@@ -95,12 +95,8 @@ pub mod sym {
 }
 
 /// Trait names whose values are datetimes wherever they appear (SPEC §2.3).
-pub const DATETIME_TRAITS: [Sym; 4] = [
-    sym::LAUNCHED_AT,
-    sym::DELETED_AT,
-    sym::AUDIT_PERIOD_BEGINNING,
-    sym::AUDIT_PERIOD_ENDING,
-];
+pub const DATETIME_TRAITS: [Sym; 4] =
+    [sym::LAUNCHED_AT, sym::DELETED_AT, sym::AUDIT_PERIOD_BEGINNING, sym::AUDIT_PERIOD_ENDING];
 
 impl Default for Symbols {
     fn default() -> Self {
@@ -238,13 +234,15 @@ impl PartialEq for Value {
     }
 }
 
+/// 2^63, exactly representable: floats in `-2^63..2^63` convert to i64 without loss.
+pub const TWO_POW_63: f64 = (1u64 << 63) as f64;
+
 /// Python compares an int and a float exactly, not through a lossy conversion.
 fn int_eq_float(i: i64, f: f64) -> bool {
     if !f.is_finite() || f.fract() != 0.0 {
         return false;
     }
-    // 2^63 is exactly representable; anything at or beyond it is not an i64.
-    if !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) {
+    if !(-TWO_POW_63..TWO_POW_63).contains(&f) {
         return false;
     }
     f as i64 == i
@@ -308,10 +306,7 @@ impl RecordKind {
 
     /// Whether the record held a raw notification (which the UI can show).
     pub fn is_notification(self) -> bool {
-        matches!(
-            self,
-            RecordKind::Notification | RecordKind::OsloEnvelope | RecordKind::Stv2Pair
-        )
+        matches!(self, RecordKind::Notification | RecordKind::OsloEnvelope | RecordKind::Stv2Pair)
     }
 }
 
@@ -431,7 +426,7 @@ mod tests {
         assert!(!Value::Int(7).py_eq(&Value::Text(seven)));
         assert!(!Value::Int(7).py_eq(&Value::Float(7.000000000000001)));
         assert!(Value::Float(-0.0).py_eq(&Value::Int(0)));
-        assert!(!Value::Int(i64::MAX).py_eq(&Value::Float(9.223372036854775807e18)));
+        assert!(!Value::Int(i64::MAX).py_eq(&Value::Float(TWO_POW_63)));
         assert!(!Value::Float(f64::NAN).py_eq(&Value::Float(f64::NAN)));
         let t = Timestamp(5);
         assert!(Value::DateTime(t).py_eq(&Value::DateTime(Timestamp(5))));

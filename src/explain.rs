@@ -65,7 +65,9 @@ impl Explanation {
                 }
             }
         }
-        for (title, items) in [("Likely causes:", &self.causes), ("Check next:", &self.next_steps), ("Notes:", &self.notes)] {
+        for (title, items) in
+            [("Likely causes:", &self.causes), ("Check next:", &self.next_steps), ("Notes:", &self.notes)]
+        {
             if items.is_empty() {
                 continue;
             }
@@ -233,10 +235,9 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             x.next_steps.push(format!(
                 "Search the archive for compute.instance.exists of instance {inst} with audit_period_beginning {day}T00:00:00Z."
             ));
-            x.next_steps.push(s(
-                "Check that nova's instance_usage_audit ran on the instance's compute host for that period \
-                 (nova's task_log table) and that notifications were not dropped by the message bus.",
-            ));
+            x.next_steps
+                .push(s("Check that nova's instance_usage_audit ran on the instance's compute host for that period \
+                 (nova's task_log table) and that notifications were not dropped by the message bus."));
             x
         }
         (Code::U1, _) => {
@@ -264,7 +265,9 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             x.next_steps.push(s("Check instances.launched_at in nova's database."));
             x
         }
-        (Code::U2, Finding::Conflict { field, exists_value, other, other_value }) => conflict(cx, message, exists, *field, *exists_value, *other, *other_value),
+        (Code::U2, Finding::Conflict { field, exists_value, other, other_value }) => {
+            conflict(cx, message, exists, *field, *exists_value, *other, *other_value)
+        }
         (Code::U8, _) => {
             let mut x = base(
                 Some(code),
@@ -305,7 +308,8 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             }
             x.causes.push(s("The instance was soft-deleted and then restored; deleted_at was not cleared."));
             x.causes.push(s("A delete failed half-way, leaving the instance in error with deleted_at set."));
-            x.next_steps.push(format!("Check the current state of {inst} in nova and its compute.instance.update events."));
+            x.next_steps
+                .push(format!("Check the current state of {inst} in nova and its compute.instance.update events."));
             x.next_steps.push(s("If it is running, it must be billed past deleted_at: correct the record."));
             x
         }
@@ -324,7 +328,9 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
                 x.evidence.push(cx.evidence(e, cx.exists_detail(e)));
             }
             x.causes.push(s("Clock skew between the hosts that recorded launched_at and deleted_at."));
-            x.causes.push(s("launched_at was reset by a rebuild after the deletion was recorded, or the record was edited by hand."));
+            x.causes.push(s(
+                "launched_at was reset by a rebuild after the deletion was recorded, or the record was edited by hand.",
+            ));
             x.next_steps.push(s("Check NTP on the compute hosts involved and the instance's row in nova's database."));
             x
         }
@@ -465,22 +471,20 @@ fn conflict(
                  the same day leaves earlier events with an older launch time.",
             ));
             if other_type == "compute.instance.create.end" {
-                x.causes.push(s_(
-                    "The create.end belongs to a different launch than the one the .exists reports.",
-                ));
+                x.causes.push(s_("The create.end belongs to a different launch than the one the .exists reports."));
             }
         }
-        "deleted_at" => x.causes.push(s_(
-            "The delete.end and the .exists recorded the deletion at different moments (the .exists should \
-             carry the delete's deleted_at exactly).",
-        )),
+        "deleted_at" => x
+            .causes
+            .push(s_("The delete.end and the .exists recorded the deletion at different moments (the .exists should \
+             carry the delete's deleted_at exactly).")),
         "instance_type_id" => x.causes.push(s_(
             "A resize changed the flavor; check that the day is billed with the right flavor for each part of it.",
         )),
-        "tenant_id" => x.causes.push(s_(
-            "Two events for one instance with different tenants should never happen: suspect corrupted or \
-             mis-attributed notifications.",
-        )),
+        "tenant_id" => x
+            .causes
+            .push(s_("Two events for one instance with different tenants should never happen: suspect corrupted or \
+             mis-attributed notifications.")),
         _ => x.causes.push(s_("A rebuild changed the image, or image metadata was edited after the event.")),
     }
     x.next_steps.push(format!(
@@ -556,7 +560,8 @@ fn notes(cx: &Ctx, all: &[Stream]) -> Vec<String> {
             e.timestamp.iso()
         ));
     }
-    let siblings: Vec<u32> = all.iter().filter(|s| s.key == cx.stream.key && s.id != cx.stream.id).map(|s| s.id).collect();
+    let siblings: Vec<u32> =
+        all.iter().filter(|s| s.key == cx.stream.key && s.id != cx.stream.id).map(|s| s.id).collect();
     if !siblings.is_empty() {
         let ids: Vec<String> = siblings.iter().map(|i| i.to_string()).collect();
         n.push(format!(

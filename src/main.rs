@@ -81,7 +81,8 @@ fn audit(a: AuditArgs) -> Result<i32> {
     let replay = Replay::run(&archive, !a.no_drain, ids);
     let audit = Audit { archive: &archive, streams: replay.streams(), unmatched: replay.unmatched().len() };
     let filter = |s: &Stream| {
-        (outcomes.is_empty() || outcomes.contains(&s.outcome())) && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
+        (outcomes.is_empty() || outcomes.contains(&s.outcome()))
+            && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

@@ -176,7 +176,16 @@ impl Audit<'_> {
             };
             let by = s.result.as_ref().map(|r| r.trigger.as_str()).unwrap_or("-");
             let inst = crate::text::fit(&s.instance_id.py_str(sym), 36);
-            writeln!(out, "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}", s.id, inst, s.day.to_string(), result, by, s.events.len())?;
+            writeln!(
+                out,
+                "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}",
+                s.id,
+                inst,
+                s.day.to_string(),
+                result,
+                by,
+                s.events.len()
+            )?;
             if let Some(r) = s.result.as_ref().filter(|r| r.outcome != Outcome::Verified) {
                 for line in crate::text::wrap(&crate::text::sanitize(&r.message), 72) {
                     writeln!(out, "       {line}")?;

@@ -194,8 +194,8 @@ impl Day {
             return None;
         }
         let y = digits(&b[0..4])? as i32;
-        let m = digits(&b[5..7])? as u32;
-        let d = digits(&b[8..10])? as u32;
+        let m = digits(&b[5..7])?;
+        let d = digits(&b[8..10])?;
         Day::from_ymd(y, m, d)
     }
 }
@@ -319,12 +319,11 @@ pub fn parse_datetime(s: &str) -> Result<Timestamp, DateTimeError> {
         return Err(DateTimeError::OutOfRange);
     }
     let date = Day::from_ymd(year, month, day).ok_or(DateTimeError::OutOfRange)?;
-    let local = date.start().0
-        + (hour as i64 * 3600 + minute as i64 * 60 + second as i64) * MICROS_PER_SECOND
-        + micros as i64;
+    let local =
+        date.start().0 + (hour as i64 * 3600 + minute as i64 * 60 + second as i64) * MICROS_PER_SECOND + micros as i64;
     let utc = local - offset_minutes * 60 * MICROS_PER_SECOND;
     // Python's datetime cannot leave years 1..=9999 when the offset is applied.
-    if utc < MIN_PY_DATETIME || utc > MAX_PY_DATETIME {
+    if !(MIN_PY_DATETIME..=MAX_PY_DATETIME).contains(&utc) {
         return Err(DateTimeError::OutOfRange);
     }
     Ok(Timestamp(utc))

@@ -21,7 +21,9 @@ pub enum Scalar<'a> {
     Float(f64),
     Str(Cow<'a, str>),
     /// An object; `typed_datetime` holds quincy's `{"__type__": "datetime", "datetime": …}`.
-    Object { typed_datetime: Option<Cow<'a, str>> },
+    Object {
+        typed_datetime: Option<Cow<'a, str>>,
+    },
     Array,
 }
 
@@ -38,7 +40,7 @@ impl Scalar<'_> {
                 let cut: String = s.chars().take(60).collect();
                 crate::pyfmt::push_json_str(&mut out, &cut);
                 if cut.len() < s.len() {
-                    out.insert_str(out.len() - 1, "…");
+                    out.insert(out.len() - 1, '…');
                 }
                 out
             }
@@ -62,9 +64,9 @@ impl Scalar<'_> {
             Scalar::UInt(u) => Scalar::UInt(u),
             Scalar::Float(f) => Scalar::Float(f),
             Scalar::Str(s) => Scalar::Str(Cow::Owned(s.into_owned())),
-            Scalar::Object { typed_datetime } => Scalar::Object {
-                typed_datetime: typed_datetime.map(|s| Cow::Owned(s.into_owned())),
-            },
+            Scalar::Object { typed_datetime } => {
+                Scalar::Object { typed_datetime: typed_datetime.map(|s| Cow::Owned(s.into_owned())) }
+            }
             Scalar::Array => Scalar::Array,
         }
     }

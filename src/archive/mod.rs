@@ -180,7 +180,13 @@ impl Archive {
                 Err(e) => {
                     let reason = source::io_reason(Some(&e), "cannot open");
                     failures.push(format!("{name}: {reason}"));
-                    loader.rejected.push(RejectedRecord { file: name, line: None, index: None, reason, excerpt: String::new() });
+                    loader.rejected.push(RejectedRecord {
+                        file: name,
+                        line: None,
+                        index: None,
+                        reason,
+                        excerpt: String::new(),
+                    });
                 }
             }
             loader.progress.files_done += 1;
@@ -416,7 +422,8 @@ impl Loader {
                     }
                     Err((off, reason)) => {
                         let end = (off + 200).min(text.len());
-                        let loc = Loc { offset: off, len: end - off, index: Some(i as u32), kind: RecordKind::Notification };
+                        let loc =
+                            Loc { offset: off, len: end - off, index: Some(i as u32), kind: RecordKind::Notification };
                         let excerpt = distill::excerpt(&text[off..end]);
                         self.take(source, Outcome::Rejected { reason, excerpt, loc }, skip as u64, line_of);
                     }

@@ -53,7 +53,8 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
                             }
                         }
                         Err(e) => {
-                            let at = e.path().map(|x| x.display().to_string()).unwrap_or_else(|| p.display().to_string());
+                            let at =
+                                e.path().map(|x| x.display().to_string()).unwrap_or_else(|| p.display().to_string());
                             problems.push((at, io_reason(e.io_error(), "cannot read directory")));
                         }
                     }
@@ -134,11 +135,7 @@ pub fn spool_stdin(count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
 /// A reader over the (decompressed) content of an opened input.
 pub fn reader(o: &Opened, count: &Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
     let f = Counting { inner: File::open(&o.path)?, count: count.clone() };
-    Ok(if o.gzip {
-        Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f)))
-    } else {
-        Box::new(f)
-    })
+    Ok(if o.gzip { Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f))) } else { Box::new(f) })
 }
 
 /// Read `len` bytes at `offset` of the decompressed content (to show a record again).
@@ -186,29 +183,31 @@ pub enum Layout {
     Document,
 }
 
-/// Decide the layout from the start of the content: JSON Lines when one of the
-/// first non-blank lines is a complete JSON value by itself.
+/// Decide the layout from the start of the content: JSON Lines when the first
+/// non-blank line is a complete JSON value by itself, or when it is broken but
+/// one of the next two lines is (one bad record must not turn a JSON Lines file
+/// into one unreadable document). A first line that only opens a value (`[`,
+/// `{`) starts a pretty-printed document.
 pub fn detect_layout(head: &[u8], complete: bool) -> Layout {
-    let mut tried = 0;
-    let mut lines = head.split(|b| *b == b'\n').peekable();
-    while let Some(line) = lines.next() {
+    let mut pieces: Vec<&[u8]> = head.split(|b| *b == b'\n').collect();
+    if !complete {
         // The last piece of an incomplete head may be a cut line: don't judge by it.
-        if lines.peek().is_none() && !complete {
-            break;
-        }
-        let t = trim(line);
-        if t.is_empty() {
-            continue;
-        }
-        if serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok() {
-            return Layout::JsonLines;
-        }
-        tried += 1;
-        if tried == 3 {
-            break;
+        pieces.pop();
+    }
+    let mut lines = pieces.into_iter().map(trim).filter(|t| !t.is_empty());
+    let parses = |t: &[u8]| serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok();
+    match lines.next() {
+        None => Layout::JsonLines,
+        Some(first) if parses(first) => Layout::JsonLines,
+        Some(b"[") | Some(b"{") => Layout::Document,
+        Some(_) => {
+            if lines.take(2).any(parses) {
+                Layout::JsonLines
+            } else {
+                Layout::Document
+            }
         }
     }
-    Layout::Document
 }
 
 pub fn trim(b: &[u8]) -> &[u8] {

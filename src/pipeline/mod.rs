@@ -181,9 +181,7 @@ impl Handler for UsageHandler {
                     Some(f) => (sym::EXISTS_FAILED, f.message.clone(), Some(f.code)),
                 };
                 let message_id = match cx.ids {
-                    IdMode::Stable => {
-                        stable_output_id(cx.symbols.get(exists.message_id), cx.symbols.get(event_type))
-                    }
+                    IdMode::Stable => stable_output_id(cx.symbols.get(exists.message_id), cx.symbols.get(event_type)),
                     IdMode::Random => uuid::Uuid::new_v4(),
                 };
                 self.pending = Some(message_id);

@@ -20,7 +20,8 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [Code::U0, Code::U1, Code::U2, Code::U3, Code::U4, Code::U5, Code::U6, Code::U7, Code::U8];
+    pub const ALL: [Code; 9] =
+        [Code::U0, Code::U1, Code::U2, Code::U3, Code::U4, Code::U5, Code::U6, Code::U7, Code::U8];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -78,14 +79,8 @@ pub const OPERATION_TYPES: [&str; 9] = [
 ];
 
 /// Fields compared with each operation event, in order.
-pub const OPERATION_FIELDS: [Sym; 6] = [
-    sym::LAUNCHED_AT,
-    sym::INSTANCE_TYPE_ID,
-    sym::TENANT_ID,
-    sym::OS_ARCHITECTURE,
-    sym::OS_VERSION,
-    sym::OS_DISTRO,
-];
+pub const OPERATION_FIELDS: [Sym; 6] =
+    [sym::LAUNCHED_AT, sym::INSTANCE_TYPE_ID, sym::TENANT_ID, sym::OS_ARCHITECTURE, sym::OS_VERSION, sym::OS_DISTRO];
 
 /// Fields compared with the single `delete.end`, in order.
 pub const DELETE_FIELDS: [Sym; 2] = [sym::LAUNCHED_AT, sym::DELETED_AT];
@@ -96,13 +91,22 @@ pub enum Finding {
     NoExists,
     NoLaunchedAt,
     /// U2: `field` differs between the *exists* and `other` (an index into the stream's events).
-    Conflict { field: Sym, exists_value: Value, other: usize, other_value: Value },
+    Conflict {
+        field: Sym,
+        exists_value: Value,
+        other: usize,
+        other_value: Value,
+    },
     LaunchedInPeriodAlone,
     DeletedAtButNotDeleted,
     DeletedBeforeLaunch,
     DeletedInPeriodWithoutDelete,
-    DeleteWithoutDeletedAt { deletes: Vec<usize> },
-    MultipleDeletes { deletes: Vec<usize> },
+    DeleteWithoutDeletedAt {
+        deletes: Vec<usize>,
+    },
+    MultipleDeletes {
+        deletes: Vec<usize>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,12 +132,7 @@ impl MissingField {
             let e = events[i];
             format!("{} (msg {})", symbols.get(e.event_type), symbols.get(e.message_id))
         };
-        format!(
-            "'{}' is on {} but not on {}",
-            symbols.get(self.field),
-            ev(self.present_on),
-            ev(self.missing_on)
-        )
+        format!("'{}' is on {} but not on {}", symbols.get(self.field), ev(self.present_on), ev(self.missing_on))
     }
 }
 
