@@ -476,3 +476,225 @@ impl Timeline {
         self.unmatched.partition_point(|&(i, _)| (i as usize) < pos)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_datetime;
+    use serde_json::json;
+
+    fn t(s: &str) -> Timestamp {
+        parse_datetime(s).unwrap()
+    }
+
+    /// A distilled event line.
+    fn ev(event_type: &str, id: &str, ts: &str, inst: &str, extra: serde_json::Value) -> String {
+        let mut v = json!({"event_type": event_type, "message_id": id, "timestamp": ts, "instance_id": inst,
+            "tenant_id": "t1", "state": "active", "launched_at": "2014-01-01 00:00:00"});
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            for (k, x) in e {
+                o.insert(k.clone(), x.clone());
+            }
+        }
+        v.to_string()
+    }
+
+    fn exists(id: &str, ts: &str, inst: &str, day: &str, next: &str) -> String {
+        ev(
+            "compute.instance.exists",
+            id,
+            ts,
+            inst,
+            json!({"audit_period_beginning": format!("{day} 00:00:00"), "audit_period_ending": format!("{next} 00:00:00")}),
+        )
+    }
+
+    fn archive(lines: &[String]) -> Archive {
+        let a = Archive::from_bytes("test.jsonl", lines.join("\n").as_bytes());
+        assert!(a.rejected.is_empty(), "{:?}", a.rejected);
+        a
+    }
+
+    fn states(r: &Replay) -> Vec<(u32, StreamState, Option<TriggerKind>)> {
+        r.streams().iter().map(|s| (s.id, s.state, s.result.as_ref().map(|x| x.trigger))).collect()
+    }
+
+    #[test]
+    fn a_ready_stream_fires_only_once_the_clock_moves_past_the_moment_it_became_ready() {
+        let a = archive(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            exists("m2", "2014-10-07 00:05:00", "i1", "2014-10-06", "2014-10-07"),
+        ]);
+        let mut r = Replay::new(&a, IdMode::Stable);
+        assert!(r.step() && r.step());
+        assert_eq!(r.streams()[0].fire_timestamp, Some(t("2014-10-07 00:05:00")));
+        r.advance_to(t("2014-10-07 00:05:00"));
+        assert_eq!(states(&r), vec![(1, StreamState::Active, None)], "not at the ready moment itself");
+        r.advance_to(t("2014-10-07 00:05:00.000001"));
+        assert_eq!(states(&r), vec![(1, StreamState::Completed, Some(TriggerKind::Fire))]);
+        assert_eq!(r.streams()[0].outcome(), Outcome::Verified);
+    }
+
+    #[test]
+    fn an_event_at_the_ready_moment_still_joins_the_stream() {
+        let a = archive(&[
+            exists("m1", "2014-10-07 00:05:00", "i1", "2014-10-06", "2014-10-07"),
+            // a partial-period .exists of the same audit day at the very same moment
+            ev(
+                "compute.instance.exists",
+                "m2",
+                "2014-10-07 00:05:00",
+                "i1",
+                json!({"audit_period_beginning": "2014-10-06 00:00:00", "audit_period_ending": "2014-10-06 12:00:00"}),
+            ),
+        ]);
+        let r = Replay::run(&a, true, IdMode::Stable);
+        assert_eq!(r.streams().len(), 1);
+        assert_eq!(r.streams()[0].events, vec![0, 1]);
+    }
+
+    #[test]
+    fn an_event_after_the_fire_opens_a_second_stream_for_the_instance_day() {
+        let a = archive(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            exists("m2", "2014-10-07 00:05:00", "i1", "2014-10-06", "2014-10-07"),
+            // a late .exists for the same audit day, after the first stream fired
+            exists("m3", "2014-10-07 00:06:00", "i1", "2014-10-06", "2014-10-07"),
+        ]);
+        let r = Replay::run(&a, true, IdMode::Stable);
+        assert_eq!(r.streams().len(), 2);
+        assert_eq!(r.streams()[1].key, r.streams()[0].key);
+        assert_eq!(r.streams()[1].events, vec![2]);
+        assert_eq!(r.streams()[0].result.as_ref().unwrap().decided_at, t("2014-10-07 00:06:00"));
+    }
+
+    #[test]
+    fn an_event_more_than_two_days_after_the_last_opens_a_new_stream() {
+        let a = archive(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            // exactly at the expiry: the old stream is not expired yet (not <), but cannot take it (not >)
+            exists("m2", "2014-10-08 10:00:00", "i1", "2014-10-06", "2014-10-07"),
+        ]);
+        let mut r = Replay::new(&a, IdMode::Stable);
+        r.step();
+        r.step();
+        assert_eq!(r.streams().len(), 2, "expire_timestamp == now does not take the event");
+        assert_eq!(r.streams()[0].state, StreamState::Active);
+        r.advance_to(t("2014-10-08 10:00:00.000001"));
+        assert_eq!(r.streams()[0].state, StreamState::Completed);
+        assert_eq!(r.streams()[0].result.as_ref().unwrap().trigger, TriggerKind::Expire);
+        assert_eq!(r.streams()[0].code(), Some(Code::U0));
+        // and the second stream fired at the same advance
+        assert_eq!(r.streams()[1].result.as_ref().unwrap().trigger, TriggerKind::Fire);
+        // fires run before expiries within one advance
+        assert_eq!(r.decided_order(), &[2, 1]);
+    }
+
+    #[test]
+    fn a_stream_expires_two_days_after_its_newest_event() {
+        let a = archive(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            ev("compute.instance.update", "m2", "2014-10-06 11:00:00", "i1", json!({})),
+        ]);
+        let mut r = Replay::new(&a, IdMode::Stable);
+        r.step();
+        r.step();
+        assert_eq!(r.streams()[0].expire_timestamp, t("2014-10-08 11:00:00"));
+        r.advance_to(t("2014-10-08 11:00:00"));
+        assert_eq!(r.streams()[0].state, StreamState::Active);
+        r.advance_to(t("2014-10-08 11:00:00.000001"));
+        assert_eq!(r.streams()[0].state, StreamState::Completed);
+        assert_eq!(r.streams()[0].result.as_ref().unwrap().decided_at, t("2014-10-08 11:00:00.000001"));
+    }
+
+    #[test]
+    fn drain_decides_every_stream_and_no_drain_leaves_them_pending() {
+        let lines = [
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            ev("compute.instance.update", "m2", "2014-10-06 10:00:00", "i2", json!({})),
+            exists("m3", "2014-10-07 00:05:00", "i2", "2014-10-06", "2014-10-07"),
+        ];
+        let a = archive(&lines);
+        let r = Replay::run(&a, false, IdMode::Stable);
+        assert!(r.streams().iter().all(|s| s.outcome() == Outcome::Pending && s.state == StreamState::Active));
+        let r = Replay::run(&a, true, IdMode::Stable);
+        assert_eq!(
+            states(&r),
+            vec![
+                (1, StreamState::Completed, Some(TriggerKind::Expire)),
+                (2, StreamState::Completed, Some(TriggerKind::Fire))
+            ]
+        );
+        assert!(r.streams().iter().all(|s| s.result.as_ref().unwrap().decided_at == Timestamp::MAX));
+    }
+
+    #[test]
+    fn unmatched_events_are_counted_not_streamed() {
+        let a = archive(&[
+            ev("compute.instance.exists.verified", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            ev("compute.instance.update", "m2", "2014-10-06 10:00:00", "i1", json!({"instance_id": null})),
+            ev("compute.instance.exists", "m3", "2014-10-06 10:00:00", "i1", json!({})),
+            ev("image.upload", "m4", "2014-10-06 10:00:00", "i1", json!({})),
+        ]);
+        let r = Replay::run(&a, true, IdMode::Stable);
+        assert!(r.streams().is_empty());
+        let why: Vec<Unmatched> = r.unmatched().iter().map(|u| u.1).collect();
+        assert_eq!(why, vec![Unmatched::Type, Unmatched::NoInstanceId, Unmatched::NoAuditPeriod, Unmatched::Type]);
+    }
+
+    #[test]
+    fn exists_joins_the_stream_of_its_audit_day_and_ties_keep_archive_order() {
+        let a = archive(&[
+            exists("m9", "2014-10-07 00:05:00", "i1", "2014-10-06", "2014-10-07"),
+            ev("compute.instance.update", "m1", "2014-10-06 23:00:00", "i1", json!({})),
+            ev("compute.instance.update", "m3", "2014-10-06 23:00:00", "i1", json!({})),
+            ev("compute.instance.update", "m2", "2014-10-06 23:00:00", "i1", json!({})),
+        ]);
+        let r = Replay::run(&a, true, IdMode::Stable);
+        assert_eq!(r.streams().len(), 1);
+        let ids: Vec<&str> =
+            r.streams()[0].events.iter().map(|&i| a.symbols.get(a.events[i as usize].message_id)).collect();
+        assert_eq!(ids, vec!["m1", "m3", "m2", "m9"]);
+    }
+
+    #[test]
+    fn timeline_matches_a_fresh_replay_at_every_boundary() {
+        let a = archive(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            ev("compute.instance.update", "m2", "2014-10-06 11:00:00", "i2", json!({})),
+            exists("m3", "2014-10-07 00:05:00", "i1", "2014-10-06", "2014-10-07"),
+            exists("m4", "2014-10-07 00:06:00", "i1", "2014-10-06", "2014-10-07"),
+        ]);
+        let tl = Timeline::build(&a, IdMode::Stable);
+        let probes = [
+            "2014-10-06 09:59:59",
+            "2014-10-06 10:00:00",
+            "2014-10-07 00:05:00",
+            "2014-10-07 00:05:00.000001",
+            "2014-10-07 00:06:00",
+            "2014-10-08 11:00:00",
+            "2014-10-08 11:00:00.000001",
+            "2014-10-09 00:06:00.000001",
+        ];
+        for p in probes {
+            let at = t(p);
+            let mut fresh = Replay::new(&a, IdMode::Stable);
+            fresh.seek_forward(at);
+            assert_eq!(tl.streams_at(at), fresh.streams().len(), "streams at {p}");
+            for s in fresh.streams() {
+                let view = tl.stream_at(&tl.streams()[s.id as usize - 1], at).unwrap();
+                assert_eq!(
+                    (view.state, view.outcome, view.events),
+                    (s.state, s.outcome(), s.events.len()),
+                    "stream {} at {p}",
+                    s.id
+                );
+            }
+            let mut counts = [0usize; 4];
+            for s in fresh.streams() {
+                counts[s.outcome() as usize] += 1;
+            }
+            assert_eq!(tl.counts_at(at), counts, "counts at {p}");
+        }
+    }
+}

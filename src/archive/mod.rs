@@ -128,6 +128,39 @@ impl Archive {
         }
     }
 
+    /// An archive read from bytes in memory, as if they were a file called `name`
+    /// (gzip recognised by its magic bytes). Used by tests and examples; records
+    /// cannot be shown again from such a source.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Archive {
+        let mut loader = Loader::default();
+        let gzip = bytes.starts_with(&[0x1f, 0x8b]);
+        let reader: Box<dyn std::io::Read + Send> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes.to_vec())))
+        } else {
+            Box::new(std::io::Cursor::new(bytes.to_vec()))
+        };
+        let info = SourceInfo {
+            name: name.to_string(),
+            path: None,
+            gzip,
+            layout: None,
+            size_on_disk: bytes.len() as u64,
+            bytes: 0,
+            records: 0,
+        };
+        let read = Arc::new(AtomicU64::new(0));
+        if let Err(SourceError::Io(reason)) = loader.read_source(info, reader, &read, &mut |_| true) {
+            loader.rejected.push(RejectedRecord {
+                file: name.to_string(),
+                line: None,
+                index: None,
+                reason,
+                excerpt: String::new(),
+            });
+        }
+        loader.finish()
+    }
+
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
     /// return `false` to cancel. Fails only when no input could be read at all.
     pub fn load(paths: &[PathBuf], mut progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
@@ -271,8 +304,8 @@ impl Loader {
         read: &Arc<AtomicU64>,
         progress: &mut dyn FnMut(&LoadProgress) -> bool,
     ) -> Result<(), SourceError> {
-        let idx = self.sources.len() as u32;
-        self.sources.push(SourceInfo {
+        let r = source::reader(o, read).map_err(|e| SourceError::Io(source::io_reason(Some(&e), "cannot open")))?;
+        let info = SourceInfo {
             name: name.to_string(),
             path: Some(o.path.clone()),
             gzip: o.gzip,
@@ -280,8 +313,19 @@ impl Loader {
             size_on_disk: o.size_on_disk,
             bytes: 0,
             records: 0,
-        });
-        let mut r = source::reader(o, read).map_err(|e| SourceError::Io(source::io_reason(Some(&e), "cannot open")))?;
+        };
+        self.read_source(info, r, read, progress)
+    }
+
+    fn read_source(
+        &mut self,
+        info: SourceInfo,
+        mut r: Box<dyn std::io::Read + Send>,
+        read: &Arc<AtomicU64>,
+        progress: &mut dyn FnMut(&LoadProgress) -> bool,
+    ) -> Result<(), SourceError> {
+        let idx = self.sources.len() as u32;
+        self.sources.push(info);
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 16));
         let more = source::fill(&mut *r, &mut buf, CHUNK).map_err(|e| self.read_error(idx, &e))?;
         // A byte-order mark is not part of the first record.

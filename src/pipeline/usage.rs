@@ -259,3 +259,232 @@ fn checks_with_exists(events: &[&Event], x: usize, symbols: &Symbols) -> Result<
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Archive;
+    use serde_json::{json, Value as J};
+
+    const DAY: &str = "2014-10-06";
+
+    /// The *exists* with the given extra traits; launched before the day unless overridden.
+    fn exists(extra: J) -> J {
+        merge(
+            json!({"event_type": "compute.instance.exists", "message_id": "x-1", "timestamp": "2014-10-07 00:10:00",
+                "instance_id": "i1", "tenant_id": "t1", "state": "active", "instance_type_id": 4,
+                "launched_at": "2014-09-01 12:00:00", "os_architecture": "x64", "os_version": "14.04",
+                "os_distro": "com.ubuntu",
+                "audit_period_beginning": format!("{DAY} 00:00:00"), "audit_period_ending": "2014-10-07 00:00:00"}),
+            extra,
+        )
+    }
+
+    fn event(event_type: &str, id: &str, ts: &str, extra: J) -> J {
+        merge(
+            json!({"event_type": event_type, "message_id": id, "timestamp": format!("{DAY} {ts}"), "instance_id": "i1",
+                "tenant_id": "t1", "state": "active", "instance_type_id": 4, "launched_at": "2014-09-01 12:00:00",
+                "os_architecture": "x64", "os_version": "14.04", "os_distro": "com.ubuntu"}),
+            extra,
+        )
+    }
+
+    fn merge(mut a: J, b: J) -> J {
+        if let (Some(o), Some(e)) = (a.as_object_mut(), b.as_object()) {
+            for (k, v) in e {
+                if v.is_null() {
+                    o.remove(k);
+                } else {
+                    o.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        a
+    }
+
+    /// Run the checks over these events (in timestamp order); the message, or `error: …`, or `verified`.
+    fn verdict(events: &[J]) -> String {
+        let text: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+        let a = Archive::from_bytes("t.jsonl", text.join("\n").as_bytes());
+        assert!(a.rejected.is_empty(), "{:?}", a.rejected);
+        let evs: Vec<&Event> = a.events.iter().collect();
+        match check(&evs, &a.symbols) {
+            Ok(Verdict { failure: None, .. }) => "verified".into(),
+            Ok(Verdict { failure: Some(f), .. }) => {
+                assert_eq!(f.message.starts_with("Conflicting"), f.code == Code::U2);
+                format!("{}: {}", f.code, f.message)
+            }
+            Err(m) => format!("error: {}", m.describe(&evs, &a.symbols)),
+        }
+    }
+
+    fn created() -> J {
+        event("compute.instance.create.end", "c-1", "08:00:00", json!({}))
+    }
+
+    #[test]
+    fn a_consistent_day_is_verified() {
+        assert_eq!(verdict(&[created(), exists(json!({}))]), "verified");
+    }
+
+    #[test]
+    fn u0_needs_a_midnight_to_midnight_exists() {
+        assert_eq!(verdict(&[created()]), "U0: No .exists record.");
+        let shifted = exists(
+            json!({"audit_period_beginning": "2014-10-06 05:00:00", "audit_period_ending": "2014-10-07 05:00:00"}),
+        );
+        assert_eq!(verdict(&[created(), shifted]), "U0: No .exists record.");
+        let two_days = exists(json!({"audit_period_ending": "2014-10-08 00:00:00"}));
+        assert_eq!(verdict(&[created(), two_days]), "U0: No .exists record.");
+        let micro = exists(json!({"audit_period_ending": "2014-10-07 00:00:00.000001"}));
+        assert_eq!(verdict(&[created(), micro]), "U0: No .exists record.");
+    }
+
+    #[test]
+    fn the_first_valid_exists_is_the_one_checked() {
+        let partial = exists(json!({"message_id": "x-0", "timestamp": "2014-10-06 09:00:00",
+            "audit_period_ending": "2014-10-06 09:00:00", "launched_at": null}));
+        let second = exists(json!({"message_id": "x-2", "timestamp": "2014-10-07 00:20:00", "launched_at": null}));
+        assert_eq!(verdict(&[created(), partial, exists(json!({})), second]), "verified");
+    }
+
+    #[test]
+    fn u1_missing_launched_at() {
+        assert_eq!(
+            verdict(&[created(), exists(json!({"launched_at": null}))]),
+            "U1: .exists has no launched_at value."
+        );
+        // "" means absent
+        assert_eq!(verdict(&[created(), exists(json!({"launched_at": ""}))]), "U1: .exists has no launched_at value.");
+    }
+
+    #[test]
+    fn u2_compares_operations_field_by_field_in_order() {
+        let resize = event(
+            "compute.instance.resize.prep.start",
+            "r-1",
+            "09:00:00",
+            json!({"instance_type_id": 2, "os_distro": "x"}),
+        );
+        assert_eq!(verdict(&[resize, exists(json!({}))]), "U2: Conflicting 'instance_type_id' values ('4' != '2')");
+        let rebuild = event(
+            "compute.instance.rebuild.start",
+            "b-1",
+            "09:00:00",
+            json!({"launched_at": "2014-10-06 01:02:03.000040", "os_version": "12.04"}),
+        );
+        assert_eq!(
+            verdict(&[rebuild, exists(json!({}))]),
+            "U2: Conflicting 'launched_at' values ('2014-09-01 12:00:00' != '2014-10-06 01:02:03.000040')"
+        );
+    }
+
+    #[test]
+    fn u2_follows_python_equality() {
+        let float = event("compute.instance.create.end", "c-1", "08:00:00", json!({"instance_type_id": 4.0}));
+        assert_eq!(verdict(&[float, exists(json!({}))]), "verified", "4 == 4.0");
+        let text = event("compute.instance.create.end", "c-1", "08:00:00", json!({"instance_type_id": "4"}));
+        assert_eq!(verdict(&[text, exists(json!({}))]), "U2: Conflicting 'instance_type_id' values ('4' != '4')");
+        let f = event("compute.instance.create.end", "c-1", "08:00:00", json!({"instance_type_id": 123456789.125}));
+        assert_eq!(
+            verdict(&[f, exists(json!({}))]),
+            "U2: Conflicting 'instance_type_id' values ('4' != '123456789.125')"
+        );
+    }
+
+    #[test]
+    fn a_field_on_one_side_only_is_the_error_outcome() {
+        let no_distro = event("compute.instance.create.end", "c-1", "08:00:00", json!({"os_distro": null}));
+        assert_eq!(
+            verdict(&[no_distro, exists(json!({}))]),
+            "error: 'os_distro' is on compute.instance.exists (msg x-1) but not on compute.instance.create.end (msg c-1)"
+        );
+        let both_missing = event("compute.instance.create.end", "c-1", "08:00:00", json!({"os_distro": null}));
+        assert_eq!(verdict(&[both_missing, exists(json!({"os_distro": null}))]), "verified");
+        // an earlier field that differs wins over a later missing one
+        let both =
+            event("compute.instance.create.end", "c-1", "08:00:00", json!({"tenant_id": "t2", "os_distro": null}));
+        assert_eq!(verdict(&[both, exists(json!({}))]), "U2: Conflicting 'tenant_id' values ('t1' != 't2')");
+    }
+
+    #[test]
+    fn finish_resize_end_is_not_compared_but_resize_finish_end_is() {
+        let real = event("compute.instance.finish_resize.end", "f-1", "09:00:00", json!({"instance_type_id": 9}));
+        assert_eq!(verdict(&[real, exists(json!({}))]), "verified");
+        let listed = event("compute.instance.resize.finish.end", "f-1", "09:00:00", json!({"instance_type_id": 9}));
+        assert_eq!(verdict(&[listed, exists(json!({}))]), "U2: Conflicting 'instance_type_id' values ('4' != '9')");
+    }
+
+    #[test]
+    fn u8_bounds_are_inclusive_and_need_exactly_one_event() {
+        let msg = "U8: .exists launched_at in audit period, but no related events found.";
+        for launched in ["2014-10-06 00:00:00", "2014-10-06 13:00:00", "2014-10-07 00:00:00"] {
+            assert_eq!(verdict(&[exists(json!({"launched_at": launched}))]), msg, "launched_at {launched}");
+        }
+        assert_eq!(verdict(&[exists(json!({"launched_at": "2014-10-05 23:59:59.999999"}))]), "verified");
+        assert_eq!(verdict(&[exists(json!({"launched_at": "2014-10-07 00:00:00.000001"}))]), "verified");
+        assert_eq!(verdict(&[exists(json!({"launched_at": "2014-10-06 13:00:00", "state": "stopped"}))]), "verified");
+        let update = event("compute.instance.update", "u-1", "14:00:00", json!({}));
+        assert_eq!(verdict(&[update, exists(json!({"launched_at": "2014-10-06 13:00:00"}))]), "verified");
+    }
+
+    #[test]
+    fn delete_checks_in_evaluation_order() {
+        let u3 = ".exists state not 'deleted' but deleted_at is set.";
+        assert_eq!(verdict(&[created(), exists(json!({"deleted_at": "2014-10-06 10:00:00"}))]), format!("U3: {u3}"));
+        // U8 comes before U3
+        assert_eq!(
+            verdict(&[exists(json!({"launched_at": "2014-10-06 01:00:00", "deleted_at": "2014-10-06 10:00:00"}))]),
+            "U8: .exists launched_at in audit period, but no related events found."
+        );
+        let deleted = |d: &str| exists(json!({"state": "deleted", "deleted_at": d}));
+        assert_eq!(verdict(&[created(), deleted("2014-08-01 00:00:00")]), "U4: .exists deleted_at < launched_at.");
+        let u5 = "U5: .exists deleted_at in audit period, but no matching .delete event found.";
+        assert_eq!(verdict(&[created(), deleted("2014-10-06 00:00:00")]), u5);
+        assert_eq!(verdict(&[created(), deleted("2014-10-07 00:00:00")]), u5);
+        assert_eq!(verdict(&[created(), deleted("2014-10-07 00:00:00.000001")]), "verified");
+        let del = |id: &str, at: &str| {
+            event("compute.instance.delete.end", id, "10:00:00", json!({"deleted_at": at, "state": "deleted"}))
+        };
+        assert_eq!(
+            verdict(&[created(), del("d-1", "2014-10-06 10:00:00"), exists(json!({}))]),
+            "U6: .deleted events found but .exists has no deleted_at value."
+        );
+        assert_eq!(
+            verdict(&[
+                created(),
+                del("d-1", "2014-10-06 10:00:00"),
+                del("d-2", "2014-10-06 10:00:00"),
+                deleted("2014-10-06 10:00:00")
+            ]),
+            "U7: Multiple .delete.end events"
+        );
+        assert_eq!(
+            verdict(&[created(), del("d-1", "2014-10-06 10:00:00"), deleted("2014-10-06 10:00:00")]),
+            "verified"
+        );
+        assert_eq!(
+            verdict(&[created(), del("d-1", "2014-10-06 10:00:01"), deleted("2014-10-06 10:00:00")]),
+            "U2: Conflicting 'deleted_at' values ('2014-10-06 10:00:00' != '2014-10-06 10:00:01')"
+        );
+        // U4 takes precedence over U5, and both need the absence of delete.end
+        assert_eq!(
+            verdict(&[created(), del("d-1", "2014-08-01 00:00:00"), deleted("2014-08-01 00:00:00")]),
+            "verified"
+        );
+        let no_deleted_at = event("compute.instance.delete.end", "d-1", "10:00:00", json!({"state": "deleted"}));
+        assert_eq!(
+            verdict(&[created(), no_deleted_at, deleted("2014-10-06 10:00:00")]),
+            "error: 'deleted_at' is on compute.instance.exists (msg x-1) but not on compute.instance.delete.end (msg d-1)"
+        );
+    }
+
+    #[test]
+    fn u2_over_operations_comes_before_the_delete_checks() {
+        let resize = event("compute.instance.resize.prep.start", "r-1", "09:00:00", json!({"instance_type_id": 2}));
+        assert_eq!(
+            verdict(&[resize, exists(json!({"deleted_at": "2014-10-06 10:00:00"}))]),
+            "U2: Conflicting 'instance_type_id' values ('4' != '2')"
+        );
+    }
+}
