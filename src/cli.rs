@@ -87,7 +87,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub random_ids: bool,
 
-    /// Print the operator explanation under every failing stream (table format).
+    /// Add the operator explanation of every failing stream (under it in the
+    /// table, as `explanation` in JSON).
     #[arg(long)]
     pub explain: bool,
 

@@ -372,7 +372,7 @@ fn notification<'a>(mut o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> 
         Some(PayloadSlot::Other(v)) => return reject(bad_value("payload", "an object", &v), base, loc),
         None => return reject("no payload", base, loc),
     };
-    let p = *payload;
+    let p = payload;
     let is_exists = event_type == "compute.instance.exists";
     let mut traits = Vec::with_capacity(21);
     let fields: [(Sym, &str, Option<Scalar<'a>>, Convert); 11] = [

@@ -7,142 +7,13 @@
 
 use crate::pyfmt;
 use crate::time::Timestamp;
-use indexmap::IndexSet;
-use rustc_hash::FxBuildHasher;
 use std::fmt;
 
-/// An interned string: an index into [`Symbols`].
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
-pub struct Sym(pub u32);
-
-/// The archive-wide string table.
-#[derive(Clone)]
-pub struct Symbols {
-    set: IndexSet<Box<str>, FxBuildHasher>,
-}
-
-/// Trait names, event types and values the engine refers to by name. They are
-/// interned first, in this order, so their symbols are the constants in [`sym`].
-const WELL_KNOWN: &[&str] = &[
-    // trait names (SPEC §2.2), in the order of the trait table
-    "tenant_id",
-    "user_id",
-    "instance_id",
-    "request_id",
-    "service",
-    "host",
-    "memory_mb",
-    "disk_gb",
-    "root_gb",
-    "ephemeral_gb",
-    "vcpus",
-    "instance_type_id",
-    "instance_type",
-    "state",
-    "os_architecture",
-    "os_version",
-    "os_distro",
-    "launched_at",
-    "deleted_at",
-    "audit_period_beginning",
-    "audit_period_ending",
-    // event types the trigger and the checks name
-    "compute.instance.exists",
-    "compute.instance.exists.verified",
-    "compute.instance.exists.failed",
-    "compute.instance.exists.warnings",
-    "compute.instance.delete.end",
-    "compute.instance.finish_resize.end",
-    // values
-    "active",
-    "deleted",
-    "",
-];
-
-/// Symbols of [`WELL_KNOWN`] strings.
-pub mod sym {
-    use super::Sym;
-    pub const TENANT_ID: Sym = Sym(0);
-    pub const USER_ID: Sym = Sym(1);
-    pub const INSTANCE_ID: Sym = Sym(2);
-    pub const REQUEST_ID: Sym = Sym(3);
-    pub const SERVICE: Sym = Sym(4);
-    pub const HOST: Sym = Sym(5);
-    pub const MEMORY_MB: Sym = Sym(6);
-    pub const DISK_GB: Sym = Sym(7);
-    pub const ROOT_GB: Sym = Sym(8);
-    pub const EPHEMERAL_GB: Sym = Sym(9);
-    pub const VCPUS: Sym = Sym(10);
-    pub const INSTANCE_TYPE_ID: Sym = Sym(11);
-    pub const INSTANCE_TYPE: Sym = Sym(12);
-    pub const STATE: Sym = Sym(13);
-    pub const OS_ARCHITECTURE: Sym = Sym(14);
-    pub const OS_VERSION: Sym = Sym(15);
-    pub const OS_DISTRO: Sym = Sym(16);
-    pub const LAUNCHED_AT: Sym = Sym(17);
-    pub const DELETED_AT: Sym = Sym(18);
-    pub const AUDIT_PERIOD_BEGINNING: Sym = Sym(19);
-    pub const AUDIT_PERIOD_ENDING: Sym = Sym(20);
-    pub const EXISTS: Sym = Sym(21);
-    pub const EXISTS_VERIFIED: Sym = Sym(22);
-    pub const EXISTS_FAILED: Sym = Sym(23);
-    pub const EXISTS_WARNINGS: Sym = Sym(24);
-    pub const DELETE_END: Sym = Sym(25);
-    pub const FINISH_RESIZE_END: Sym = Sym(26);
-    pub const ACTIVE: Sym = Sym(27);
-    pub const DELETED: Sym = Sym(28);
-    pub const EMPTY: Sym = Sym(29);
-}
+pub use crate::symbols::{sym, Sym, Symbols, TABLE_TRAITS};
 
 /// Trait names whose values are datetimes wherever they appear (SPEC §2.3).
 pub const DATETIME_TRAITS: [Sym; 4] =
     [sym::LAUNCHED_AT, sym::DELETED_AT, sym::AUDIT_PERIOD_BEGINNING, sym::AUDIT_PERIOD_ENDING];
-
-impl Default for Symbols {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Symbols {
-    pub fn new() -> Self {
-        let mut set = IndexSet::with_capacity_and_hasher(1024, FxBuildHasher);
-        for s in WELL_KNOWN {
-            set.insert(Box::<str>::from(*s));
-        }
-        Symbols { set }
-    }
-
-    pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(i) = self.set.get_index_of(s) {
-            return Sym(i as u32);
-        }
-        let (i, _) = self.set.insert_full(s.into());
-        Sym(i as u32)
-    }
-
-    /// The symbol of `s` if it has been interned.
-    pub fn lookup(&self, s: &str) -> Option<Sym> {
-        self.set.get_index_of(s).map(|i| Sym(i as u32))
-    }
-
-    pub fn get(&self, s: Sym) -> &str {
-        self.set.get_index(s.0 as usize).map(|b| &**b).unwrap_or("")
-    }
-
-    pub fn len(&self) -> usize {
-        self.set.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-    }
-
-    /// Approximate heap bytes held by the table.
-    pub fn heap_bytes(&self) -> usize {
-        self.set.iter().map(|s| s.len() + 16).sum::<usize>() + self.set.capacity() * 16
-    }
-}
 
 /// A trait value: text, integer, float or datetime (SPEC §2). A trait that has
 /// no value is absent from the event, never null.
@@ -327,32 +198,229 @@ pub struct Origin {
     pub kind: RecordKind,
 }
 
+/// A message id: a canonical UUID (lowercase, hyphenated) held as its 16
+/// bytes, or any other text interned.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum MessageId {
+    Uuid([u8; 16]),
+    Text(Sym),
+}
+
+impl MessageId {
+    /// The 16 bytes of `s` if it is a UUID written exactly as `Uuid::to_string` writes one.
+    pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+        let b = s.as_bytes();
+        if b.len() != 36 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        let mut n = 0;
+        let mut i = 0;
+        while i < 36 {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                if b[i] != b'-' {
+                    return None;
+                }
+                i += 1;
+                continue;
+            }
+            let hex = |c: u8| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            };
+            out[n] = (hex(b[i])? << 4) | hex(b[i + 1])?;
+            n += 1;
+            i += 2;
+        }
+        Some(out)
+    }
+
+    /// The id as it was written.
+    pub fn text(self, symbols: &Symbols) -> std::borrow::Cow<'_, str> {
+        match self {
+            MessageId::Uuid(b) => std::borrow::Cow::Owned(uuid::Uuid::from_bytes(b).hyphenated().to_string()),
+            MessageId::Text(s) => std::borrow::Cow::Borrowed(symbols.get(s)),
+        }
+    }
+}
+
+/// Value kinds as packed in [`Traits`].
+const KIND_TEXT: u64 = 0;
+const KIND_INT32: u64 = 1;
+const KIND_INT64: u64 = 2;
+const KIND_FLOAT: u64 = 3;
+const KIND_DATETIME: u64 = 4;
+
+/// The traits of an event, packed: the trait table's names (SPEC §2.2) by a
+/// presence bit, their values in one or two 32-bit words each; other names
+/// (from distilled input) listed apart. An event's traits take a few dozen
+/// bytes instead of a few hundred.
+#[derive(Clone, Debug, Default)]
+pub struct Traits {
+    present: u32,
+    /// Values that take two words (64-bit ints, floats, datetimes).
+    wide: u32,
+    /// Three bits of kind per table name.
+    kinds: u64,
+    words: Box<[u32]>,
+    extra: Option<Box<[Trait]>>,
+}
+
+impl Traits {
+    /// Pack traits given in any order; a name given twice keeps its last value.
+    pub fn from_traits(mut traits: Vec<Trait>) -> Traits {
+        traits.sort_by_key(|t| t.name);
+        traits.dedup_by(|later, earlier| {
+            // `dedup_by` passes the later element first: keep its value in the earlier slot.
+            if later.name == earlier.name {
+                earlier.value = later.value;
+                true
+            } else {
+                false
+            }
+        });
+        let mut t = Traits::default();
+        let mut words = Vec::with_capacity(traits.len() * 2);
+        let mut extra = Vec::new();
+        for tr in traits {
+            let i = tr.name.0 as usize;
+            if i >= TABLE_TRAITS {
+                extra.push(tr);
+                continue;
+            }
+            let (kind, wide) = match tr.value {
+                Value::Text(s) => {
+                    words.push(s.0);
+                    (KIND_TEXT, false)
+                }
+                Value::Int(v) if i32::try_from(v).is_ok() => {
+                    words.push(v as i32 as u32);
+                    (KIND_INT32, false)
+                }
+                Value::Int(v) => {
+                    push64(&mut words, v as u64);
+                    (KIND_INT64, true)
+                }
+                Value::Float(f) => {
+                    push64(&mut words, f.to_bits());
+                    (KIND_FLOAT, true)
+                }
+                Value::DateTime(ts) => {
+                    push64(&mut words, ts.0 as u64);
+                    (KIND_DATETIME, true)
+                }
+            };
+            t.present |= 1 << i;
+            if wide {
+                t.wide |= 1 << i;
+            }
+            t.kinds |= kind << (3 * i);
+        }
+        t.words = words.into_boxed_slice();
+        if !extra.is_empty() {
+            t.extra = Some(extra.into_boxed_slice());
+        }
+        t
+    }
+
+    pub fn get(&self, name: Sym) -> Option<Value> {
+        let i = name.0 as usize;
+        if i >= TABLE_TRAITS {
+            return self.extra.as_ref()?.iter().find(|t| t.name == name).map(|t| t.value);
+        }
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let below = (1u32 << i) - 1;
+        let at = ((self.present & below).count_ones() + (self.wide & below).count_ones()) as usize;
+        Some(self.decode(i, at))
+    }
+
+    fn decode(&self, i: usize, at: usize) -> Value {
+        let w = &self.words;
+        let wide = || (w[at] as u64) | ((w[at + 1] as u64) << 32);
+        match (self.kinds >> (3 * i)) & 7 {
+            KIND_TEXT => Value::Text(Sym(w[at])),
+            KIND_INT32 => Value::Int(w[at] as i32 as i64),
+            KIND_INT64 => Value::Int(wide() as i64),
+            KIND_FLOAT => Value::Float(f64::from_bits(wide())),
+            _ => Value::DateTime(Timestamp(wide() as i64)),
+        }
+    }
+
+    pub fn has(&self, name: Sym) -> bool {
+        let i = name.0 as usize;
+        if i < TABLE_TRAITS {
+            self.present & (1 << i) != 0
+        } else {
+            self.extra.as_ref().is_some_and(|e| e.iter().any(|t| t.name == name))
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.present.count_ones() as usize + self.extra.as_ref().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every trait: the table's names in table order, then the others.
+    pub fn iter(&self) -> impl Iterator<Item = Trait> + '_ {
+        let mut at = 0usize;
+        (0..TABLE_TRAITS)
+            .filter(move |&i| self.present & (1 << i) != 0)
+            .map(move |i| {
+                let v = self.decode(i, at);
+                at += if self.wide & (1 << i) != 0 { 2 } else { 1 };
+                Trait { name: Sym(i as u32), value: v }
+            })
+            .chain(self.extra.iter().flat_map(|e| e.iter().copied()))
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.words.len() * 4 + self.extra.as_ref().map_or(0, |e| e.len() * std::mem::size_of::<Trait>())
+    }
+}
+
+fn push64(words: &mut Vec<u32>, v: u64) {
+    words.push(v as u32);
+    words.push((v >> 32) as u32);
+}
+
 /// A distilled event (SPEC §2).
 #[derive(Clone, Debug)]
 pub struct Event {
     pub timestamp: Timestamp,
     pub event_type: Sym,
-    pub message_id: Sym,
-    pub traits: Box<[Trait]>,
+    pub message_id: MessageId,
+    pub traits: Traits,
     pub origin: Origin,
 }
 
 impl Event {
     pub fn get(&self, name: Sym) -> Option<Value> {
-        self.traits.iter().find(|t| t.name == name).map(|t| t.value)
+        self.traits.get(name)
     }
 
     pub fn has(&self, name: Sym) -> bool {
-        self.traits.iter().any(|t| t.name == name)
+        self.traits.has(name)
     }
 
     pub fn datetime(&self, name: Sym) -> Option<Timestamp> {
         self.get(name).and_then(|v| v.as_datetime())
     }
 
+    /// The message id as it was written.
+    pub fn message_id<'s>(&self, symbols: &'s Symbols) -> std::borrow::Cow<'s, str> {
+        self.message_id.text(symbols)
+    }
+
     /// The traits sorted by name, as `events` writes them and the UI lists them.
-    pub fn sorted_traits<'a>(&'a self, symbols: &Symbols) -> Vec<&'a Trait> {
-        let mut v: Vec<&Trait> = self.traits.iter().collect();
+    pub fn sorted_traits(&self, symbols: &Symbols) -> Vec<Trait> {
+        let mut v: Vec<Trait> = self.traits.iter().collect();
         v.sort_by(|a, b| symbols.get(a.name).cmp(symbols.get(b.name)));
         v
     }
@@ -360,9 +428,10 @@ impl Event {
     /// The event as one JSON object in the shape of SPEC §2.3 (keys sorted, as
     /// Python's `json.dumps(sort_keys=True, ensure_ascii=False)` writes them).
     pub fn to_json(&self, symbols: &Symbols) -> String {
+        let message_id = self.message_id(symbols);
         let mut fields: Vec<(&str, JsonField)> = Vec::with_capacity(self.traits.len() + 3);
         fields.push(("event_type", JsonField::Str(symbols.get(self.event_type))));
-        fields.push(("message_id", JsonField::Str(symbols.get(self.message_id))));
+        fields.push(("message_id", JsonField::Str(&message_id)));
         fields.push(("timestamp", JsonField::Value(Value::DateTime(self.timestamp))));
         for t in self.traits.iter() {
             fields.push((symbols.get(t.name), JsonField::Value(t.value)));
@@ -405,16 +474,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn well_known_symbols_match_their_constants() {
-        let s = Symbols::new();
-        assert_eq!(s.get(sym::TENANT_ID), "tenant_id");
-        assert_eq!(s.get(sym::AUDIT_PERIOD_ENDING), "audit_period_ending");
-        assert_eq!(s.get(sym::EXISTS), "compute.instance.exists");
-        assert_eq!(s.get(sym::DELETE_END), "compute.instance.delete.end");
-        assert_eq!(s.get(sym::FINISH_RESIZE_END), "compute.instance.finish_resize.end");
-        assert_eq!(s.get(sym::DELETED), "deleted");
-        assert_eq!(s.get(sym::EMPTY), "");
-        assert_eq!(s.len(), WELL_KNOWN.len());
+    fn traits_pack_and_unpack() {
+        let mut s = Symbols::new();
+        let host = s.intern("host-1");
+        let custom = s.intern("custom");
+        let big = 1i64 << 40;
+        let ts = Timestamp(1_412_553_600_123_456);
+        let traits = vec![
+            Trait { name: sym::OS_DISTRO, value: Value::Text(host) },
+            Trait { name: sym::MEMORY_MB, value: Value::Int(-512) },
+            Trait { name: sym::DISK_GB, value: Value::Int(big) },
+            Trait { name: sym::LAUNCHED_AT, value: Value::DateTime(ts) },
+            Trait { name: custom, value: Value::Float(0.5) },
+            Trait { name: sym::ROOT_GB, value: Value::Float(80.0) },
+            Trait { name: sym::MEMORY_MB, value: Value::Int(1024) },
+        ];
+        let t = Traits::from_traits(traits);
+        assert_eq!(t.len(), 6, "the repeated name keeps one value");
+        assert!(matches!(t.get(sym::MEMORY_MB), Some(Value::Int(1024))));
+        assert!(matches!(t.get(sym::DISK_GB), Some(Value::Int(v)) if v == big));
+        assert!(matches!(t.get(sym::ROOT_GB), Some(Value::Float(f)) if f == 80.0));
+        assert!(matches!(t.get(sym::OS_DISTRO), Some(Value::Text(x)) if x == host));
+        assert!(matches!(t.get(sym::LAUNCHED_AT), Some(Value::DateTime(x)) if x == ts));
+        assert!(matches!(t.get(custom), Some(Value::Float(f)) if f == 0.5));
+        assert!(t.get(sym::TENANT_ID).is_none() && !t.has(sym::TENANT_ID) && t.has(custom));
+        let names: Vec<Sym> = t.iter().map(|x| x.name).collect();
+        assert_eq!(names, vec![sym::MEMORY_MB, sym::DISK_GB, sym::ROOT_GB, sym::OS_DISTRO, sym::LAUNCHED_AT, custom]);
+    }
+
+    #[test]
+    fn message_ids() {
+        let u = "7aae6e52-5c79-4057-ab25-5c9a135eb532";
+        let b = MessageId::parse_uuid(u).unwrap();
+        assert_eq!(MessageId::Uuid(b).text(&Symbols::new()), u);
+        assert!(MessageId::parse_uuid("7AAE6E52-5c79-4057-ab25-5c9a135eb532").is_none());
+        assert!(MessageId::parse_uuid("7aae6e525c794057ab255c9a135eb532").is_none());
+        assert!(MessageId::parse_uuid("m1").is_none());
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl<'a> Ctx<'a> {
         let e = self.events[i];
         Evidence {
             event_type: self.sym().get(e.event_type).to_string(),
-            message_id: self.sym().get(e.message_id).to_string(),
+            message_id: e.message_id(self.sym()).into_owned(),
             timestamp: e.timestamp.iso(),
             detail: detail.into(),
             index: i,
@@ -556,7 +556,7 @@ fn notes(cx: &Ctx, all: &[Stream]) -> Vec<String> {
         n.push(format!(
             "This stream has a compute.instance.finish_resize.end (msg {} at {}). The original rule list names \
              compute.instance.resize.finish.end, which nova never emits, so this event was not compared with the .exists.",
-            sym.get(e.message_id),
+            e.message_id(sym),
             e.timestamp.iso()
         ));
     }

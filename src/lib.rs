@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod pyfmt;
 pub mod replay;
 pub mod report;
+pub mod symbols;
 pub mod text;
 pub mod time;
 pub mod trigger;

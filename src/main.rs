@@ -7,10 +7,13 @@ use clap::Parser;
 use cli::{AuditArgs, Cli, Command, EmitArgs, Format, InputArgs};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use usage_replay::archive::{Archive, LoadError};
+use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
 use usage_replay::pipeline::{Code, IdMode};
 use usage_replay::replay::{Outcome, Replay, Stream};
 use usage_replay::report::Audit;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit status when the command could not run.
 const EXIT_UNUSABLE: i32 = 2;
@@ -56,9 +59,51 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Load the archive, reporting problems with files on stderr as they are met.
-fn load(paths: &[PathBuf]) -> Result<Archive> {
-    match Archive::load(paths, |_| true) {
+/// Phase timings on stderr when `USAGE_REPLAY_TIMINGS` is set (for benchmarks).
+struct Phases {
+    on: bool,
+    start: std::time::Instant,
+    last: std::cell::Cell<(std::time::Instant, f64)>,
+}
+
+/// CPU seconds used by this process so far (user + system), where the platform tells.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+impl Phases {
+    fn start() -> Phases {
+        let now = std::time::Instant::now();
+        Phases {
+            on: std::env::var_os("USAGE_REPLAY_TIMINGS").is_some(),
+            start: now,
+            last: std::cell::Cell::new((now, cpu_seconds())),
+        }
+    }
+
+    fn lap(&self, what: &str) {
+        if self.on {
+            let (now, cpu) = (std::time::Instant::now(), cpu_seconds());
+            let (then, cpu_then) = self.last.get();
+            eprintln!(
+                "timing: {what:<8} {:>8.3} s wall {:>8.2} s cpu (total {:.3} s)",
+                (now - then).as_secs_f64(),
+                cpu - cpu_then,
+                (now - self.start).as_secs_f64()
+            );
+            self.last.set((now, cpu));
+        }
+    }
+}
+
+/// Load the archive.
+fn load(paths: &[PathBuf], keep: Keep) -> Result<Archive> {
+    match Archive::load_with(paths, LoadOptions { keep }, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),
@@ -76,9 +121,12 @@ fn audit(a: AuditArgs) -> Result<i32> {
         .iter()
         .map(|c| Code::parse(c).ok_or_else(|| anyhow!("unknown code {c:?} (U0 … U8)")))
         .collect::<Result<_>>()?;
-    let archive = load(&a.input.paths)?;
+    let clock = Phases::start();
+    let archive = load(&a.input.paths, Keep::Audit)?;
+    clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let replay = Replay::run(&archive, !a.no_drain, ids);
+    clock.lap("replay");
     let audit = Audit { archive: &archive, streams: replay.streams(), unmatched: replay.unmatched().len() };
     let filter = |s: &Stream| {
         (outcomes.is_empty() || outcomes.contains(&s.outcome()))
@@ -87,17 +135,22 @@ fn audit(a: AuditArgs) -> Result<i32> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match a.format {
-        Format::Json => audit.write_json(&mut out, &filter),
+        Format::Json => audit.write_json(&mut out, &filter, a.explain),
         Format::Csv => audit.write_csv(&mut out, &filter),
         Format::Table => audit.write_table(&mut out, &filter, a.explain),
     }
     .context("writing the report")?;
     out.flush().context("writing the report")?;
-    Ok(usage_replay::report::Summary::of(replay.streams()).exit_code())
+    clock.lap("report");
+    let code = usage_replay::report::Summary::of(replay.streams()).exit_code();
+    // The process ends here: freeing a large archive piece by piece would only delay the exit.
+    std::mem::forget(replay);
+    std::mem::forget(archive);
+    Ok(code)
 }
 
 fn events(a: InputArgs) -> Result<i32> {
-    let archive = load(&a.paths)?;
+    let archive = load(&a.paths, Keep::All)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for e in &archive.events {
@@ -110,7 +163,7 @@ fn events(a: InputArgs) -> Result<i32> {
 }
 
 fn emit(a: EmitArgs) -> Result<i32> {
-    let archive = load(&a.input.paths)?;
+    let archive = load(&a.input.paths, Keep::Audit)?;
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let replay = Replay::run(&archive, !a.no_drain, ids);
     let stdout = io::stdout();

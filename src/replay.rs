@@ -17,7 +17,8 @@ use crate::pipeline::{self, Code, IdMode, OutputEvent, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// States of a stream (SPEC §3).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -151,10 +152,13 @@ pub struct Replay<'a> {
     streams: Vec<Stream>,
     /// Active streams by key (usually one each).
     open: FxHashMap<StreamKey, Vec<u32>>,
-    /// Active streams marked ready, by id, with their fire timestamp.
-    ready: BTreeMap<u32, Timestamp>,
-    /// Active streams by expiry.
-    expiry: BTreeSet<(Timestamp, u32)>,
+    /// Active streams marked ready since the clock last moved forward. A
+    /// stream is marked ready at the current clock and every forward move fires
+    /// all of them, so they all share the fire timestamp `now`.
+    ready: Vec<u32>,
+    /// Active streams by expiry, lazily: an entry whose stream has since
+    /// received a newer event (or was decided) is stale and skipped.
+    expiry: BinaryHeap<Reverse<(Timestamp, u32)>>,
     unmatched: Vec<(u32, Unmatched)>,
     /// Stream ids in the order their pipelines ran.
     decided: Vec<u32>,
@@ -169,8 +173,8 @@ impl<'a> Replay<'a> {
             next: 0,
             streams: Vec::new(),
             open: FxHashMap::default(),
-            ready: BTreeMap::new(),
-            expiry: BTreeSet::new(),
+            ready: Vec::new(),
+            expiry: BinaryHeap::new(),
             unmatched: Vec::new(),
             decided: Vec::new(),
         }
@@ -239,14 +243,28 @@ impl<'a> Replay<'a> {
             // The machine only moves forward; Timeline answers for earlier times.
             return;
         }
+        // Every ready stream was marked at the old `now`: it fires iff t > now.
+        let fire = if t > self.now { std::mem::take(&mut self.ready) } else { Vec::new() };
         self.now = t;
-        let fire: Vec<u32> = self.ready.iter().filter(|(_, &f)| f < t).map(|(&id, _)| id).collect();
+        debug_assert!(fire.iter().all(|&id| self.streams[id as usize - 1].fire_timestamp.is_some_and(|f| f < t)));
+        let mut fire = fire;
+        fire.sort_unstable();
         for id in fire {
-            self.ready.remove(&id);
             self.decide(id, TriggerKind::Fire);
         }
-        let mut expire: Vec<u32> = self.expiry.range(..(t, 0)).map(|&(_, id)| id).collect();
+        let mut expire = Vec::new();
+        while let Some(&Reverse((at, id))) = self.expiry.peek() {
+            if at >= t {
+                break;
+            }
+            self.expiry.pop();
+            let s = &self.streams[id as usize - 1];
+            if s.state == StreamState::Active && s.expire_timestamp == at {
+                expire.push(id);
+            }
+        }
         expire.sort_unstable();
+        expire.dedup();
         for id in expire {
             self.decide(id, TriggerKind::Expire);
         }
@@ -286,7 +304,7 @@ impl<'a> Replay<'a> {
                     state: StreamState::Active,
                     result: None,
                 });
-                self.expiry.insert((trigger::expiry(e.timestamp), id));
+                self.expiry.push(Reverse((trigger::expiry(e.timestamp), id)));
                 self.open.entry(key).or_default().push(id);
                 id
             }
@@ -301,13 +319,12 @@ impl<'a> Replay<'a> {
         }
         let new_expiry = trigger::expiry(s.last_event);
         if new_expiry != s.expire_timestamp {
-            self.expiry.remove(&(s.expire_timestamp, id));
-            self.expiry.insert((new_expiry, id));
+            self.expiry.push(Reverse((new_expiry, id)));
             s.expire_timestamp = new_expiry;
         }
         if s.fire_timestamp.is_none() && trigger::is_eod_exists(e) {
             s.fire_timestamp = Some(now);
-            self.ready.insert(id, now);
+            self.ready.push(id);
         }
         self.next = self.next.max(idx as usize + 1);
     }
@@ -316,8 +333,6 @@ impl<'a> Replay<'a> {
         let archive = self.archive;
         let now = self.now;
         let s = &mut self.streams[id as usize - 1];
-        self.expiry.remove(&(s.expire_timestamp, id));
-        self.ready.remove(&id);
         if let Some(ids) = self.open.get_mut(&s.key) {
             ids.retain(|&x| x != id);
             if ids.is_empty() {
@@ -329,7 +344,7 @@ impl<'a> Replay<'a> {
             TriggerKind::Expire => StreamState::Expiring,
         };
         let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-        let run = pipeline::run(id, &events, &archive.symbols, self.ids);
+        let run = pipeline::run_with(id, &events, &archive.symbols, self.ids, false);
         let (state, outcome, code, message) = match &run.result {
             Ok(()) => {
                 let failure = run.verdict.as_ref().and_then(|v| v.failure.as_ref());

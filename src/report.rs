@@ -72,17 +72,6 @@ struct RejectedRow {
     excerpt: String,
 }
 
-#[derive(Serialize)]
-struct AuditJson<'a> {
-    streams: Vec<StreamRow<'a>>,
-    summary: Summary,
-    unmatched: usize,
-    duplicates: u64,
-    not_distilled: u64,
-    not_distilled_types: &'a std::collections::BTreeMap<String, u64>,
-    rejected: Vec<RejectedRow>,
-}
-
 /// What an audit reports on: the archive and its streams after the replay.
 pub struct Audit<'a> {
     pub archive: &'a Archive,
@@ -105,26 +94,39 @@ impl Audit<'_> {
             event_count: s.events.len(),
             first_event: s.first_event.iso(),
             last_event: s.last_event.iso(),
-            explanation: if explain { explain::explain(self.archive, s) } else { None },
+            explanation: if explain { explain::explain_with(self.archive, s, self.streams) } else { None },
         }
     }
 
-    pub fn write_json(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> io::Result<()> {
-        let doc = AuditJson {
-            streams: self.streams.iter().filter(|s| filter(s)).map(|s| self.row(s, true)).collect(),
-            summary: Summary::of(self.streams),
-            unmatched: self.unmatched,
-            duplicates: self.archive.duplicates,
-            not_distilled: self.archive.not_distilled_total(),
-            not_distilled_types: &self.archive.not_distilled,
-            rejected: self
-                .archive
-                .rejected
-                .iter()
-                .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
-                .collect(),
-        };
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
+    /// SPEC §7 JSON: one object, written as it goes (one stream per line) so
+    /// that a large audit never holds its whole report in memory.
+    pub fn write_json(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
+        out.write_all(b"{\n  \"streams\": [")?;
+        let mut first = true;
+        for s in self.streams.iter().filter(|s| filter(s)) {
+            out.write_all(if first { b"\n    " } else { b",\n    " })?;
+            first = false;
+            serde_json::to_writer(&mut *out, &self.row(s, explain))?;
+        }
+        out.write_all(if first { b"],\n" } else { b"\n  ],\n" })?;
+        let rejected: Vec<RejectedRow> = self
+            .archive
+            .rejected
+            .iter()
+            .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
+            .collect();
+        let tail = serde_json::json!({
+            "summary": Summary::of(self.streams),
+            "unmatched": self.unmatched,
+            "duplicates": self.archive.duplicates,
+            "not_distilled": self.archive.not_distilled_total(),
+            "not_distilled_types": &self.archive.not_distilled,
+            "rejected": rejected,
+        });
+        let tail = serde_json::to_string_pretty(&tail)?;
+        // Splice the remaining members into the open object.
+        out.write_all(b"  ")?;
+        out.write_all(tail.trim_start_matches('{').trim_start().as_bytes())?;
         writeln!(out)
     }
 
@@ -191,7 +193,7 @@ impl Audit<'_> {
                     writeln!(out, "       {line}")?;
                 }
                 if explain {
-                    if let Some(x) = explain::explain(self.archive, s) {
+                    if let Some(x) = explain::explain_with(self.archive, s, self.streams) {
                         for line in x.to_text(72) {
                             writeln!(out, "       {line}")?;
                         }

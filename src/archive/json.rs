@@ -165,7 +165,7 @@ pub struct Payload<'a> {
 /// `payload` as found: an object (with its fields of interest) or something else.
 #[derive(Debug, Clone)]
 pub enum PayloadSlot<'a> {
-    Object(Box<Payload<'a>>),
+    Object(Payload<'a>),
     Other(Scalar<'a>),
 }
 
@@ -177,7 +177,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
         f.write_str("a payload")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut p = Box::<Payload>::default();
+        let mut p = Payload::default();
         while let Some(k) = map.next_key::<Cow<'de, str>>()? {
             let slot = match &*k {
                 "tenant_id" => &mut p.tenant_id,
@@ -391,8 +391,15 @@ impl<'de> Deserialize<'de> for Top<'de> {
 }
 
 /// Parse one complete JSON text into a [`Top`].
+///
+/// The text is checked as UTF-8 once, up front, so that the parser does not
+/// validate every string again on its own.
 pub fn parse_top(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
-    serde_json::from_slice(text)
+    match std::str::from_utf8(text) {
+        Ok(s) => serde_json::from_str(s),
+        // Let the parser find and describe the bad byte.
+        Err(_) => serde_json::from_slice(text),
+    }
 }
 
 /// A short reason for a JSON syntax error, with the column (and line, for

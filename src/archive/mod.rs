@@ -10,13 +10,16 @@ pub mod json;
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
-use crate::event::{Event, Origin, RecordKind, Sym, Symbols, Trait, Value};
+use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
+use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use source::{Input, Layout, Opened};
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 
 /// A record that could not be read (SPEC §1): where, why, and how it began.
@@ -110,7 +113,57 @@ impl std::fmt::Debug for Archive {
 }
 
 /// Bytes of JSON Lines handed to the parse threads at a time.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 4 << 20;
+
+/// Which traits an archive keeps of each event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// Every trait (the UI, `events`).
+    #[default]
+    All,
+    /// Only what the usage trigger and checks read (SPEC §3, §5.1): `instance_id`
+    /// everywhere, the checked fields on `.exists`, on the compared operations
+    /// and on `delete.end`. Every trait is still converted, so the same records
+    /// are rejected; the audit just does not hold values it never reads.
+    Audit,
+}
+
+impl Keep {
+    fn mask(self, event_type: &str) -> u64 {
+        const fn bit(s: Sym) -> u64 {
+            1 << s.0
+        }
+        const U2: u64 = bit(sym::LAUNCHED_AT)
+            | bit(sym::INSTANCE_TYPE_ID)
+            | bit(sym::TENANT_ID)
+            | bit(sym::OS_ARCHITECTURE)
+            | bit(sym::OS_VERSION)
+            | bit(sym::OS_DISTRO);
+        const EXISTS: u64 = U2
+            | bit(sym::STATE)
+            | bit(sym::DELETED_AT)
+            | bit(sym::AUDIT_PERIOD_BEGINNING)
+            | bit(sym::AUDIT_PERIOD_ENDING);
+        match self {
+            Keep::All => u64::MAX,
+            Keep::Audit => {
+                bit(sym::INSTANCE_ID)
+                    | match event_type {
+                        "compute.instance.exists" => EXISTS,
+                        "compute.instance.delete.end" => bit(sym::LAUNCHED_AT) | bit(sym::DELETED_AT),
+                        t if crate::pipeline::usage::OPERATION_TYPES.contains(&t) => U2,
+                        _ => 0,
+                    }
+            }
+        }
+    }
+}
+
+/// How to load.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    pub keep: Keep,
+}
 
 impl Archive {
     /// An archive from events made in code (tests, the generator's checks).
@@ -132,9 +185,9 @@ impl Archive {
     /// (gzip recognised by its magic bytes). Used by tests and examples; records
     /// cannot be shown again from such a source.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Archive {
-        let mut loader = Loader::default();
+        let mut loader = Loader::new(LoadOptions::default());
         let gzip = bytes.starts_with(&[0x1f, 0x8b]);
-        let reader: Box<dyn std::io::Read + Send> = if gzip {
+        let reader: Box<dyn Read + Send> = if gzip {
             Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes.to_vec())))
         } else {
             Box::new(std::io::Cursor::new(bytes.to_vec()))
@@ -161,11 +214,20 @@ impl Archive {
         loader.finish()
     }
 
+    /// Load every path (SPEC §1), keeping every trait. See [`Archive::load_with`].
+    pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
+        Archive::load_with(paths, LoadOptions::default(), progress)
+    }
+
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
     /// return `false` to cancel. Fails only when no input could be read at all.
-    pub fn load(paths: &[PathBuf], mut progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
+    pub fn load_with(
+        paths: &[PathBuf],
+        options: LoadOptions,
+        mut progress: impl FnMut(&LoadProgress) -> bool,
+    ) -> Result<Archive, LoadError> {
         let (inputs, problems) = source::expand(paths);
-        let mut loader = Loader::default();
+        let mut loader = Loader::new(options);
         let mut failures: Vec<String> = Vec::new();
         for (file, reason) in problems {
             failures.push(format!("{file}: {reason}"));
@@ -184,34 +246,43 @@ impl Archive {
             };
             opened.push((input, o));
         }
+        read.store(0, Ordering::Relaxed);
         loader.progress.files_total = opened.len();
         loader.progress.bytes_total = opened.iter().filter_map(|(_, o)| o.as_ref().ok()).map(|o| o.size_on_disk).sum();
         let mut any_ok = false;
         for (input, o) in opened {
             let name = input.display();
             loader.progress.current = name.clone();
-            match o {
-                Ok(o) => {
-                    let before = read.load(Ordering::Relaxed);
-                    match loader.load_source(&name, &o, &read, &mut progress) {
-                        Ok(()) => any_ok = true,
-                        Err(SourceError::Cancelled) => return Err(LoadError::Cancelled),
-                        Err(SourceError::Io(reason)) => {
-                            // Partially read files keep what was read (loaded by now).
-                            any_ok |= read.load(Ordering::Relaxed) > before;
-                            failures.push(format!("{name}: {reason}"));
-                            loader.rejected.push(RejectedRecord {
-                                file: name,
-                                line: None,
-                                index: None,
-                                reason,
-                                excerpt: String::new(),
-                            });
+            let outcome = match o {
+                Ok(o) => match source::reader(&o, &read) {
+                    Ok(r) => {
+                        let info = SourceInfo {
+                            name: name.clone(),
+                            path: Some(o.path.clone()),
+                            gzip: o.gzip,
+                            layout: None,
+                            size_on_disk: o.size_on_disk,
+                            bytes: 0,
+                            records: 0,
+                        };
+                        let records_before = loader.records;
+                        match loader.read_source(info, r, &read, &mut progress) {
+                            Ok(()) => Ok(()),
+                            Err(SourceError::Cancelled) => return Err(LoadError::Cancelled),
+                            Err(SourceError::Io(reason)) => {
+                                // A partly read file keeps what was read before the failure.
+                                any_ok |= loader.records > records_before;
+                                Err(reason)
+                            }
                         }
                     }
-                }
-                Err(e) => {
-                    let reason = source::io_reason(Some(&e), "cannot open");
+                    Err(e) => Err(source::io_reason(Some(&e), "cannot open")),
+                },
+                Err(e) => Err(source::io_reason(Some(&e), "cannot open")),
+            };
+            match outcome {
+                Ok(()) => any_ok = true,
+                Err(reason) => {
                     failures.push(format!("{name}: {reason}"));
                     loader.rejected.push(RejectedRecord {
                         file: name,
@@ -274,11 +345,26 @@ enum SourceError {
     Cancelled,
 }
 
-#[derive(Default)]
+/// What a record became, ready to be taken in archive order.
+enum Taken {
+    Event(Event),
+    NotDistilled(String),
+    Rejected { reason: String, excerpt: String, line: u32, index: Option<u32> },
+}
+
+/// A piece of a source as the reader thread hands it over: complete lines
+/// (except at the very end), or the read error that stopped it.
+enum Piece {
+    /// Bytes, and whether they are the end of the source.
+    Bytes(Vec<u8>, bool),
+    Failed(std::io::Error),
+}
+
 struct Loader {
-    symbols: Symbols,
+    options: LoadOptions,
+    symbols: SharedSymbols,
     events: Vec<Event>,
-    seen: FxHashSet<Sym>,
+    seen: FxHashSet<MessageId>,
     sources: Vec<SourceInfo>,
     rejected: Vec<RejectedRecord>,
     duplicates: u64,
@@ -296,99 +382,118 @@ struct Line {
     number: u32,
 }
 
+/// Read `r` on its own thread in pieces that end at a newline, so that
+/// decompression and reading overlap with parsing.
+/// Buffers come back through the second channel to be filled again.
+fn spawn_reader<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    mut r: Box<dyn Read + Send>,
+) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Vec<u8>>) {
+    let (tx, rx) = mpsc::sync_channel::<Piece>(2);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(4);
+    scope.spawn(move || {
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let mut buf = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + (1 << 16)));
+            buf.clear();
+            buf.append(&mut carry);
+            let result = source::fill(&mut *r, &mut buf, CHUNK);
+            let more = matches!(result, Ok(true));
+            if more {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(i) => carry.extend_from_slice(&buf[i + 1..]),
+                    // One line longer than a chunk: keep reading until it ends.
+                    None => {
+                        carry = buf;
+                        continue;
+                    }
+                }
+                let keep = buf.len() - carry.len();
+                buf.truncate(keep);
+            }
+            if (!buf.is_empty() || !more) && tx.send(Piece::Bytes(buf, !more)).is_err() {
+                return;
+            }
+            match result {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = tx.send(Piece::Failed(e));
+                    return;
+                }
+            }
+        }
+    });
+    (rx, back_tx)
+}
+
 impl Loader {
-    fn load_source(
-        &mut self,
-        name: &str,
-        o: &Opened,
-        read: &Arc<AtomicU64>,
-        progress: &mut dyn FnMut(&LoadProgress) -> bool,
-    ) -> Result<(), SourceError> {
-        let r = source::reader(o, read).map_err(|e| SourceError::Io(source::io_reason(Some(&e), "cannot open")))?;
-        let info = SourceInfo {
-            name: name.to_string(),
-            path: Some(o.path.clone()),
-            gzip: o.gzip,
-            layout: None,
-            size_on_disk: o.size_on_disk,
-            bytes: 0,
+    fn new(options: LoadOptions) -> Loader {
+        Loader {
+            options,
+            symbols: SharedSymbols::default(),
+            events: Vec::new(),
+            seen: FxHashSet::default(),
+            sources: Vec::new(),
+            rejected: Vec::new(),
+            duplicates: 0,
+            not_distilled: BTreeMap::new(),
             records: 0,
-        };
-        self.read_source(info, r, read, progress)
+            spool: Vec::new(),
+            progress: LoadProgress::default(),
+        }
     }
 
     fn read_source(
         &mut self,
         info: SourceInfo,
-        mut r: Box<dyn std::io::Read + Send>,
+        r: Box<dyn Read + Send>,
         read: &Arc<AtomicU64>,
         progress: &mut dyn FnMut(&LoadProgress) -> bool,
     ) -> Result<(), SourceError> {
         let idx = self.sources.len() as u32;
         self.sources.push(info);
-        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 16));
-        let more = source::fill(&mut *r, &mut buf, CHUNK).map_err(|e| self.read_error(idx, &e))?;
-        // A byte-order mark is not part of the first record.
-        let bom = if buf.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
-        let layout = source::detect_layout(&buf[bom..], !more);
-        self.sources[idx as usize].layout = Some(layout);
-        match layout {
-            Layout::Document => {
-                let mut more = more;
-                while more {
-                    let want = buf.len() + CHUNK;
-                    more = source::fill(&mut *r, &mut buf, want).map_err(|e| self.read_error(idx, &e))?;
+        std::thread::scope(|scope| {
+            let (rx, recycle) = spawn_reader(scope, r);
+            let mut base: u64 = 0; // offset of the current piece in the decompressed content
+            let mut line_no: u32 = 1;
+            let mut layout = None;
+            let mut document: Vec<u8> = Vec::new();
+            for piece in rx.iter() {
+                let (mut bytes, last) = match piece {
+                    Piece::Bytes(b, last) => (b, last),
+                    Piece::Failed(e) => return Err(self.read_error(idx, &e)),
+                };
+                let skip = if base == 0 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+                let layout = *layout.get_or_insert_with(|| {
+                    let l = source::detect_layout(&bytes[skip..], last);
+                    self.sources[idx as usize].layout = Some(l);
+                    l
+                });
+                match layout {
+                    Layout::JsonLines => {
+                        line_no = self.json_lines(idx, &bytes, skip, base, line_no);
+                        base += bytes.len() as u64;
+                        self.sources[idx as usize].bytes = base;
+                        let _ = recycle.try_send(bytes);
+                    }
+                    Layout::Document => {
+                        base += bytes.len() as u64;
+                        document.append(&mut bytes);
+                        if last {
+                            self.sources[idx as usize].bytes = base;
+                            let bom = if document.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+                            self.document(idx, &document, bom);
+                        }
+                    }
                 }
-                self.sources[idx as usize].bytes = buf.len() as u64;
-                self.document(idx, &buf, bom);
-            }
-            Layout::JsonLines => {
-                let mut base: u64 = 0; // offset of buf[0] in the decompressed content
-                let mut line_no: u32 = 1;
-                let mut skip = bom;
-                let mut more = more;
-                loop {
-                    // Process up to the last newline; keep the partial line for the next round.
-                    let cut = if more {
-                        match memchr::memrchr(b'\n', &buf) {
-                            Some(i) => i + 1,
-                            None => {
-                                // A single line longer than the chunk: read on until it ends.
-                                let want = buf.len() + CHUNK;
-                                more = source::fill(&mut *r, &mut buf, want).map_err(|e| self.read_error(idx, &e))?;
-                                continue;
-                            }
-                        }
-                    } else {
-                        buf.len()
-                    };
-                    line_no = self.json_lines(idx, &buf[..cut], skip, base, line_no);
-                    skip = 0;
-                    self.sources[idx as usize].bytes = base + cut as u64;
-                    self.progress.bytes_read = read.load(Ordering::Relaxed);
-                    if !progress(&self.progress) {
-                        return Err(SourceError::Cancelled);
-                    }
-                    if !more {
-                        break;
-                    }
-                    buf.drain(..cut);
-                    base += cut as u64;
-                    let result = source::fill(&mut *r, &mut buf, CHUNK);
-                    more = match result {
-                        Ok(m) => m,
-                        Err(e) => {
-                            // Keep what was read before the failure, including complete lines left in buf.
-                            let keep = memchr::memrchr(b'\n', &buf).map(|i| i + 1).unwrap_or(0);
-                            self.json_lines(idx, &buf[..keep], 0, base, line_no);
-                            self.sources[idx as usize].bytes = base + keep as u64;
-                            return Err(self.read_error(idx, &e));
-                        }
-                    };
+                self.progress.bytes_read = read.load(Ordering::Relaxed);
+                if !progress(&self.progress) {
+                    return Err(SourceError::Cancelled);
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn read_error(&self, idx: u32, e: &std::io::Error) -> SourceError {
@@ -401,7 +506,7 @@ impl Loader {
         SourceError::Io(what)
     }
 
-    /// Distill the complete lines of one chunk on all cores, then take the results in order.
+    /// Distill the lines of one chunk on all cores, then take the results in order.
     fn json_lines(&mut self, source: u32, chunk: &[u8], skip: usize, base: u64, mut line_no: u32) -> u32 {
         let mut lines = Vec::with_capacity(chunk.len() / 512 + 1);
         let mut start = skip;
@@ -409,10 +514,9 @@ impl Loader {
             if nl < start {
                 continue;
             }
-            let line = &chunk[start..nl];
-            let t = source::trim(line);
+            let t = source::trim(&chunk[start..nl]);
             if !t.is_empty() {
-                let lead = t.as_ptr() as usize - line.as_ptr() as usize;
+                let lead = t.as_ptr() as usize - chunk[start..].as_ptr() as usize;
                 lines.push(Line { start: start + lead, len: t.len(), number: line_no });
             }
             if nl < chunk.len() {
@@ -420,22 +524,26 @@ impl Loader {
             }
             start = nl + 1;
         }
-        let results: Vec<Vec<(Line, Outcome)>> = lines
-            .par_chunks(256)
+        let (symbols, keep) = (&self.symbols, self.options.keep);
+        let results: Vec<Vec<Taken>> = lines
+            .par_chunks(128)
             .map(|batch| {
                 let mut out = Vec::with_capacity(batch.len());
                 let mut tmp = Vec::new();
                 for l in batch {
-                    distill::distill_text(&chunk[l.start..l.start + l.len], false, &mut tmp);
-                    out.extend(tmp.drain(..).map(|o| (*l, o)));
+                    let text = &chunk[l.start..l.start + l.len];
+                    distill::distill_text(text, false, &mut tmp);
+                    let line_base = base + l.start as u64;
+                    for o in tmp.drain(..) {
+                        out.push(convert(o, symbols, keep, source, line_base, |_| l.number));
+                    }
                 }
                 out
             })
             .collect();
         for batch in results {
-            for (line, outcome) in batch {
-                let line_base = base + line.start as u64;
-                self.take(source, outcome, line_base, |_| line.number);
+            for t in batch {
+                self.take(source, t);
             }
         }
         line_no
@@ -446,22 +554,22 @@ impl Loader {
         let text = &buf[skip..];
         let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text).collect();
         let line_of = |off: usize| -> u32 { (newlines.partition_point(|&n| n < off) + 1) as u32 };
+        let (symbols, keep) = (&self.symbols, self.options.keep);
         let mut out = Vec::new();
         distill::distill_text(text, true, &mut out);
         let broken = out.len() == 1
             && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"))
             && source::trim(text).first() == Some(&b'[');
+        let mut taken = Vec::new();
         if broken {
             // Read the array element by element so that one broken record loses nothing else.
-            out.clear();
             for (i, el) in source::array_elements(text).into_iter().enumerate() {
                 match el {
                     Ok((off, len)) => {
                         let mut one = Vec::new();
                         distill::distill_text(&text[off..off + len], true, &mut one);
                         for o in one {
-                            let o = shift(o, off, i as u32);
-                            self.take(source, o, skip as u64, line_of);
+                            taken.push(convert(shift(o, off, i as u32), symbols, keep, source, skip as u64, line_of));
                         }
                     }
                     Err((off, reason)) => {
@@ -469,42 +577,42 @@ impl Loader {
                         let loc =
                             Loc { offset: off, len: end - off, index: Some(i as u32), kind: RecordKind::Notification };
                         let excerpt = distill::excerpt(&text[off..end]);
-                        self.take(source, Outcome::Rejected { reason, excerpt, loc }, skip as u64, line_of);
+                        let o = Outcome::Rejected { reason, excerpt, loc };
+                        taken.push(convert(o, symbols, keep, source, skip as u64, line_of));
                     }
                 }
             }
-            return;
+        } else {
+            taken = out.into_iter().map(|o| convert(o, symbols, keep, source, skip as u64, line_of)).collect();
         }
-        for o in out {
-            self.take(source, o, skip as u64, line_of);
+        for t in taken {
+            self.take(source, t);
         }
     }
 
-    /// Take one outcome, in archive order: intern, drop duplicates, count.
-    fn take(&mut self, source: u32, outcome: Outcome, base: u64, line_of: impl Fn(usize) -> u32) {
+    /// Take one record's result, in archive order: drop duplicates, count.
+    fn take(&mut self, source: u32, t: Taken) {
         self.records += 1;
         self.progress.records += 1;
         self.sources[source as usize].records += 1;
-        match outcome {
-            Outcome::Event(d, loc) => {
-                let message_id = self.symbols.intern(&d.message_id);
-                if !self.seen.insert(message_id) {
+        match t {
+            Taken::Event(e) => {
+                if !self.seen.insert(e.message_id) {
                     // SPEC §1: the first event with a message id wins.
                     self.duplicates += 1;
                     self.progress.duplicates += 1;
                     return;
                 }
-                let event = self.intern(d, message_id, source, loc, base, line_of(loc.offset));
-                self.events.push(event);
+                self.events.push(e);
                 self.progress.events += 1;
             }
-            Outcome::NotDistilled(t, _) => *self.not_distilled.entry(t.into_owned()).or_insert(0) += 1,
-            Outcome::Rejected { reason, excerpt, loc } => {
+            Taken::NotDistilled(t) => *self.not_distilled.entry(t).or_insert(0) += 1,
+            Taken::Rejected { reason, excerpt, line, index } => {
                 self.progress.rejected += 1;
                 self.rejected.push(RejectedRecord {
                     file: self.sources[source as usize].name.clone(),
-                    line: Some(line_of(loc.offset)),
-                    index: loc.index,
+                    line: Some(line),
+                    index,
                     reason,
                     excerpt,
                 });
@@ -512,47 +620,14 @@ impl Loader {
         }
     }
 
-    fn intern(&mut self, d: Distilled, message_id: Sym, source: u32, loc: Loc, base: u64, line: u32) -> Event {
-        let traits: Box<[Trait]> = d
-            .traits
-            .into_iter()
-            .map(|(n, v)| {
-                let name = match n {
-                    TraitName::Known(s) => s,
-                    TraitName::Other(c) => self.symbols.intern(&c),
-                };
-                let value = match v {
-                    TraitVal::Text(c) => Value::Text(self.symbols.intern(&c)),
-                    TraitVal::Int(i) => Value::Int(i),
-                    TraitVal::Float(f) => Value::Float(f),
-                    TraitVal::DateTime(t) => Value::DateTime(t),
-                };
-                Trait { name, value }
-            })
-            .collect();
-        Event {
-            timestamp: d.timestamp,
-            event_type: self.symbols.intern(&d.event_type),
-            message_id,
-            traits,
-            origin: Origin {
-                source,
-                line,
-                offset: base + loc.offset as u64,
-                len: loc.len.min(u32::MAX as usize) as u32,
-                index: loc.index,
-                kind: loc.kind,
-            },
-        }
-    }
-
-    fn finish(mut self) -> Archive {
+    fn finish(self) -> Archive {
+        let mut events = self.events;
         // SPEC §4: stably sorted by timestamp; ties keep archive order.
-        self.events.par_sort_by_key(|e| e.timestamp);
-        self.events.shrink_to_fit();
+        events.par_sort_by_key(|e| e.timestamp);
+        events.shrink_to_fit();
         Archive {
-            symbols: self.symbols,
-            events: self.events,
+            symbols: self.symbols.into_symbols(),
+            events,
             sources: self.sources,
             rejected: self.rejected,
             duplicates: self.duplicates,
@@ -560,6 +635,67 @@ impl Loader {
             records: self.records,
             _spool: self.spool,
         }
+    }
+}
+
+/// Turn one outcome into what the loader takes, interning its strings (on the parse threads).
+fn convert(
+    o: Outcome,
+    symbols: &SharedSymbols,
+    keep: Keep,
+    source: u32,
+    base: u64,
+    line_of: impl Fn(usize) -> u32,
+) -> Taken {
+    match o {
+        Outcome::Event(d, loc) => Taken::Event(intern(d, symbols, keep, source, loc, base, line_of(loc.offset))),
+        Outcome::NotDistilled(t, _) => Taken::NotDistilled(t.into_owned()),
+        Outcome::Rejected { reason, excerpt, loc } => {
+            Taken::Rejected { reason, excerpt, line: line_of(loc.offset), index: loc.index }
+        }
+    }
+}
+
+fn intern(d: Distilled, symbols: &SharedSymbols, keep: Keep, source: u32, loc: Loc, base: u64, line: u32) -> Event {
+    let mask = keep.mask(&d.event_type);
+    let traits: Vec<Trait> = d
+        .traits
+        .into_iter()
+        .filter(|(n, _)| match n {
+            TraitName::Known(s) => mask & (1 << s.0) != 0,
+            TraitName::Other(_) => keep == Keep::All,
+        })
+        .map(|(n, v)| {
+            let name = match n {
+                TraitName::Known(s) => s,
+                TraitName::Other(c) => symbols.intern(&c),
+            };
+            let value = match v {
+                TraitVal::Text(c) => Value::Text(symbols.intern(&c)),
+                TraitVal::Int(i) => Value::Int(i),
+                TraitVal::Float(f) => Value::Float(f),
+                TraitVal::DateTime(t) => Value::DateTime(t),
+            };
+            Trait { name, value }
+        })
+        .collect();
+    let message_id = match MessageId::parse_uuid(&d.message_id) {
+        Some(b) => MessageId::Uuid(b),
+        None => MessageId::Text(symbols.intern(&d.message_id)),
+    };
+    Event {
+        timestamp: d.timestamp,
+        event_type: symbols.intern(&d.event_type),
+        message_id,
+        traits: Traits::from_traits(traits),
+        origin: Origin {
+            source,
+            line,
+            offset: base + loc.offset as u64,
+            len: loc.len.min(u32::MAX as usize) as u32,
+            index: loc.index,
+            kind: loc.kind,
+        },
     }
 }
 

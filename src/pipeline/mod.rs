@@ -7,7 +7,7 @@
 
 pub mod usage;
 
-use crate::event::{sym, Event, Sym, Symbols, Value};
+use crate::event::{sym, Event, MessageId, Sym, Symbols, Value};
 use crate::pyfmt;
 use crate::time::Timestamp;
 pub use usage::{Code, Failure, Finding, MissingField, Verdict};
@@ -65,9 +65,15 @@ impl OutputEvent {
 
 /// The stable id of an output event: a version-5 UUID in the namespace of the
 /// *exists*' message id (itself a UUID, or hashed into one), named by the output type.
-pub fn stable_output_id(exists_message_id: &str, output_type: &str) -> uuid::Uuid {
-    let namespace = uuid::Uuid::parse_str(exists_message_id)
-        .unwrap_or_else(|_| uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, exists_message_id.as_bytes()));
+pub fn stable_output_id(exists_message_id: MessageId, symbols: &Symbols, output_type: &str) -> uuid::Uuid {
+    let namespace = match exists_message_id {
+        MessageId::Uuid(b) => uuid::Uuid::from_bytes(b),
+        MessageId::Text(s) => {
+            let text = symbols.get(s);
+            uuid::Uuid::parse_str(text)
+                .unwrap_or_else(|_| uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, text.as_bytes()))
+        }
+    };
     uuid::Uuid::new_v5(&namespace, output_type.as_bytes())
 }
 
@@ -89,7 +95,7 @@ pub enum PipelineEvent<'a> {
 impl PipelineEvent<'_> {
     fn type_and_id(&self, symbols: &Symbols) -> (String, String) {
         match self {
-            PipelineEvent::Stream(e) => (symbols.get(e.event_type).into(), symbols.get(e.message_id).into()),
+            PipelineEvent::Stream(e) => (symbols.get(e.event_type).into(), e.message_id(symbols).into_owned()),
             PipelineEvent::Output(o) => (symbols.get(o.event_type).into(), o.message_id.to_string()),
         }
     }
@@ -99,7 +105,17 @@ impl PipelineEvent<'_> {
 pub struct Context<'a> {
     pub symbols: &'a Symbols,
     pub ids: IdMode,
-    pub log: &'a mut Vec<String>,
+    /// The pipeline log, when one is being kept.
+    log: Option<&'a mut Vec<String>>,
+}
+
+impl Context<'_> {
+    /// Add a line to the pipeline log (formatted only when a log is kept).
+    pub fn log(&mut self, line: impl FnOnce() -> String) {
+        if let Some(l) = self.log.as_mut() {
+            l.push(line());
+        }
+    }
 }
 
 /// One pipeline handler (Winchester's `PipelineHandlerBase`).
@@ -129,10 +145,13 @@ impl Handler for LoggerHandler {
         _env: &mut Env,
         cx: &mut Context,
     ) -> Result<Vec<PipelineEvent<'e>>, String> {
-        cx.log.push(format!("Received {} events:", events.len()));
+        let symbols = cx.symbols;
+        cx.log(|| format!("Received {} events:", events.len()));
         for e in &events {
-            let (t, id) = e.type_and_id(cx.symbols);
-            cx.log.push(format!("{t}: {id}"));
+            cx.log(|| {
+                let (t, id) = e.type_and_id(symbols);
+                format!("{t}: {id}")
+            });
         }
         Ok(events)
     }
@@ -166,12 +185,12 @@ impl Handler for UsageHandler {
             Ok(v) => v,
             Err(missing) => {
                 let field = cx.symbols.get(missing.field).to_string();
-                cx.log.push(format!("Stream {} crashed: KeyError: '{field}'", env.stream_id));
+                cx.log(|| format!("Stream {} crashed: KeyError: '{field}'", env.stream_id));
                 return Err(missing.describe(&stream, cx.symbols));
             }
         };
         if let Some(f) = &verdict.failure {
-            cx.log.push(format!("Stream {} UsageException: ({}) {}", env.stream_id, f.code, f.message));
+            cx.log(|| format!("Stream {} UsageException: ({}) {}", env.stream_id, f.code, f.message));
         }
         match verdict.exists {
             Some(x) => {
@@ -181,7 +200,7 @@ impl Handler for UsageHandler {
                     Some(f) => (sym::EXISTS_FAILED, f.message.clone(), Some(f.code)),
                 };
                 let message_id = match cx.ids {
-                    IdMode::Stable => stable_output_id(cx.symbols.get(exists.message_id), cx.symbols.get(event_type)),
+                    IdMode::Stable => stable_output_id(exists.message_id, cx.symbols, cx.symbols.get(event_type)),
                     IdMode::Random => uuid::Uuid::new_v4(),
                 };
                 self.pending = Some(message_id);
@@ -195,19 +214,19 @@ impl Handler for UsageHandler {
                     error_code,
                 }));
             }
-            None => cx.log.push("No .exists record".to_string()),
+            None => cx.log(|| "No .exists record".to_string()),
         }
         env.usage = Some(verdict);
         Ok(events)
     }
     fn commit(&mut self, cx: &mut Context) {
         if let Some(id) = self.pending.take() {
-            cx.log.push(format!("usage: committed output event {id}"));
+            cx.log(|| format!("usage: committed output event {id}"));
         }
     }
     fn rollback(&mut self, cx: &mut Context) {
         if self.pending.take().is_some() {
-            cx.log.push("usage: rolled back its output event".to_string());
+            cx.log(|| "usage: rolled back its output event".to_string());
         }
     }
 }
@@ -228,19 +247,25 @@ pub fn usage_pipeline() -> Vec<Box<dyn Handler>> {
     vec![Box::new(LoggerHandler), Box::new(UsageHandler::default())]
 }
 
-/// Run a fresh pipeline over a stream's events.
+/// Run a fresh pipeline over a stream's events, keeping its log.
 pub fn run(stream_id: u32, events: &[&Event], symbols: &Symbols, ids: IdMode) -> PipelineRun {
+    run_with(stream_id, events, symbols, ids, true)
+}
+
+/// Run a fresh pipeline; `keep_log` false skips formatting the log (the headless replay).
+pub fn run_with(stream_id: u32, events: &[&Event], symbols: &Symbols, ids: IdMode, keep_log: bool) -> PipelineRun {
     let mut handlers = usage_pipeline();
     let mut env = Env { stream_id, usage: None };
     let mut log = Vec::new();
-    let mut cx = Context { symbols, ids, log: &mut log };
+    let mut cx = Context { symbols, ids, log: if keep_log { Some(&mut log) } else { None } };
     let mut list: Vec<PipelineEvent> = events.iter().map(|e| PipelineEvent::Stream(e)).collect();
     let mut failure = None;
     for h in handlers.iter_mut() {
         match h.handle_events(list, &mut env, &mut cx) {
             Ok(next) => list = next,
             Err(e) => {
-                cx.log.push(format!("handler {} failed: {e}", h.name()));
+                let name = h.name();
+                cx.log(|| format!("handler {name} failed: {e}"));
                 failure = Some(e);
                 list = Vec::new();
                 break;

@@ -130,7 +130,7 @@ impl MissingField {
     pub fn describe(&self, events: &[&Event], symbols: &Symbols) -> String {
         let ev = |i: usize| {
             let e = events[i];
-            format!("{} (msg {})", symbols.get(e.event_type), symbols.get(e.message_id))
+            format!("{} (msg {})", symbols.get(e.event_type), e.message_id(symbols))
         };
         format!("'{}' is on {} but not on {}", symbols.get(self.field), ev(self.present_on), ev(self.missing_on))
     }
@@ -211,8 +211,10 @@ fn checks_with_exists(events: &[&Event], x: usize, symbols: &Symbols) -> Result<
     let Some(launched_at) = exists.get(sym::LAUNCHED_AT) else {
         return Ok(Some(fail(Code::U1, Finding::NoLaunchedAt)));
     };
+    // The operation types as symbols: compare symbols, not strings, per event.
+    let ops: Vec<Sym> = OPERATION_TYPES.iter().filter_map(|t| symbols.lookup(t)).collect();
     for (i, e) in events.iter().enumerate() {
-        if OPERATION_TYPES.contains(&symbols.get(e.event_type)) {
+        if ops.contains(&e.event_type) {
             if let Some(f) = verify_fields(events, x, i, &OPERATION_FIELDS, symbols)? {
                 return Ok(Some(f));
             }
