@@ -667,8 +667,8 @@ mod tests {
         ]);
         let r = Replay::run(&a, true, IdMode::Stable);
         assert_eq!(r.streams().len(), 1);
-        let ids: Vec<&str> =
-            r.streams()[0].events.iter().map(|&i| a.symbols.get(a.events[i as usize].message_id)).collect();
+        let ids: Vec<String> =
+            r.streams()[0].events.iter().map(|&i| a.events[i as usize].message_id(&a.symbols).into_owned()).collect();
         assert_eq!(ids, vec!["m1", "m3", "m2", "m9"]);
     }
 

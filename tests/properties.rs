@@ -76,7 +76,8 @@ fn fingerprint(a: &Archive, r: &Replay) -> Vec<String> {
     r.streams()
         .iter()
         .map(|s| {
-            let ids: Vec<&str> = s.events.iter().map(|&i| a.symbols.get(a.events[i as usize].message_id)).collect();
+            let ids: Vec<String> =
+                s.events.iter().map(|&i| a.events[i as usize].message_id(&a.symbols).into_owned()).collect();
             let inst = s.instance_id.py_str(&a.symbols);
             format!("{} {inst} {} {} {:?} {:?} {:?}", s.id, s.day, s.state.as_str(), s.outcome(), s.code(), ids)
         })

@@ -164,6 +164,8 @@ pub struct Payload<'a> {
 
 /// `payload` as found: an object (with its fields of interest) or something else.
 #[derive(Debug, Clone)]
+// Kept inline on purpose: one record at a time lives on the stack, boxing would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
 pub enum PayloadSlot<'a> {
     Object(Payload<'a>),
     Other(Scalar<'a>),
@@ -330,6 +332,7 @@ impl<'a> Object<'a> {
 /// One parsed record or line: an object, an array (elements kept raw, to be
 /// read one by one), or a bare scalar.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Top<'a> {
     Object(Object<'a>),
     Array(Vec<&'a RawValue>),
