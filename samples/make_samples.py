@@ -875,7 +875,10 @@ def mixed_layouts():
         dump_events.append(d)
     events_dump = s.events()
     first, last = events_dump[0]["timestamp"], events_dump[-1]["timestamp"]
-    day = lambda t: {"__type__": "datetime", "datetime": t}  # noqa: E731
+
+    def day(t):
+        return {"__type__": "datetime", "datetime": t}
+
     stream = {
         "id": 48118,
         "name": "usage",
