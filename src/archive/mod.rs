@@ -397,7 +397,14 @@ fn spawn_reader<'s>(
             let mut buf = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + (1 << 16)));
             buf.clear();
             buf.append(&mut carry);
-            let result = source::fill(&mut *r, &mut buf, CHUNK);
+            // Always read something new: the carried part may already be a chunk long.
+            let want = buf.len() + CHUNK;
+            let result = source::fill(&mut *r, &mut buf, want);
+            if result.is_err() {
+                // The read failed mid-line: keep the complete lines, the error reports the rest.
+                let keep = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+                buf.truncate(keep);
+            }
             let more = matches!(result, Ok(true));
             if more {
                 match memchr::memrchr(b'\n', &buf) {
