@@ -189,7 +189,12 @@ fn day_audit() {
 
 #[test]
 fn day_failures_carry_an_explanation_of_their_code() {
-    let (doc, _) = audit_json(&["samples/day.jsonl"]);
+    let (plain, _) = audit_json(&["samples/day.jsonl"]);
+    assert!(
+        plain["streams"].as_array().expect("streams").iter().all(|s| s.get("explanation").is_none()),
+        "explanations are added on request"
+    );
+    let (doc, _) = audit_json(&["samples/day.jsonl", "--explain"]);
     for s in doc["streams"].as_array().expect("streams") {
         if s["outcome"] == "verified" {
             continue;
