@@ -54,6 +54,19 @@ pub enum Command {
     Events(InputArgs),
     /// Write the pipelines' output events (.exists.verified / .exists.failed), one JSON object per line.
     Emit(EmitArgs),
+    /// Run a time-sync service, a drop-in for StackTach notigen's time_sync.
+    ///
+    /// GET /time answers the raw body of the last POST /time (empty before the first;
+    /// at most 4096 bytes). Point Winchester's time_sync_endpoint at it. One line per
+    /// request on stderr; Ctrl-C stops it.
+    TimeServer(TimeServerArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TimeServerArgs {
+    /// Address to listen on; anything other than loopback is reachable from other hosts.
+    #[arg(long, value_name = "ADDR", default_value = usage_replay::timesync::DEFAULT_LISTEN)]
+    pub listen: String,
 }
 
 #[derive(Args, Debug)]

@@ -5,8 +5,8 @@
 //! [`archive`] reads inputs (SPEC §1), [`distill`] turns notifications into
 //! events (§2), [`trigger`] and [`replay`] group them into streams on the
 //! time-sync clock (§3–4), [`pipeline`] runs the usage checks (§5),
-//! [`explain`] says what a verdict means, and [`report`] writes the headless
-//! output (§7).
+//! [`explain`] says what a verdict means, [`report`] writes the headless
+//! output (§7), and [`timesync`] speaks the time-sync protocol (§4.1).
 
 pub mod archive;
 pub mod distill;
@@ -19,4 +19,5 @@ pub mod report;
 pub mod symbols;
 pub mod text;
 pub mod time;
+pub mod timesync;
 pub mod trigger;

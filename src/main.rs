@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
-use cli::{AuditArgs, Cli, Command, EmitArgs, Format, InputArgs};
+use cli::{AuditArgs, Cli, Command, EmitArgs, Format, InputArgs, TimeServerArgs};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
@@ -55,6 +55,7 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Audit(a)) => audit(a),
         Some(Command::Events(a)) => events(a),
         Some(Command::Emit(a)) => emit(a),
+        Some(Command::TimeServer(a)) => time_server(a),
         None => Err(anyhow!("the interactive replay is not available in this build; use `usage-replay audit`")),
     }
 }
@@ -189,4 +190,22 @@ fn report_rejected(archive: &Archive) {
     if archive.rejected.len() > 20 {
         eprintln!("usage-replay: … and {} more rejected records", archive.rejected.len() - 20);
     }
+}
+
+/// `usage-replay time-server`: serve until Ctrl-C, one log line per request (SPEC §4.1).
+fn time_server(a: TimeServerArgs) -> Result<i32> {
+    use usage_replay::timesync::{self, ServerConfig, TimeServer};
+    let addr = timesync::parse_listen_addr(&a.listen).map_err(|e| anyhow!("--listen {e}"))?;
+    if let Some(warning) = timesync::exposure_warning(addr) {
+        eprintln!("usage-replay: {warning}");
+    }
+    let log = |r: &timesync::RequestLog| eprintln!("{} {r}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    let interrupt = timesync::Interrupt::catch().context("catching Ctrl-C")?;
+    let server = TimeServer::start(addr, ServerConfig::default(), Some(Box::new(log)))?;
+    eprintln!("usage-replay: time-sync service on http://{}/time (Ctrl-C to stop)", server.local_addr());
+    interrupt.wait().context("waiting for Ctrl-C")?;
+    let answered = server.requests();
+    server.shutdown();
+    eprintln!("usage-replay: time-sync service stopped after {answered} requests");
+    Ok(0)
 }
