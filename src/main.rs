@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
-use cli::{AuditArgs, Cli, Command, EmitArgs, Format, InputArgs};
+use cli::{AuditArgs, Cli, Command, EmitArgs, Format, GenerateArgs, InputArgs};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use usage_replay::archive::{Archive, LoadError};
@@ -52,6 +52,7 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Audit(a)) => audit(a),
         Some(Command::Events(a)) => events(a),
         Some(Command::Emit(a)) => emit(a),
+        Some(Command::Generate(a)) => generate(a),
         None => Err(anyhow!("the interactive replay is not available in this build; use `usage-replay audit`")),
     }
 }
@@ -136,4 +137,75 @@ fn report_rejected(archive: &Archive) {
     if archive.rejected.len() > 20 {
         eprintln!("usage-replay: … and {} more rejected records", archive.rejected.len() - 20);
     }
+}
+
+fn generate(a: GenerateArgs) -> Result<i32> {
+    use std::fs::File;
+    use usage_replay::generate::{self, Options};
+    let start = usage_replay::time::Day::parse(&a.start)
+        .ok_or_else(|| anyhow!("--start: not a date (YYYY-MM-DD): {:?}", a.start))?;
+    let opts = Options {
+        instances: a.instances,
+        days: a.days,
+        seed: a.seed,
+        anomalies: a.anomalies,
+        ops: a.ops,
+        churn: a.churn,
+        start_day: start.0 as i64,
+        gzip: a.gzip.then_some(a.gzip_level),
+    };
+    opts.validate()?;
+    let is_stdout = |p: &std::path::Path| p.as_os_str() == "-";
+    if is_stdout(&a.out) && a.truth.as_deref().is_some_and(is_stdout) {
+        return Err(anyhow!("--out and --truth cannot both be standard output"));
+    }
+    let out: Box<dyn Write + Send> = if is_stdout(&a.out) {
+        Box::new(io::stdout())
+    } else {
+        Box::new(File::create(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?)
+    };
+    let mut truth: Option<Box<dyn Write>> = match &a.truth {
+        None => None,
+        Some(p) if is_stdout(p) => Some(Box::new(BufWriter::new(io::stdout()))),
+        Some(p) => {
+            Some(Box::new(BufWriter::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)))
+        }
+    };
+    let started = std::time::Instant::now();
+    let summary = generate::generate(&opts, out, truth.as_mut().map(|t| t.as_mut() as &mut dyn Write))?;
+    if !a.quiet {
+        print_generate_summary(&summary, started.elapsed());
+    }
+    Ok(0)
+}
+
+fn print_generate_summary(s: &usage_replay::generate::Summary, took: std::time::Duration) {
+    use usage_replay::generate::model::Anomaly;
+    let secs = took.as_secs_f64().max(1e-9);
+    eprintln!(
+        "usage-replay: generated {} notifications ({:.1} MB) for {} instances in {:.2} s ({:.0} notifications/s, {:.0} MB/s)",
+        s.notifications,
+        s.bytes as f64 / 1e6,
+        s.instances,
+        secs,
+        s.notifications as f64 / secs,
+        s.bytes as f64 / 1e6 / secs
+    );
+    let codes: Vec<String> =
+        s.codes.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| format!("U{c} {n}")).collect();
+    eprintln!(
+        "  streams: {} (verified {}, failed {} [{}], error {})",
+        s.streams,
+        s.verified,
+        s.failed,
+        codes.join(", "),
+        s.error
+    );
+    let injected: Vec<String> = Anomaly::ALL
+        .iter()
+        .zip(s.anomalies)
+        .filter(|(_, n)| *n > 0)
+        .map(|(a, n)| format!("{} {n}", a.name()))
+        .collect();
+    eprintln!("  injected: {} ({})", s.anomalies.iter().sum::<u64>(), injected.join(", "));
 }
