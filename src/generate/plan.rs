@@ -134,7 +134,8 @@ impl Slot {
 
     /// Plan one day: fill `steps` (empty when the slot holds no instance that day).
     pub fn plan_day(&mut self, day: i64, cfg: &Config) {
-        if self.steps.capacity() > 32 {
+        // Most days hold one notification: do not keep a busy day's buffer.
+        if self.steps.capacity() > 4 {
             self.steps = Vec::with_capacity(4);
         }
         self.steps.clear();
