@@ -174,38 +174,7 @@ fn generate(a: GenerateArgs) -> Result<i32> {
     let started = std::time::Instant::now();
     let summary = generate::generate(&opts, out, truth.as_mut().map(|t| t.as_mut() as &mut dyn Write))?;
     if !a.quiet {
-        print_generate_summary(&summary, started.elapsed());
+        eprint!("{}", summary.describe(started.elapsed()));
     }
     Ok(0)
-}
-
-fn print_generate_summary(s: &usage_replay::generate::Summary, took: std::time::Duration) {
-    use usage_replay::generate::model::Anomaly;
-    let secs = took.as_secs_f64().max(1e-9);
-    eprintln!(
-        "usage-replay: generated {} notifications ({:.1} MB) for {} instances in {:.2} s ({:.0} notifications/s, {:.0} MB/s)",
-        s.notifications,
-        s.bytes as f64 / 1e6,
-        s.instances,
-        secs,
-        s.notifications as f64 / secs,
-        s.bytes as f64 / 1e6 / secs
-    );
-    let codes: Vec<String> =
-        s.codes.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| format!("U{c} {n}")).collect();
-    eprintln!(
-        "  streams: {} (verified {}, failed {} [{}], error {})",
-        s.streams,
-        s.verified,
-        s.failed,
-        codes.join(", "),
-        s.error
-    );
-    let injected: Vec<String> = Anomaly::ALL
-        .iter()
-        .zip(s.anomalies)
-        .filter(|(_, n)| *n > 0)
-        .map(|(a, n)| format!("{} {n}", a.name()))
-        .collect();
-    eprintln!("  injected: {} ({})", s.anomalies.iter().sum::<u64>(), injected.join(", "));
 }

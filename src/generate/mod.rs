@@ -164,6 +164,37 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// What was written and how fast, for the command's stderr.
+    pub fn describe(&self, took: std::time::Duration) -> String {
+        let secs = took.as_secs_f64().max(1e-9);
+        let codes: Vec<String> =
+            self.codes.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| format!("U{c} {n}")).collect();
+        let injected: Vec<String> = Anomaly::ALL
+            .iter()
+            .zip(self.anomalies)
+            .filter(|(_, n)| *n > 0)
+            .map(|(a, n)| format!("{} {n}", a.name()))
+            .collect();
+        format!(
+            "usage-replay: generated {} notifications ({:.1} MB) for {} instances in {:.2} s \
+             ({:.0} notifications/s, {:.0} MB/s)\n  streams: {} (verified {}, failed {} [{}], error {})\n  \
+             injected: {} ({})\n",
+            self.notifications,
+            self.bytes as f64 / 1e6,
+            self.instances,
+            secs,
+            self.notifications as f64 / secs,
+            self.bytes as f64 / 1e6 / secs,
+            self.streams,
+            self.verified,
+            self.failed,
+            codes.join(", "),
+            self.error,
+            self.anomalies.iter().sum::<u64>(),
+            injected.join(", ")
+        )
+    }
+
     fn record(&mut self, e: &Expected, anomaly: Option<Anomaly>) {
         self.streams += 1;
         match e.outcome {
