@@ -60,6 +60,12 @@ pub enum Command {
     /// at most 4096 bytes). Point Winchester's time_sync_endpoint at it. One line per
     /// request on stderr; Ctrl-C stops it.
     TimeServer(TimeServerArgs),
+    /// Generate a synthetic archive of realistic nova lifecycles as raw
+    /// notifications, with injected discrepancies of every kind and,
+    /// optionally, the expected verdict of every stream.
+    ///
+    /// Deterministic for a seed: the same options write the same bytes.
+    Generate(GenerateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -67,6 +73,57 @@ pub struct TimeServerArgs {
     /// Address to listen on; anything other than loopback is reachable from other hosts.
     #[arg(long, value_name = "ADDR", default_value = usage_replay::timesync::DEFAULT_LISTEN)]
     pub listen: String,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Instances in the cloud; deleted ones are replaced, so about this many live every day.
+    #[arg(long, default_value_t = 1000)]
+    pub instances: u32,
+
+    /// Days to simulate.
+    #[arg(long, default_value_t = 1)]
+    pub days: u32,
+
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Share of instance-days with an injected discrepancy (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.05)]
+    pub anomalies: f64,
+
+    /// Share of instance-days with user operations (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.15)]
+    pub ops: f64,
+
+    /// Share of instance-days on which an instance is deleted (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.02)]
+    pub churn: f64,
+
+    /// First day (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2014-10-06")]
+    pub start: String,
+
+    /// Where to write the archive (JSON Lines), or - for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Also write the expected verdict of every stream, one JSON object per line (- for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+
+    /// Compress the archive with gzip.
+    #[arg(long)]
+    pub gzip: bool,
+
+    /// gzip compression level (0 to 9).
+    #[arg(long, value_name = "LEVEL", default_value_t = 6, requires = "gzip")]
+    pub gzip_level: u32,
+
+    /// Do not print the summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

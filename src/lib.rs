@@ -6,12 +6,14 @@
 //! events (§2), [`trigger`] and [`replay`] group them into streams on the
 //! time-sync clock (§3–4), [`pipeline`] runs the usage checks (§5),
 //! [`explain`] says what a verdict means, [`report`] writes the headless
-//! output (§7), and [`timesync`] speaks the time-sync protocol (§4.1).
+//! output (§7), [`timesync`] speaks the time-sync protocol (§4.1), and
+//! [`generate`] makes synthetic archives with known verdicts.
 
 pub mod archive;
 pub mod distill;
 pub mod event;
 pub mod explain;
+pub mod generate;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod replay;

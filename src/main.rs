@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
-use cli::{AuditArgs, Cli, Command, EmitArgs, Format, InputArgs, TimeServerArgs};
+use cli::{AuditArgs, Cli, Command, EmitArgs, Format, GenerateArgs, InputArgs, TimeServerArgs};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
@@ -56,6 +56,7 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Events(a)) => events(a),
         Some(Command::Emit(a)) => emit(a),
         Some(Command::TimeServer(a)) => time_server(a),
+        Some(Command::Generate(a)) => generate(a),
         None => Err(anyhow!("the interactive replay is not available in this build; use `usage-replay audit`")),
     }
 }
@@ -207,5 +208,46 @@ fn time_server(a: TimeServerArgs) -> Result<i32> {
     let answered = server.requests();
     server.shutdown();
     eprintln!("usage-replay: time-sync service stopped after {answered} requests");
+    Ok(0)
+}
+
+/// `usage-replay generate`: a synthetic archive (and optionally its truth).
+fn generate(a: GenerateArgs) -> Result<i32> {
+    use std::fs::File;
+    use usage_replay::generate::{self, Options};
+    let start = usage_replay::time::Day::parse(&a.start)
+        .ok_or_else(|| anyhow!("--start: not a date (YYYY-MM-DD): {:?}", a.start))?;
+    let opts = Options {
+        instances: a.instances,
+        days: a.days,
+        seed: a.seed,
+        anomalies: a.anomalies,
+        ops: a.ops,
+        churn: a.churn,
+        start_day: start.0 as i64,
+        gzip: a.gzip.then_some(a.gzip_level),
+    };
+    opts.validate()?;
+    let is_stdout = |p: &std::path::Path| p.as_os_str() == "-";
+    if is_stdout(&a.out) && a.truth.as_deref().is_some_and(is_stdout) {
+        return Err(anyhow!("--out and --truth cannot both be standard output"));
+    }
+    let out: Box<dyn Write + Send> = if is_stdout(&a.out) {
+        Box::new(io::stdout())
+    } else {
+        Box::new(File::create(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?)
+    };
+    let mut truth: Option<Box<dyn Write>> = match &a.truth {
+        None => None,
+        Some(p) if is_stdout(p) => Some(Box::new(BufWriter::new(io::stdout()))),
+        Some(p) => {
+            Some(Box::new(BufWriter::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)))
+        }
+    };
+    let started = std::time::Instant::now();
+    let summary = generate::generate(&opts, out, truth.as_mut().map(|t| t.as_mut() as &mut dyn Write))?;
+    if !a.quiet {
+        eprint!("{}", summary.describe(started.elapsed()));
+    }
     Ok(0)
 }
