@@ -19,3 +19,4 @@ pub mod report;
 pub mod text;
 pub mod time;
 pub mod trigger;
+pub mod tui;
