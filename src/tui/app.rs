@@ -17,7 +17,9 @@ use crate::explain::{self, Explanation};
 use crate::pipeline::{self, Code, IdMode};
 use crate::replay::{Outcome, Stream, StreamAt, StreamState, Timeline, TriggerKind};
 use crate::time::Timestamp;
+use crate::trigger::StreamKey;
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -199,6 +201,9 @@ pub struct Data {
     state_thresholds: [Vec<Timestamp>; 2],
     /// Sorted decision thresholds of failed streams per code.
     code_thresholds: [Vec<Timestamp>; 9],
+    /// Instance-days that have more than one stream, with their stream ids,
+    /// so an explanation names its siblings without scanning every stream.
+    siblings: FxHashMap<StreamKey, Vec<u32>>,
 }
 
 impl Data {
@@ -208,7 +213,16 @@ impl Data {
         let mut settled = last;
         let mut state_thresholds: [Vec<Timestamp>; 2] = Default::default();
         let mut code_thresholds: [Vec<Timestamp>; 9] = Default::default();
+        // First stream of each instance-day; only repeated ones get a list.
+        let mut first_of: FxHashMap<StreamKey, u32> = FxHashMap::default();
+        first_of.reserve(timeline.streams().len());
+        let mut by_key: FxHashMap<StreamKey, Vec<u32>> = FxHashMap::default();
         for s in timeline.streams() {
+            if let Some(&f) = first_of.get(&s.key) {
+                by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
+            } else {
+                first_of.insert(s.key, s.id);
+            }
             let t = threshold_of(s);
             if t != Timestamp::MAX {
                 settled = settled.max(t);
@@ -231,7 +245,7 @@ impl Data {
             None => Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) },
         };
         let histogram = Histogram::new(&archive, &timeline, &range);
-        (Data { archive, timeline, histogram, state_thresholds, code_thresholds }, range)
+        (Data { archive, timeline, histogram, state_thresholds, code_thresholds, siblings: by_key }, range)
     }
 
     pub fn counts(&self, t: Timestamp) -> Counts {
@@ -1019,7 +1033,12 @@ impl App {
         let d = self.data.as_ref()?;
         let s = d.stream(id)?;
         let events: Vec<&Event> = s.events.iter().map(|&i| &d.archive.events[i as usize]).collect();
-        let explanation = explain::explain_with(&d.archive, s, d.timeline.streams());
+        let siblings: Vec<Stream> = d
+            .siblings
+            .get(&s.key)
+            .map(|ids| ids.iter().filter_map(|&i| d.stream(i)).cloned().collect())
+            .unwrap_or_default();
+        let explanation = explain::explain_with(&d.archive, s, &siblings);
         let proving = explanation.as_ref().map(|x| x.proving()).unwrap_or_default();
         let log = if s.result.is_some() {
             pipeline::run(s.id, &events, &d.archive.symbols, IdMode::Stable).log
