@@ -608,3 +608,12 @@ fn an_archive_with_no_events_still_draws() {
         assert!(f.contains("no events") || f.contains("Problems"), "{f}");
     }
 }
+
+#[test]
+fn readme_lists_the_key_map() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let section =
+        readme.split("## Interactive replay").nth(1).expect("the section").split("\n## ").next().unwrap_or("");
+    let table = mixed().keymap.markdown();
+    assert!(section.contains(&table), "the README's key table differs from the key map; it should be:\n{table}");
+}

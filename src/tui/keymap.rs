@@ -198,6 +198,23 @@ impl KeyMap {
         out
     }
 
+    /// The key map as a Markdown table, for the README (a test keeps them equal).
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| Keys | Action | Where |\n|---|---|---|\n");
+        for scope in self.scopes() {
+            for (keys, action) in self.grouped(scope) {
+                let keys: Vec<String> = keys.iter().map(|k| format!("`{}`", k.label())).collect();
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    keys.join(" "),
+                    action.describe(),
+                    scope.title().to_lowercase()
+                ));
+            }
+        }
+        out
+    }
+
     /// The first key of an action in a scope (or globally), for hints.
     pub fn key_for(&self, scope: Scope, action: &Action) -> Option<Key> {
         self.bindings.iter().find(|b| b.scope == scope && b.action == *action).map(|b| b.key)
