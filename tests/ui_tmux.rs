@@ -103,6 +103,18 @@ fn interactive_session_in_tmux() {
     let s = t.wait_for("paused", |s| s.contains("⏸ paused"));
     assert!(!s.contains("before the first event"), "the clock should have moved:\n{s}");
 
+    // Resizing at any moment never breaks the screen: smaller, too small, and back.
+    let resize = |w: &str, h: &str| {
+        let out = t.cmd(&["resize-window", "-t", "main", "-x", w, "-y", h]);
+        assert!(out.status.success(), "resize-window: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    resize("80", "24");
+    t.wait_for("the compact layout", |s| s.contains("Tab: next pane"));
+    resize("40", "10");
+    t.wait_for("the too-small notice", |s| s.contains("terminal too small"));
+    resize("120", "40");
+    t.wait_for("the full layout again", |s| s.contains("┌ Streams") && s.contains("┌ Events"));
+
     // q goes back to the list, q again quits.
     t.keys(&["q"]);
     t.wait_for("back in the list", |s| s.contains("q quit"));

@@ -476,9 +476,12 @@ impl App {
         }
     }
 
-    /// The original record of an event, as re-read.
+    /// The original record of an event, as re-read. A late answer for an
+    /// event no longer shown is dropped.
     pub fn set_original(&mut self, event: u32, text: Result<String, String>) {
-        self.original = Some((event, text));
+        if self.requested == Some(event) {
+            self.original = Some((event, text));
+        }
     }
 
     pub fn original(&self, event: u32) -> Option<&Result<String, String>> {
@@ -1017,8 +1020,9 @@ impl App {
                 _ => self.problems.off = off,
             }
         }
-        // The detail pane wants the original record of its event.
-        if let Some(e) = self.detail_event() {
+        // The detail pane, when shown, wants the original record of its event
+        // (re-reading a gzip archive can be slow, so only then).
+        if let Some(e) = self.detail_event().filter(|_| view::is_shown(self, Pane::Detail)) {
             let is_notification =
                 self.data.as_ref().and_then(|d| d.event(e)).is_some_and(|ev| ev.origin.kind.is_notification());
             if is_notification && self.requested != Some(e) {

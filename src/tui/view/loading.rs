@@ -28,7 +28,7 @@ fn bytes(n: u64) -> String {
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = app.theme;
     let w = area.width.saturating_sub(4).min(72);
-    let h = 10u16.min(area.height);
+    let h = 11u16.min(area.height);
     let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
     let block = Block::bordered().border_style(t.border(true)).title(Line::styled(" usage-replay ", t.title()));
     let inner = block.inner(r);
@@ -47,9 +47,20 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         line_fit(
             vec![(
                 format!(
-                    "files {}/{} · records {} · events {} · rejected {} · duplicates {}",
+                    "files {}/{} · read {} of {}",
                     p.files_done,
                     p.files_total,
+                    bytes(p.bytes_read),
+                    bytes(p.bytes_total)
+                ),
+                Style::new(),
+            )],
+            iw,
+        ),
+        line_fit(
+            vec![(
+                format!(
+                    "records {} · events {} · rejected {} · duplicates {}",
                     num(p.records as usize),
                     num(p.events as usize),
                     num(p.rejected as usize),
@@ -59,7 +70,6 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             )],
             iw,
         ),
-        line_fit(vec![(format!("read {} of {}", bytes(p.bytes_read), bytes(p.bytes_total)), Style::new())], iw),
     ];
     if !p.current.is_empty() && l.replaying.is_none() {
         lines.push(line_fit(vec![(format!("now {}", sanitize(&p.current)), t.label())], iw));

@@ -73,6 +73,11 @@ fn screen(app: &App) -> Rect {
     Rect::new(0, 0, app.size.0, app.size.1)
 }
 
+/// Whether a pane is on screen now.
+pub fn is_shown(app: &App, p: Pane) -> bool {
+    areas(app, screen(app)).is_some_and(|a| a.panes.iter().any(|(q, _)| *q == p))
+}
+
 /// The pane under a terminal cell.
 pub fn pane_at(app: &App, x: u16, y: u16) -> Option<Pane> {
     let a = areas(app, screen(app))?;
