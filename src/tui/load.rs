@@ -30,23 +30,9 @@ impl Loader {
         let cancel = Arc::new(AtomicBool::new(false));
         let stop = cancel.clone();
         std::thread::Builder::new().name("load".into()).spawn(move || {
-            let progress_tx = tx.clone();
-            let loaded = Archive::load(&paths, |p| {
-                let _ = progress_tx.send(LoadEvent::Progress(p.clone()));
-                !stop.load(Ordering::Relaxed)
-            });
-            let archive = match loaded {
-                Ok(a) => a,
-                Err(LoadError::Cancelled) => return,
-                Err(e) => {
-                    let _ = tx.send(LoadEvent::Failed(e.to_string()));
-                    return;
-                }
-            };
-            let _ = tx.send(LoadEvent::Replaying(archive.events.len()));
-            let timeline = Timeline::build(&archive, IdMode::Stable);
-            if !stop.load(Ordering::Relaxed) {
-                let _ = tx.send(LoadEvent::Done(Arc::new(archive), Arc::new(timeline)));
+            let failed = tx.clone();
+            if let Err(e) = super::term::guarded(|| load(paths, tx, stop)) {
+                let _ = failed.send(LoadEvent::Failed(e));
             }
         })?;
         Ok(Loader { events: rx, cancel })
@@ -54,5 +40,27 @@ impl Loader {
 
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Read, then replay; every step reported on `tx`. Returns quietly when cancelled.
+fn load(paths: Vec<PathBuf>, tx: mpsc::Sender<LoadEvent>, stop: Arc<AtomicBool>) {
+    let progress_tx = tx.clone();
+    let loaded = Archive::load(&paths, |p| {
+        let _ = progress_tx.send(LoadEvent::Progress(p.clone()));
+        !stop.load(Ordering::Relaxed)
+    });
+    let archive = match loaded {
+        Ok(a) => a,
+        Err(LoadError::Cancelled) => return,
+        Err(e) => {
+            let _ = tx.send(LoadEvent::Failed(e.to_string()));
+            return;
+        }
+    };
+    let _ = tx.send(LoadEvent::Replaying(archive.events.len()));
+    let timeline = Timeline::build(&archive, IdMode::Stable);
+    if !stop.load(Ordering::Relaxed) {
+        let _ = tx.send(LoadEvent::Done(Arc::new(archive), Arc::new(timeline)));
     }
 }

@@ -22,6 +22,24 @@ use std::time::{Duration, Instant};
 /// Whether the terminal is in the app's mode, so that restoring happens once.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
+thread_local! {
+    /// Set on the thread that owns the terminal.
+    static UI_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` on a worker thread, turning a panic into an error message instead
+/// of letting it print over the screen (the hook stays quiet off the UI thread).
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown error".into());
+        format!("internal error: {msg}")
+    })
+}
+
 /// Put the terminal back as it was. Safe to call any number of times.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
@@ -40,9 +58,14 @@ impl Guard {
         // A panic restores the terminal before its message is printed.
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if ACTIVE.load(Ordering::SeqCst) && !UI_THREAD.with(|u| u.get()) {
+                // A worker's panic is caught and reported by the app after the terminal is restored.
+                return;
+            }
             restore();
             previous(info);
         }));
+        UI_THREAD.with(|u| u.set(true));
         terminal::enable_raw_mode()
             .context("the interactive replay needs a terminal (use `usage-replay audit` in scripts)")?;
         ACTIVE.store(true, Ordering::SeqCst);
@@ -130,10 +153,11 @@ pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
                     let (Some(d), tx) = (app.data(), orig_tx.clone()) else { continue };
                     let archive = Arc::clone(&d.archive);
                     std::thread::spawn(move || {
-                        let text = match archive.events.get(event as usize) {
+                        let text = guarded(|| match archive.events.get(event as usize) {
                             Some(e) => archive.original(&e.origin),
                             None => Err("no such event".into()),
-                        };
+                        })
+                        .and_then(|r| r);
                         let _ = tx.send((event, text));
                     });
                 }
@@ -153,4 +177,14 @@ pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
         return Ok(2);
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_worker_panic_becomes_an_error_message() {
+        assert_eq!(super::guarded(|| 7), Ok(7));
+        let r: Result<(), String> = super::guarded(|| panic!("boom {}", 1));
+        assert_eq!(r, Err("internal error: boom 1".to_string()));
+    }
 }
