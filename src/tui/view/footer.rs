@@ -66,6 +66,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         let key = app.keymap.key_for(Scope::Pane(app.focus), a).or_else(|| app.keymap.key_for(Scope::Global, a))?;
         let label = match a {
             Action::Back if app.focus == Pane::Streams && app.prompt.is_none() => "quit",
+            Action::Explain if app.focus == Pane::Explain => "detail",
             other => other.short(),
         };
         Some((key.label(), label.to_string()))

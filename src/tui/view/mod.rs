@@ -187,7 +187,7 @@ pub fn pane_block<'a>(app: &App, p: Pane, title: Vec<Span<'a>>, compact: bool) -
     let mut spans = vec![Span::styled(format!(" {} ", p.title()), app.theme.title())];
     spans.extend(title);
     if compact && p != Pane::Problems {
-        spans.push(Span::styled(" · Tab: next pane ", app.theme.label()));
+        spans.push(Span::styled("· Tab: next pane ", app.theme.label()));
     }
     Block::bordered().border_style(app.theme.border(focused)).title(Line::from(spans))
 }
