@@ -551,7 +551,7 @@ fn external_clock_hooks() {
     let mut loading = App::new_loading(vec![MIXED.into()], Options::default());
     loading.apply_external_clock(ExternalClock::Time(t("2014-10-06 12:00:00")));
     let (a, tl) = load_paths(&[PathBuf::from(MIXED)]);
-    loading.on_load_event(LoadEvent::Done(a, tl));
+    loading.on_load_event(LoadEvent::Done(Box::new(usage_replay::tui::app::Data::new(a, tl))));
     assert_eq!(loading.playback.clock, t("2014-10-06 12:00:00"));
 }
 

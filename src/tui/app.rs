@@ -201,13 +201,17 @@ pub struct Data {
     state_thresholds: [Vec<Timestamp>; 2],
     /// Sorted decision thresholds of failed streams per code.
     code_thresholds: [Vec<Timestamp>; 9],
+    /// Where the replay can stand.
+    pub range: Range,
     /// Instance-days that have more than one stream, with their stream ids,
     /// so an explanation names its siblings without scanning every stream.
     siblings: FxHashMap<StreamKey, Vec<u32>>,
 }
 
 impl Data {
-    fn new(archive: Arc<Archive>, timeline: Arc<Timeline>) -> (Data, Range) {
+    /// Derive what the panes need from a loaded archive, once (the loader
+    /// does it on its thread, so the UI does not pause).
+    pub fn new(archive: Arc<Archive>, timeline: Arc<Timeline>) -> Data {
         let first = archive.events.first().map(|e| e.timestamp);
         let last = archive.events.last().map(|e| e.timestamp).unwrap_or_default();
         let mut settled = last;
@@ -245,7 +249,7 @@ impl Data {
             None => Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) },
         };
         let histogram = Histogram::new(&archive, &timeline, &range);
-        (Data { archive, timeline, histogram, state_thresholds, code_thresholds, siblings: by_key }, range)
+        Data { archive, timeline, histogram, state_thresholds, code_thresholds, range, siblings: by_key }
     }
 
     pub fn counts(&self, t: Timestamp) -> Counts {
@@ -386,12 +390,12 @@ impl App {
     /// An app with its archive and timeline ready (tests and benchmarks start here).
     pub fn new_loaded(archive: Arc<Archive>, timeline: Arc<Timeline>, opts: Options) -> App {
         let mut app = App::blank(opts);
-        app.set_loaded(archive, timeline);
+        app.set_loaded(Data::new(archive, timeline));
         app
     }
 
-    fn set_loaded(&mut self, archive: Arc<Archive>, timeline: Arc<Timeline>) {
-        let (data, range) = Data::new(archive, timeline);
+    fn set_loaded(&mut self, data: Data) {
+        let range = data.range;
         self.data = Some(data);
         self.playback = Playback::new(range);
         // SPEC §6: at the end unless told otherwise; a followed clock wins.
@@ -405,7 +409,7 @@ impl App {
         match ev {
             LoadEvent::Progress(p) => self.load.progress = p,
             LoadEvent::Replaying(n) => self.load.replaying = Some(n),
-            LoadEvent::Done(a, t) => self.set_loaded(a, t),
+            LoadEvent::Done(d) => self.set_loaded(*d),
             LoadEvent::Failed(e) => self.failure = Some(e),
         }
     }

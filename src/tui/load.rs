@@ -2,6 +2,7 @@
 //! timeline on a worker thread, reporting progress over a channel so the first
 //! frame is drawn at once and the UI stays responsive. Quitting cancels.
 
+use super::app::Data;
 use crate::archive::{Archive, LoadError, LoadProgress};
 use crate::pipeline::IdMode;
 use crate::replay::Timeline;
@@ -15,7 +16,8 @@ pub enum LoadEvent {
     Progress(LoadProgress),
     /// Reading is done; the replay of this many events is being built.
     Replaying(usize),
-    Done(Arc<Archive>, Arc<Timeline>),
+    /// The archive, its timeline and what the panes derive from them.
+    Done(Box<Data>),
     Failed(String),
 }
 
@@ -61,6 +63,7 @@ fn load(paths: Vec<PathBuf>, tx: mpsc::Sender<LoadEvent>, stop: Arc<AtomicBool>)
     let _ = tx.send(LoadEvent::Replaying(archive.events.len()));
     let timeline = Timeline::build(&archive, IdMode::Stable);
     if !stop.load(Ordering::Relaxed) {
-        let _ = tx.send(LoadEvent::Done(Arc::new(archive), Arc::new(timeline)));
+        let data = Data::new(Arc::new(archive), Arc::new(timeline));
+        let _ = tx.send(LoadEvent::Done(Box::new(data)));
     }
 }
