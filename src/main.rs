@@ -67,6 +67,9 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
              save it to a file, or use `usage-replay audit -`"
         ));
     }
+    if a.publish_clock.is_some() || a.follow_clock.is_some() {
+        return Err(anyhow!("--publish-clock and --follow-clock are not available in this build yet"));
+    }
     let at = match &a.at {
         Some(s) => Some(
             usage_replay::time::parse_datetime(s)

@@ -104,6 +104,10 @@ fn frame_wait(app: &App) -> Duration {
 /// Run the interactive replay over `paths` until the user quits. Returns the
 /// exit status: 0, or 2 when no input could be loaded.
 pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        anyhow::bail!("the interactive replay needs a terminal (use `usage-replay audit` in scripts and pipes)");
+    }
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut app = App::new_loading(inputs, opts);
     let mut guard = Guard::enter()?;
