@@ -617,3 +617,28 @@ fn readme_lists_the_key_map() {
     let table = mixed().keymap.markdown();
     assert!(section.contains(&table), "the README's key table differs from the key map; it should be:\n{table}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any sequence of seeks, forwards and backwards, and ticks lands on exactly
+    /// the engine's state at the resulting time.
+    #[test]
+    fn any_seek_sequence_matches_the_engine(
+        moves in proptest::collection::vec((0u64..=1000, proptest::bool::ANY, 0u64..5000), 1..8)
+    ) {
+        let mut app = mixed();
+        let r = app.playback.range;
+        let span = (r.settled.micros() - r.start.micros()) as u64;
+        for (at, play, ms) in moves {
+            let t = Timestamp::from_micros(r.start.micros() + (span * at / 1000) as i64);
+            app.update(Action::Command(t.iso()));
+            if play {
+                key(&mut app, ' ');
+                app.update(Action::Tick(Duration::from_millis(ms)));
+                key(&mut app, ' ');
+            }
+            assert_matches_engine(&app);
+        }
+    }
+}
