@@ -5,14 +5,20 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// A tmux server on its own socket, killed however the test ends.
+/// A tmux server on its own socket (in a temporary directory, removed with it),
+/// killed however the test ends.
 struct Tmux {
-    socket: String,
+    dir: tempfile::TempDir,
 }
 
 impl Tmux {
+    fn new() -> Tmux {
+        Tmux { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
     fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux runs")
+        let socket = self.dir.path().join("tmux.sock");
+        Command::new("tmux").arg("-S").arg(socket).args(args).output().expect("tmux runs")
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -65,7 +71,7 @@ fn interactive_session_in_tmux() {
     }
     let bin = env!("CARGO_BIN_EXE_usage-replay");
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
-    let t = Tmux { socket: format!("usage-replay-test-{}", std::process::id()) };
+    let t = Tmux::new();
     let out = t.cmd(&[
         "new-session",
         "-d",
@@ -136,7 +142,7 @@ fn unreadable_input_exits_with_status_2() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_usage-replay");
-    let t = Tmux { socket: format!("usage-replay-test-missing-{}", std::process::id()) };
+    let t = Tmux::new();
     let out = t.cmd(&[
         "new-session",
         "-d",
