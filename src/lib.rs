@@ -23,3 +23,4 @@ pub mod text;
 pub mod time;
 pub mod timesync;
 pub mod trigger;
+pub mod tui;

@@ -57,8 +57,33 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Emit(a)) => emit(a),
         Some(Command::TimeServer(a)) => time_server(a),
         Some(Command::Generate(a)) => generate(a),
-        None => Err(anyhow!("the interactive replay is not available in this build; use `usage-replay audit`")),
+        None => ui(cli.ui),
     }
+}
+
+/// The interactive replay (SPEC §6).
+fn ui(a: cli::UiArgs) -> Result<i32> {
+    if a.paths.is_empty() {
+        return Err(anyhow!("no archive given: usage-replay PATH… (see --help)"));
+    }
+    if a.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(anyhow!(
+            "the interactive replay reads keys from the terminal, so it cannot read an archive from standard input; \
+             save it to a file, or use `usage-replay audit -`"
+        ));
+    }
+    if a.publish_clock.is_some() || a.follow_clock.is_some() {
+        return Err(anyhow!("--publish-clock and --follow-clock are not available in this build yet"));
+    }
+    let at = match &a.at {
+        Some(s) => Some(
+            usage_replay::time::parse_datetime(s)
+                .map_err(|_| anyhow!("--at: not a datetime: {s:?} (e.g. 2014-10-06T12:00:00Z)"))?,
+        ),
+        None => None,
+    };
+    let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
+    usage_replay::tui::run(a.paths, opts)
 }
 
 /// Phase timings on stderr when `USAGE_REPLAY_TIMINGS` is set (for benchmarks).

@@ -1,0 +1,123 @@
+//! Key-press-to-frame time of the interactive replay, measured in-process:
+//! load an archive, then for each key apply it and render a 120×40 frame into
+//! ratatui's TestBackend, as the event loop does after every input.
+//!
+//!     cargo bench --bench ui_keys -- ARCHIVE…
+//!
+//! Without arguments it uses the small UI fixture.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use usage_replay::archive::Archive;
+use usage_replay::pipeline::IdMode;
+use usage_replay::replay::Timeline;
+use usage_replay::tui::app::{App, Options};
+use usage_replay::tui::{render, Action};
+
+fn main() {
+    let mut paths: Vec<PathBuf> =
+        std::env::args().skip(1).filter(|a| !a.starts_with("--")).map(PathBuf::from).collect();
+    if paths.is_empty() {
+        paths.push(PathBuf::from("tests/fixtures/ui/mixed.jsonl"));
+    }
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+
+    // The first frame is the loading screen, drawn before anything is read.
+    let t0 = Instant::now();
+    let loading = App::new_loading(paths.iter().map(|p| p.display().to_string()).collect(), Options::default());
+    term.draw(|f| render(&loading, f)).expect("draw");
+    println!("first frame (loading screen): {:?}", t0.elapsed());
+
+    let t = Instant::now();
+    let archive = match Archive::load(&paths, |_| true) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("cannot load: {e}");
+            std::process::exit(2);
+        }
+    };
+    let load = t.elapsed();
+    let t = Instant::now();
+    let timeline = Timeline::build(&archive, IdMode::Stable);
+    let build = t.elapsed();
+    println!(
+        "archive: {} events, {} streams; load {:?}, timeline {:?}",
+        archive.events.len(),
+        timeline.streams().len(),
+        load,
+        build
+    );
+    let t = Instant::now();
+    let mut app = App::new_loaded(Arc::new(archive), Arc::new(timeline), Options::default());
+    app.update(Action::Resize(120, 40));
+    term.draw(|f| render(&app, f)).expect("draw");
+    println!("first frame of the loaded replay: {:?} (index, histogram, first draw)", t.elapsed());
+
+    let cases: Vec<(&str, Vec<Input>)> = vec![
+        ("j (next stream)", vec![Input::Key(KeyCode::Char('j'))]),
+        ("k (previous stream)", vec![Input::Key(KeyCode::Char('k'))]),
+        ("PgDn", vec![Input::Key(KeyCode::PageDown)]),
+        ("G (last stream)", vec![Input::Key(KeyCode::Char('G'))]),
+        ("g (first stream)", vec![Input::Key(KeyCode::Char('g'))]),
+        ("e (next failing stream)", vec![Input::Key(KeyCode::Char('e'))]),
+        ("x (explanation)", vec![Input::Key(KeyCode::Char('x')), Input::Key(KeyCode::Char('x'))]),
+        ("Home (rewind)", vec![Input::Key(KeyCode::Home)]),
+        (". (step forward)", vec![Input::Key(KeyCode::Char('.'))]),
+        ("End (drain)", vec![Input::Key(KeyCode::End)]),
+        (", (step back)", vec![Input::Key(KeyCode::Char(','))]),
+        ("o (outcome filter: rebuilds the list)", vec![Input::Untimed(KeyCode::Esc), Input::Key(KeyCode::Char('o'))]),
+        ("s (sort: rebuilds the list)", vec![Input::Key(KeyCode::Char('s'))]),
+        ("j in a filtered, sorted list", vec![Input::Key(KeyCode::Char('j'))]),
+        ("tick while playing ×3600 (33 ms), filtered", vec![Input::Play]),
+        ("F (clear the filter)", vec![Input::Key(KeyCode::Char('F'))]),
+        ("tick while playing ×3600 (33 ms)", vec![Input::Play]),
+    ];
+    for (name, inputs) in cases {
+        let mut times: Vec<Duration> = Vec::new();
+        for _ in 0..30 {
+            for input in &inputs {
+                if let Input::Untimed(c) = input {
+                    // Setting the scene: back to the stream list.
+                    app.handle_key(KeyEvent::new(*c, KeyModifiers::NONE));
+                    app.handle_key(KeyEvent::new(*c, KeyModifiers::NONE));
+                    continue;
+                }
+                let t = Instant::now();
+                match input {
+                    Input::Untimed(_) => {}
+                    Input::Key(c) => app.handle_key(KeyEvent::new(*c, KeyModifiers::NONE)),
+                    Input::Play => {
+                        if !app.playback.playing {
+                            app.update(Action::Rewind);
+                            app.update(Action::TogglePlay);
+                        }
+                        app.update(Action::Tick(Duration::from_millis(33)));
+                    }
+                }
+                app.fulfil_requests();
+                term.draw(|f| render(&app, f)).expect("draw");
+                times.push(t.elapsed());
+            }
+        }
+        if app.playback.playing {
+            app.update(Action::TogglePlay);
+        }
+        times.sort();
+        println!(
+            "{name:<40} median {:>10?}  p90 {:>10?}  max {:>10?}",
+            times[times.len() / 2],
+            times[times.len() * 9 / 10],
+            times[times.len() - 1]
+        );
+    }
+}
+
+enum Input {
+    Key(KeyCode),
+    Untimed(KeyCode),
+    Play,
+}

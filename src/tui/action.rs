@@ -1,0 +1,185 @@
+//! The vocabulary of the UI: every key, mouse gesture, prompt command and
+//! clock tick becomes one [`Action`], which [`App::update`](super::App::update)
+//! applies. Tests and scripts send actions directly.
+
+use super::app::Pane;
+use std::time::Duration;
+
+/// Something the user (or the event loop) asks the app to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the app at once.
+    Quit,
+    /// Close what is open (prompt, help, a pane), or quit from the stream list.
+    Back,
+    ToggleHelp,
+    NextPane,
+    PrevPane,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Open the selected row: a stream's events, an event's detail.
+    Open,
+    TogglePlay,
+    /// Move the clock to the next event's time.
+    StepForward,
+    /// Move the clock to the previous event's time.
+    StepBack,
+    Slower,
+    Faster,
+    /// Just before the first event.
+    Rewind,
+    /// Every event replayed and the streams drained (SPEC §4).
+    Drain,
+    OpenPrompt,
+    OpenSearch,
+    SearchNext,
+    SearchPrev,
+    NextFailure,
+    PrevFailure,
+    /// Show the selected stream's explanation (or, from it, the event detail).
+    Explain,
+    Problems,
+    Filter,
+    CycleOutcome,
+    ClearFilter,
+    CycleSort,
+    ReverseSort,
+    PromptInput(char),
+    PromptBackspace,
+    PromptSubmit,
+    PromptCancel,
+    /// Run a prompt command (`goto`, `#id`, `speed N`, `filter …`, a time).
+    Command(String),
+    /// Wall time elapsed since the previous tick; playback moves by elapsed × speed.
+    Tick(Duration),
+    Resize(u16, u16),
+    /// Scroll a pane by rows (mouse wheel).
+    Scroll(Pane, i32),
+    /// A left click at a terminal cell.
+    Click(u16, u16),
+}
+
+impl Action {
+    /// The action's snake_case name, as the help and scripts call it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Back => "back",
+            Action::ToggleHelp => "toggle_help",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Open => "open",
+            Action::TogglePlay => "toggle_play",
+            Action::StepForward => "step_forward",
+            Action::StepBack => "step_back",
+            Action::Slower => "slower",
+            Action::Faster => "faster",
+            Action::Rewind => "rewind",
+            Action::Drain => "drain",
+            Action::OpenPrompt => "open_prompt",
+            Action::OpenSearch => "open_search",
+            Action::SearchNext => "search_next",
+            Action::SearchPrev => "search_prev",
+            Action::NextFailure => "next_failure",
+            Action::PrevFailure => "prev_failure",
+            Action::Explain => "explain",
+            Action::Problems => "problems",
+            Action::Filter => "filter",
+            Action::CycleOutcome => "cycle_outcome",
+            Action::ClearFilter => "clear_filter",
+            Action::CycleSort => "cycle_sort",
+            Action::ReverseSort => "reverse_sort",
+            Action::PromptInput(_) => "prompt_input",
+            Action::PromptBackspace => "prompt_backspace",
+            Action::PromptSubmit => "prompt_submit",
+            Action::PromptCancel => "prompt_cancel",
+            Action::Command(_) => "command",
+            Action::Tick(_) => "tick",
+            Action::Resize(..) => "resize",
+            Action::Scroll(..) => "scroll",
+            Action::Click(..) => "click",
+        }
+    }
+
+    /// What the action does, for the help overlay and the footer.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Action::Quit => "quit now",
+            Action::Back => "back / close / quit",
+            Action::ToggleHelp => "this help",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
+            Action::Open => "open",
+            Action::TogglePlay => "play / pause",
+            Action::StepForward => "step to the next event",
+            Action::StepBack => "step to the previous event",
+            Action::Slower => "slower",
+            Action::Faster => "faster",
+            Action::Rewind => "rewind to before the first event",
+            Action::Drain => "end: replay everything and drain",
+            Action::OpenPrompt => "prompt: time, +6h, #id, speed N, filter …",
+            Action::OpenSearch => "search",
+            Action::SearchNext => "next match",
+            Action::SearchPrev => "previous match",
+            Action::NextFailure => "next failing stream",
+            Action::PrevFailure => "previous failing stream",
+            Action::Explain => "explanation ↔ event detail",
+            Action::Problems => "load problems and unmatched events",
+            Action::Filter => "filter: code, outcome, state, text",
+            Action::CycleOutcome => "cycle the outcome filter",
+            Action::ClearFilter => "clear the filter",
+            Action::CycleSort => "cycle the sort column",
+            Action::ReverseSort => "reverse the sort",
+            Action::PromptInput(_) => "type",
+            Action::PromptBackspace => "delete a character",
+            Action::PromptSubmit => "run",
+            Action::PromptCancel => "cancel",
+            Action::Command(_) => "run a command",
+            Action::Tick(_) => "advance playback",
+            Action::Resize(..) => "resize",
+            Action::Scroll(..) => "scroll",
+            Action::Click(..) => "select",
+        }
+    }
+
+    /// A short label for the footer.
+    pub fn short(&self) -> &'static str {
+        match self {
+            Action::Back => "back",
+            Action::ToggleHelp => "help",
+            Action::NextPane => "pane",
+            Action::Open => "open",
+            Action::TogglePlay => "play",
+            Action::OpenPrompt => "goto",
+            Action::OpenSearch => "search",
+            Action::NextFailure => "next fail",
+            Action::Explain => "explain",
+            Action::Problems => "problems",
+            Action::Filter => "filter",
+            Action::CycleOutcome => "outcome",
+            Action::CycleSort => "sort",
+            Action::StepForward => "step",
+            Action::Faster => "faster",
+            Action::Slower => "slower",
+            Action::PromptSubmit => "run",
+            Action::PromptCancel => "cancel",
+            other => other.name(),
+        }
+    }
+}

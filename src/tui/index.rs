@@ -1,0 +1,288 @@
+//! The stream list as the streams pane shows it: which streams pass the
+//! filter and in which order, at the playback clock.
+//!
+//! Building it looks at every stream, so it is cached and rebuilt only when
+//! the filter or the sort changes, or when the clock has moved far enough to
+//! create or decide a stream. Unfiltered and sorted by id it is a prefix of
+//! the streams (they are created in id order) and costs nothing.
+
+use crate::archive::Archive;
+use crate::event::Value;
+use crate::pipeline::Code;
+use crate::replay::{Outcome, Stream, StreamAt, StreamState, Timeline};
+use crate::time::Timestamp;
+use std::cmp::Ordering;
+
+/// Which streams the list shows, by their state at the clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub outcome: Option<Outcome>,
+    pub code: Option<Code>,
+    pub state: Option<StreamState>,
+    /// Lowercase text looked for in the instance id, the day and the message.
+    pub text: Option<String>,
+}
+
+impl Filter {
+    /// Words naming an outcome, a code or a state set those; the rest is text.
+    pub fn parse(s: &str) -> Filter {
+        let mut f = Filter::default();
+        let mut text: Vec<&str> = Vec::new();
+        for word in s.split_whitespace() {
+            let lower = word.to_ascii_lowercase();
+            if let Some(o) = Outcome::parse(&lower).or(match lower.as_str() {
+                "ok" => Some(Outcome::Verified),
+                "err" => Some(Outcome::Error),
+                _ => None,
+            }) {
+                f.outcome = Some(o);
+            } else if let Some(c) = Code::parse(word) {
+                f.code = Some(c);
+            } else if let Some(st) = StreamState::parse(&lower) {
+                f.state = Some(st);
+            } else {
+                text.push(word);
+            }
+        }
+        if !text.is_empty() {
+            f.text = Some(text.join(" ").to_lowercase());
+        }
+        f
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// The filter written back as the prompt accepts it.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(o) = self.outcome {
+            parts.push(o.as_str().into());
+        }
+        if let Some(c) = self.code {
+            parts.push(c.as_str().into());
+        }
+        if let Some(s) = self.state {
+            parts.push(s.as_str().into());
+        }
+        if let Some(t) = &self.text {
+            parts.push(t.clone());
+        }
+        parts.join(" ")
+    }
+
+    pub fn matches(&self, archive: &Archive, s: &Stream, at: &StreamAt) -> bool {
+        if self.outcome.is_some_and(|o| o != at.outcome) {
+            return false;
+        }
+        if let Some(c) = self.code {
+            if !at.decided || s.code() != Some(c) {
+                return false;
+            }
+        }
+        if self.state.is_some_and(|st| st != at.state) {
+            return false;
+        }
+        if let Some(t) = &self.text {
+            let msg = match (&s.result, at.decided) {
+                (Some(r), true) => r.message.as_str(),
+                _ => "",
+            };
+            let found = contains_ci(&instance_text(archive, s), t)
+                || contains_ci(&s.day.to_string(), t)
+                || contains_ci(msg, t)
+                || s.code().is_some_and(|c| at.decided && contains_ci(c.as_str(), t));
+            if !found {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The instance id as text (it is usually a UUID string).
+pub fn instance_text(archive: &Archive, s: &Stream) -> String {
+    match s.instance_id {
+        Value::Text(sym) => archive.symbols.get(sym).to_string(),
+        other => other.display(&archive.symbols),
+    }
+}
+
+/// Case-insensitive substring test; `needle` is already lowercase.
+pub fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() && needle.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        return h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(needle)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Instance,
+    Day,
+    /// Failed (by code), error, pending, verified: the worst first.
+    Outcome,
+    Events,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] = [SortKey::Id, SortKey::Instance, SortKey::Day, SortKey::Outcome, SortKey::Events];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Id => "id",
+            SortKey::Instance => "instance",
+            SortKey::Day => "day",
+            SortKey::Outcome => "outcome",
+            SortKey::Events => "events",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.name() == s.to_ascii_lowercase())
+    }
+
+    pub fn next(self) -> SortKey {
+        let i = SortKey::ALL.iter().position(|&k| k == self).unwrap_or(0);
+        SortKey::ALL[(i + 1) % SortKey::ALL.len()]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort { key: SortKey::Id, descending: false }
+    }
+}
+
+/// The rows of the list: stream ids in display order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// Streams `1..=n` (or `n..=1`): unfiltered, by id.
+    Prefix {
+        n: usize,
+        rev: bool,
+    },
+    List(Vec<u32>),
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows::Prefix { n: 0, rev: false }
+    }
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Prefix { n, .. } => *n,
+            Rows::List(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The stream id at a row.
+    pub fn get(&self, row: usize) -> Option<u32> {
+        match self {
+            Rows::Prefix { n, rev } => (row < *n).then(|| if *rev { (*n - row) as u32 } else { row as u32 + 1 }),
+            Rows::List(v) => v.get(row).copied(),
+        }
+    }
+
+    pub fn row_of(&self, id: u32) -> Option<usize> {
+        match self {
+            Rows::Prefix { n, rev } => {
+                let i = id as usize;
+                (i >= 1 && i <= *n).then(|| if *rev { *n - i } else { i - 1 })
+            }
+            Rows::List(v) => v.iter().position(|&x| x == id),
+        }
+    }
+}
+
+fn outcome_rank(at: &StreamAt, s: &Stream) -> (u8, u8) {
+    match at.outcome {
+        Outcome::Failed => (0, s.code().map(|c| c as u8).unwrap_or(0)),
+        Outcome::Error => (1, 0),
+        Outcome::Pending => (2, 0),
+        Outcome::Verified => (3, 0),
+    }
+}
+
+/// The list at time `t`: the streams existing at `t` that pass the filter, sorted.
+pub fn build(archive: &Archive, timeline: &Timeline, t: Timestamp, filter: &Filter, sort: Sort) -> Rows {
+    let n = timeline.streams_at(t);
+    if filter.is_empty() && sort.key == SortKey::Id {
+        return Rows::Prefix { n, rev: sort.descending };
+    }
+    let streams = &timeline.streams()[..n];
+    let mut rows: Vec<(u32, StreamAt)> = streams
+        .iter()
+        .filter_map(|s| {
+            let at = timeline.stream_at(s, t)?;
+            filter.matches(archive, s, &at).then_some((s.id, at))
+        })
+        .collect();
+    let stream = |id: u32| &streams[id as usize - 1];
+    match sort.key {
+        SortKey::Id => {}
+        SortKey::Instance => {
+            let keys: Vec<String> = rows.iter().map(|(id, _)| instance_text(archive, stream(*id))).collect();
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then(rows[a].0.cmp(&rows[b].0)));
+            rows = order.into_iter().map(|i| rows[i]).collect();
+        }
+        SortKey::Day => rows.sort_by_key(|(id, _)| (stream(*id).day, *id)),
+        SortKey::Outcome => rows
+            .sort_by(|(a, aa), (b, bb)| outcome_rank(aa, stream(*a)).cmp(&outcome_rank(bb, stream(*b))).then(a.cmp(b))),
+        SortKey::Events => rows.sort_by(|(a, aa), (b, bb)| match bb.events.cmp(&aa.events) {
+            Ordering::Equal => a.cmp(b),
+            o => o,
+        }),
+    }
+    let mut ids: Vec<u32> = rows.into_iter().map(|(id, _)| id).collect();
+    if sort.descending {
+        ids.reverse();
+    }
+    Rows::List(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_words() {
+        let f = Filter::parse("failed U2 Foo bar");
+        assert_eq!(f.outcome, Some(Outcome::Failed));
+        assert_eq!(f.code, Some(Code::U2));
+        assert_eq!(f.text.as_deref(), Some("foo bar"));
+        assert_eq!(Filter::parse("active").state, Some(StreamState::Active));
+        assert_eq!(Filter::parse("ok").outcome, Some(Outcome::Verified));
+        assert!(Filter::parse("  ").is_empty());
+        assert_eq!(Filter::parse(&f.describe()), f);
+    }
+
+    #[test]
+    fn prefix_rows() {
+        let r = Rows::Prefix { n: 3, rev: true };
+        assert_eq!((r.get(0), r.get(2), r.get(3)), (Some(3), Some(1), None));
+        assert_eq!(r.row_of(3), Some(0));
+        assert_eq!(r.row_of(4), None);
+        assert!(contains_ci("ABC-def", "c-d"));
+    }
+}

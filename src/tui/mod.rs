@@ -1,0 +1,25 @@
+//! The interactive replay (SPEC §6): a terminal UI over the engine.
+//!
+//! The engine does all domain work; this module turns keys into [`Action`]s
+//! ([`keymap`]), applies them to the [`App`] state ([`app`]), and draws the
+//! state ([`view`], one module per pane). The playback clock ([`playback`]) is
+//! moved only by explicit ticks, and the state at the clock is read from the
+//! engine's [`Timeline`](crate::replay::Timeline), so tests drive everything
+//! in-process and render into ratatui's `TestBackend`. [`term`] owns the real
+//! terminal and the event loop; [`load`] reads the archive in the background.
+
+pub mod action;
+pub mod app;
+pub mod index;
+pub mod keymap;
+pub mod load;
+pub mod playback;
+pub mod prompt;
+pub mod term;
+pub mod theme;
+pub mod view;
+
+pub use action::Action;
+pub use app::{App, ExternalClock, Options, Pane};
+pub use term::run;
+pub use view::render;

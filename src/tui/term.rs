@@ -1,0 +1,194 @@
+//! The terminal side: raw mode and the alternate screen, restored on exit, on
+//! error and on panic (SPEC §6), and the event loop that turns keys, mouse,
+//! resizes and wall time into actions.
+
+use super::action::Action;
+use super::app::{App, Options, Request};
+use super::load::Loader;
+use super::view;
+use anyhow::{Context as _, Result};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::{self, Stdout};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Whether the terminal is in the app's mode, so that restoring happens once.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Set on the thread that owns the terminal.
+    static UI_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` on a worker thread, turning a panic into an error message instead
+/// of letting it print over the screen (the hook stays quiet off the UI thread).
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown error".into());
+        format!("internal error: {msg}")
+    })
+}
+
+/// Put the terminal back as it was. Safe to call any number of times.
+pub fn restore() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = terminal::disable_raw_mode();
+        let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    }
+}
+
+/// Owns the terminal's mode; dropping it restores the terminal.
+struct Guard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl Guard {
+    fn enter() -> Result<Guard> {
+        // A panic restores the terminal before its message is printed.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if ACTIVE.load(Ordering::SeqCst) && !UI_THREAD.with(|u| u.get()) {
+                // A worker's panic is caught and reported by the app after the terminal is restored.
+                return;
+            }
+            restore();
+            previous(info);
+        }));
+        UI_THREAD.with(|u| u.set(true));
+        terminal::enable_raw_mode()
+            .context("the interactive replay needs a terminal (use `usage-replay audit` in scripts)")?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide) {
+            restore();
+            return Err(e).context("setting up the terminal");
+        }
+        let terminal = match Terminal::new(CrosstermBackend::new(io::stdout())) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e).context("setting up the terminal");
+            }
+        };
+        Ok(Guard { terminal })
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// How long to wait for input between frames.
+fn frame_wait(app: &App) -> Duration {
+    if app.playback.playing {
+        Duration::from_millis(33)
+    } else if app.is_loading() {
+        Duration::from_millis(50)
+    } else {
+        Duration::from_millis(250)
+    }
+}
+
+/// Run the interactive replay over `paths` until the user quits. Returns the
+/// exit status: 0, or 2 when no input could be loaded.
+pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        anyhow::bail!("the interactive replay needs a terminal (use `usage-replay audit` in scripts and pipes)");
+    }
+    let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut app = App::new_loading(inputs, opts);
+    let mut guard = Guard::enter()?;
+    let size = guard.terminal.size().context("reading the terminal size")?;
+    app.update(Action::Resize(size.width, size.height));
+    // The first frame goes out before anything is read.
+    guard.terminal.draw(|f| view::render(&app, f)).context("drawing")?;
+    let loader = Loader::spawn(paths).context("starting the loader")?;
+    let (orig_tx, orig_rx) = mpsc::channel::<(u32, Result<String, String>)>();
+    let mut last = Instant::now();
+    loop {
+        let mut dirty = false;
+        while let Ok(ev) = loader.events.try_recv() {
+            app.on_load_event(ev);
+            dirty = true;
+        }
+        while let Ok((event, text)) = orig_rx.try_recv() {
+            app.set_original(event, text);
+            dirty = true;
+        }
+        if app.should_quit() {
+            break;
+        }
+        if event::poll(frame_wait(&app)).context("reading the terminal")? {
+            // Take every pending input before drawing again.
+            loop {
+                match event::read().context("reading the terminal")? {
+                    TermEvent::Key(k) => app.handle_key(k),
+                    TermEvent::Mouse(m) => app.handle_mouse(m),
+                    TermEvent::Resize(w, h) => app.update(Action::Resize(w, h)),
+                    _ => {}
+                }
+                dirty = true;
+                if app.should_quit() || !event::poll(Duration::ZERO).context("reading the terminal")? {
+                    break;
+                }
+            }
+        }
+        let now = Instant::now();
+        let moving = app.playback.playing;
+        app.update(Action::Tick(now - last));
+        last = now;
+        dirty |= moving || app.is_loading();
+        for r in app.take_requests() {
+            match r {
+                Request::Original { event } => {
+                    let (Some(d), tx) = (app.data(), orig_tx.clone()) else { continue };
+                    let archive = Arc::clone(&d.archive);
+                    std::thread::spawn(move || {
+                        let text = guarded(|| match archive.events.get(event as usize) {
+                            Some(e) => archive.original(&e.origin),
+                            None => Err("no such event".into()),
+                        })
+                        .and_then(|r| r);
+                        let _ = tx.send((event, text));
+                    });
+                }
+            }
+        }
+        if app.should_quit() {
+            break;
+        }
+        if dirty {
+            guard.terminal.draw(|f| view::render(&app, f)).context("drawing")?;
+        }
+    }
+    loader.cancel();
+    drop(guard);
+    if let Some(e) = &app.failure {
+        eprintln!("usage-replay: {}", crate::text::sanitize(e));
+        return Ok(2);
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_worker_panic_becomes_an_error_message() {
+        assert_eq!(super::guarded(|| 7), Ok(7));
+        let r: Result<(), String> = super::guarded(|| panic!("boom {}", 1));
+        assert_eq!(r, Err("internal error: boom 1".to_string()));
+    }
+}

@@ -1,0 +1,71 @@
+//! The detail pane: every trait of the selected event, sorted by name, and the
+//! original notification it was distilled from, pretty-printed (re-read from
+//! the archive off the UI thread), scrollable.
+
+use super::{col, line_fit, pane_block};
+use crate::tui::app::{App, Pane};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// The pane's text, unwrapped.
+pub fn lines(app: &App) -> Vec<(String, Style)> {
+    let t = app.theme;
+    let Some(d) = app.data() else { return Vec::new() };
+    let Some(idx) = app.detail_event() else {
+        return vec![("no event selected".into(), t.label())];
+    };
+    let Some(e) = d.event(idx) else { return Vec::new() };
+    let sy = &d.archive.symbols;
+    let s = crate::text::sanitize;
+    let mut out = vec![
+        (s(sy.get(e.event_type)), t.title()),
+        (format!("message_id  {}", s(&e.message_id(sy))), Style::new()),
+        (format!("timestamp   {}", e.timestamp.iso()), Style::new()),
+        (format!("from        {} ({})", s(&d.archive.location(&e.origin)), e.origin.kind.name()), t.label()),
+    ];
+    if e.timestamp > app.playback.clock {
+        out.push(("after the playback clock: not replayed yet".into(), t.future()));
+    }
+    out.push((String::new(), Style::new()));
+    out.push((format!("Traits ({})", e.traits.len()), t.title()));
+    let name_w = e.traits.iter().map(|tr| sy.get(tr.name).len()).max().unwrap_or(4).min(24);
+    for tr in e.sorted_traits(sy) {
+        out.push((
+            format!("  {} {} ({})", col(sy.get(tr.name), name_w), s(&tr.value.display(sy)), tr.value.kind_name()),
+            Style::new(),
+        ));
+    }
+    if e.origin.kind.is_notification() {
+        out.push((String::new(), Style::new()));
+        out.push(("Original notification".into(), t.title()));
+        match app.original(idx) {
+            None => out.push(("  reading…".into(), t.label())),
+            Some(Err(why)) => out.push((format!("  cannot read it again: {}", s(why)), t.error())),
+            Some(Ok(text)) => {
+                for l in text.lines() {
+                    out.push((format!("  {}", s(l)), Style::new()));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
+    let title = match app.pinned_event {
+        Some(_) => vec![Span::styled("(unmatched event) ", app.theme.warn())],
+        None => vec![],
+    };
+    let block = pane_block(app, Pane::Detail, title, compact);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let all = lines(app);
+    let h = inner.height as usize;
+    let scroll = app.detail_scroll.min(all.len().saturating_sub(h));
+    let w = inner.width as usize;
+    let shown: Vec<Line> = all.into_iter().skip(scroll).take(h).map(|(l, st)| line_fit(vec![(l, st)], w)).collect();
+    f.render_widget(Paragraph::new(shown), inner);
+}

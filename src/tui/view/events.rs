@@ -1,0 +1,100 @@
+//! The events pane: the selected stream's events in stream order — time, Δt,
+//! type and key traits; `X` marks the *exists* the checks used, `!` the
+//! events that prove the verdict; events after the clock are dimmed.
+
+use super::{col, delta, line_fit, pad, pane_block, rpad, visible_offset};
+use crate::event::{sym, Event, Symbols};
+use crate::tui::app::{App, Pane};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// Traits worth a glance in the list, in this order.
+const KEY_TRAITS: [(crate::event::Sym, &str); 6] = [
+    (sym::STATE, "state"),
+    (sym::INSTANCE_TYPE_ID, "type_id"),
+    (sym::LAUNCHED_AT, "launched"),
+    (sym::DELETED_AT, "deleted"),
+    (sym::AUDIT_PERIOD_BEGINNING, "period"),
+    (sym::OS_DISTRO, "distro"),
+];
+
+/// `compute.instance.exists` → `exists`.
+pub fn short_type(t: &str) -> &str {
+    t.strip_prefix("compute.instance.").unwrap_or(t)
+}
+
+fn key_traits(e: &Event, symbols: &Symbols) -> String {
+    let mut parts = Vec::new();
+    for (name, label) in KEY_TRAITS {
+        if let Some(v) = e.get(name) {
+            let text = match v {
+                crate::event::Value::DateTime(t) => t.short(),
+                other => other.display(symbols),
+            };
+            parts.push(format!("{label}={text}"));
+        }
+    }
+    parts.join(" ")
+}
+
+/// `MM-DD HH:MM:SSZ`: the year is in the stream's day and the header.
+pub fn short_time(t: crate::time::Timestamp) -> String {
+    let s = t.short();
+    s.get(5..).map(str::to_string).unwrap_or(s)
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
+    let Some(d) = app.data() else { return };
+    let t = app.theme;
+    let stream = app.selected_stream();
+    let title = match stream {
+        Some(s) => vec![Span::raw(format!("of #{} ({}) ", s.id, s.events.len()))],
+        None => vec![],
+    };
+    let block = pane_block(app, Pane::Events, title, compact);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(s) = stream else {
+        f.render_widget(Paragraph::new(Line::styled("  no stream selected", t.label())), inner);
+        return;
+    };
+    if inner.height == 0 {
+        return;
+    }
+    let w = inner.width as usize;
+    let focused = app.focused().filter(|x| x.id == s.id);
+    let decided = app.selected_at().is_some_and(|a| a.decided);
+    let clock = app.playback.clock;
+    let type_w = 22usize;
+    let head = format!("   {} {} {} traits", pad("time", 15), rpad("Δt", 7), pad("type", type_w));
+    let mut lines: Vec<Line> = vec![line_fit(vec![(head, t.label())], w)];
+    let h = inner.height.saturating_sub(1) as usize;
+    let off = visible_offset(app.events.off, app.events.sel, h);
+    for i in off..(off + h).min(s.events.len()) {
+        let Some(e) = d.event(s.events[i]) else { continue };
+        let prev = i.checked_sub(1).and_then(|p| d.event(s.events[p]));
+        let is_exists = focused.is_some_and(|x| x.exists == Some(i));
+        let proves = decided && focused.is_some_and(|x| x.proving.contains(&i));
+        let mark = format!("{}{}", if is_exists { "X" } else { " " }, if proves { "!" } else { " " });
+        let dt = prev.map(|p| delta(e.timestamp.0 - p.timestamp.0)).unwrap_or_default();
+        let future = e.timestamp > clock;
+        let base = if future { t.future() } else { Style::new() };
+        let ty = d.archive.symbols.get(e.event_type);
+        let pieces = vec![
+            (format!("{mark} "), if future { t.future() } else { t.mark() }),
+            (format!("{} {} ", pad(&short_time(e.timestamp), 15), rpad(&dt, 7)), base),
+            (format!("{} ", col(short_type(ty), type_w)), base),
+            (crate::text::sanitize(&key_traits(e, &d.archive.symbols)), if future { base } else { t.label() }),
+        ];
+        let mut line = line_fit(pieces, w);
+        if i == app.events.sel && app.pinned_event.is_none() {
+            let sel = if app.focus == Pane::Events { t.selected() } else { t.title() };
+            line = line.patch_style(sel);
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}

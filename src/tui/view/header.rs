@@ -1,0 +1,114 @@
+//! The header: the playback clock (UTC), play/pause and speed, the position
+//! and its bar, the streams by outcome, state and code at the clock, the load
+//! problems, and feedback (status, time-sync).
+
+use super::{line_fit, num};
+use crate::pipeline::Code;
+use crate::replay::Outcome;
+use crate::tui::app::{App, ExternalClock};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let Some(d) = app.data() else { return };
+    let t = app.theme;
+    let w = area.width as usize;
+    let pb = &app.playback;
+    let c = app.counts();
+    let total = d.archive.events.len();
+
+    // Line 1: clock, playback, position.
+    let (state, state_style) = if pb.playing { ("▶ playing", t.title()) } else { ("⏸ paused ", Style::new()) };
+    let clock = if total == 0 {
+        "no events".to_string()
+    } else if pb.is_drained() {
+        format!("{} UTC · drained", pb.shown().short())
+    } else if pb.clock <= pb.range.start {
+        format!("{} UTC · before the first event", pb.range.start.plus_micros(1).short())
+    } else {
+        format!("{} UTC", pb.shown().short())
+    };
+    let bar_w = 16usize;
+    let filled = (c.events * bar_w).checked_div(total).unwrap_or(bar_w);
+    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(bar_w - filled));
+    let l1 = vec![
+        (format!(" {state} ×{}", pb.speed), state_style),
+        ("  ".into(), Style::new()),
+        (clock, t.title()),
+        ("  ".into(), Style::new()),
+        (bar, t.playhead()),
+        (format!(" {}/{} events", num(c.events), num(total)), Style::new()),
+    ];
+    // Line 2: streams by outcome, by code, by state.
+    let o = |x: Outcome| c.outcome[x as usize];
+    let mut l2 = vec![
+        (format!(" streams {}", num(c.streams)), t.title()),
+        (format!("  ok {}", num(o(Outcome::Verified))), t.outcome(Outcome::Verified)),
+        (format!("  failed {}", num(o(Outcome::Failed))), t.outcome(Outcome::Failed)),
+        (format!("  ERR {}", num(o(Outcome::Error))), t.outcome(Outcome::Error)),
+        (format!("  pending {}", num(o(Outcome::Pending))), t.outcome(Outcome::Pending)),
+    ];
+    let codes: Vec<String> = Code::ALL
+        .iter()
+        .filter(|&&code| c.by_code[code as usize] > 0)
+        .map(|&code| format!("{code} {}", num(c.by_code[code as usize])))
+        .collect();
+    if !codes.is_empty() {
+        l2.push((format!("  │ {}", codes.join(" ")), t.outcome(Outcome::Failed).remove_modifier(Modifier::BOLD)));
+    }
+    l2.push((
+        format!(
+            "  │ active {} completed {} error {} expire_error {}",
+            num(c.active),
+            num(c.completed),
+            num(c.error),
+            num(c.expire_error)
+        ),
+        t.label(),
+    ));
+
+    // Line 3: load problems, then feedback.
+    let a = &d.archive;
+    let mut problems = Vec::new();
+    if !a.rejected.is_empty() {
+        problems.push(format!("{} rejected", num(a.rejected.len())));
+    }
+    if a.duplicates > 0 {
+        problems.push(format!("{} duplicate{}", num(a.duplicates as usize), if a.duplicates == 1 { "" } else { "s" }));
+    }
+    if a.not_distilled_total() > 0 {
+        problems.push(format!("{} not distilled", num(a.not_distilled_total() as usize)));
+    }
+    if c.unmatched > 0 {
+        problems.push(format!("{} unmatched", num(c.unmatched)));
+    }
+    let mut l3 = Vec::new();
+    if problems.is_empty() {
+        l3.push((" load: no problems".to_string(), t.label()));
+    } else {
+        l3.push((format!(" load: {} (p to browse)", problems.join(" · ")), t.warn()));
+    }
+    match &app.external {
+        Some(ExternalClock::Time(_)) => l3.push(("  │ ⇄ following the time-sync service".into(), t.label())),
+        Some(ExternalClock::NotPublished) => {
+            l3.push(("  │ ⇄ waiting for the time-sync service to publish a time".into(), t.warn()))
+        }
+        Some(ExternalClock::Unavailable(e)) => {
+            l3.push((format!("  │ ⇄ time-sync unavailable: {}", crate::text::sanitize(e)), t.error()))
+        }
+        None => {}
+    }
+    if let Some(p) = &app.publishing {
+        l3.push((format!("  │ ⇄ {p}"), t.label()));
+    }
+
+    if let Some(s) = &app.status {
+        l3.push(("  │ ".into(), t.label()));
+        l3.push((s.text.clone(), if s.error { t.error() } else { t.title() }));
+    }
+    let lines: Vec<Line> = [l1, l2, l3].into_iter().map(|l| line_fit(l, w)).collect();
+    f.render_widget(Paragraph::new(lines), area);
+}

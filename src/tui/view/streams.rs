@@ -1,0 +1,121 @@
+//! The streams pane: one row per stream at the clock — id, instance, day,
+//! state, outcome badge, events replayed, and the verdict's message.
+
+use super::{col, line_fit, pad, pane_block, rpad, visible_offset};
+use crate::replay::Outcome;
+use crate::tui::app::{App, Pane};
+use crate::tui::index::instance_text;
+use crate::tui::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
+    let Some(d) = app.data() else { return };
+    let t = app.theme;
+    let rows = app.rows();
+    let clock = app.playback.clock;
+    let existing = d.timeline.streams_at(clock);
+    let mut title = vec![Span::raw(format!("{}/{} ", rows.len(), existing))];
+    if !app.filter.is_empty() {
+        title.push(Span::styled(format!("· filter: {} ", app.filter.describe()), t.warn()));
+    }
+    let dir = if app.sort.descending { "↓" } else { "↑" };
+    title.push(Span::styled(format!("· sort: {} {dir} ", app.sort.key.name()), t.label()));
+    let block = pane_block(app, Pane::Streams, title, compact);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    let w = inner.width as usize;
+    // Columns: marker+id, instance, day, state, badge, events, message.
+    let id_w = d.timeline.streams().len().max(1).to_string().len() + 2;
+    let fixed = id_w + 1 + 10 + 1 + 12 + 1 + 4 + 1 + 5 + 1;
+    let inst_w = w.saturating_sub(fixed).clamp(8, 36);
+    let msg_w = w.saturating_sub(fixed + inst_w + 1);
+    let msg_w = if msg_w < 12 { 0 } else { msg_w };
+    let mut lines: Vec<Line> = Vec::with_capacity(inner.height as usize);
+    let mut head = format!(
+        "{} {} {} {} {} {}",
+        pad("  #", id_w),
+        pad("instance", inst_w),
+        pad("day", 10),
+        pad("state", 12),
+        pad("res", 4),
+        rpad("evts", 5)
+    );
+    if msg_w > 0 {
+        head.push_str(" message");
+    }
+    lines.push(line_fit(vec![(head, t.label())], w));
+    let h = inner.height.saturating_sub(1) as usize;
+    let off = visible_offset(app.streams.off, app.streams.sel, h);
+    if rows.is_empty() {
+        let why = if existing == 0 {
+            "no stream exists yet at the clock (press End to see every verdict)"
+        } else {
+            "no stream matches the filter (F clears it)"
+        };
+        lines.push(Line::styled(format!("  {why}"), t.label()));
+    }
+    for row in off..(off + h).min(rows.len()) {
+        let Some(s) = rows.get(row).and_then(|id| d.stream(id)) else { continue };
+        let selected = row == app.streams.sel;
+        let marker = if selected { "▸" } else { " " };
+        let id = format!("{marker}#{}", s.id);
+        let mut pieces: Vec<(String, Style)> = Vec::with_capacity(8);
+        match d.timeline.stream_at(s, clock) {
+            None => {
+                // The list was built for a later clock and is being refreshed.
+                let text = format!("{} {} {}", pad(&id, id_w), col(&instance_text(&d.archive, s), inst_w), "not yet");
+                pieces.push((text, t.future()));
+            }
+            Some(at) => {
+                let code = app.code_at(s, &at);
+                let badge = Theme::badge(at.outcome, code);
+                let msg = match (&s.result, at.decided) {
+                    (Some(_), true) if at.outcome == Outcome::Verified => "every check passed".to_string(),
+                    (Some(r), true) => r.message.clone(),
+                    _ => pending_note(d, s, at.events, clock),
+                };
+                pieces.push((format!("{} ", pad(&id, id_w)), Style::new()));
+                pieces.push((format!("{} ", col(&instance_text(&d.archive, s), inst_w)), Style::new()));
+                pieces.push((format!("{} ", pad(&s.day.to_string(), 10)), Style::new()));
+                pieces.push((format!("{} ", pad(at.state.as_str(), 12)), t.outcome(at.outcome)));
+                pieces.push((format!("{} ", pad(&badge, 4)), t.outcome(at.outcome)));
+                let evts = rpad(&at.events.to_string(), 5);
+                pieces.push((evts, Style::new()));
+                if msg_w > 0 {
+                    pieces.push((format!(" {}", col(&msg, msg_w)), t.label()));
+                }
+            }
+        }
+        let mut line = line_fit(pieces, w);
+        if selected {
+            let sel = if app.focus == Pane::Streams { t.selected() } else { t.title() };
+            line = line.patch_style(sel);
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// What a pending stream is waiting for, at the clock.
+fn pending_note(
+    d: &crate::tui::app::Data,
+    s: &crate::replay::Stream,
+    replayed: usize,
+    clock: crate::time::Timestamp,
+) -> String {
+    match s.fire_timestamp {
+        // SPEC §4: marked ready when its end-of-day .exists arrived; fires once the clock passes that moment.
+        Some(ft) if ft <= clock => format!("ready: fires once the clock passes {}", ft.short()),
+        _ => match s.events.get(replayed.saturating_sub(1)).and_then(|&i| d.event(i)) {
+            Some(e) => format!("open: expires {}", crate::trigger::expiry(e.timestamp).short()),
+            None => "open".into(),
+        },
+    }
+}
