@@ -57,7 +57,15 @@ fn main() {
     term.draw(|f| render(&app, f)).expect("draw");
     println!("first frame of the loaded replay: {:?} (index, histogram, first draw)", t.elapsed());
 
+    // Seeking: to the middle of the archive (in events) and back to its first quarter.
+    let (mid, quarter) = {
+        let d = app.data().expect("loaded");
+        let n = d.archive.events.len();
+        (d.archive.events[n / 2].timestamp.iso(), d.archive.events[n / 4].timestamp.iso())
+    };
     let cases: Vec<(&str, Vec<Input>)> = vec![
+        ("seek to the middle (: TIME)", vec![Input::Untimed(KeyCode::Esc), Input::Command(mid.clone())]),
+        ("seek back to the first quarter", vec![Input::Command(quarter.clone())]),
         ("j (next stream)", vec![Input::Key(KeyCode::Char('j'))]),
         ("k (previous stream)", vec![Input::Key(KeyCode::Char('k'))]),
         ("PgDn", vec![Input::Key(KeyCode::PageDown)]),
@@ -90,6 +98,7 @@ fn main() {
                 match input {
                     Input::Untimed(_) => {}
                     Input::Key(c) => app.handle_key(KeyEvent::new(*c, KeyModifiers::NONE)),
+                    Input::Command(c) => app.update(Action::Command(c.clone())),
                     Input::Play => {
                         if !app.playback.playing {
                             app.update(Action::Rewind);
@@ -118,6 +127,7 @@ fn main() {
 
 enum Input {
     Key(KeyCode),
+    Command(String),
     Untimed(KeyCode),
     Play,
 }

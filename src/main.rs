@@ -103,6 +103,16 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Peak resident memory of this process in KiB, where the platform tells.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 impl Phases {
     fn start() -> Phases {
         let now = std::time::Instant::now();
@@ -118,10 +128,11 @@ impl Phases {
             let (now, cpu) = (std::time::Instant::now(), cpu_seconds());
             let (then, cpu_then) = self.last.get();
             eprintln!(
-                "timing: {what:<8} {:>8.3} s wall {:>8.2} s cpu (total {:.3} s)",
+                "timing: {what:<8} {:>8.3} s wall {:>8.2} s cpu (total {:.3} s, peak memory {} MiB)",
                 (now - then).as_secs_f64(),
                 cpu - cpu_then,
-                (now - self.start).as_secs_f64()
+                (now - self.start).as_secs_f64(),
+                peak_rss_kib() / 1024
             );
             self.last.set((now, cpu));
         }

@@ -113,7 +113,7 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut is_datetime = false;
         let mut text = None;
-        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match &*k {
                 "__type__" => {
                     is_datetime = matches!(map.next_value::<Scalar<'de>>()?, Scalar::Str(s) if s == "datetime")
@@ -136,6 +136,34 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 impl<'de> Deserialize<'de> for Scalar<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// An object key, borrowed from the input unless it had to be unescaped.
+/// (serde's own `Cow<str>` always allocates.)
+struct Key<'a>(Cow<'a, str>);
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -180,7 +208,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut p = Payload::default();
-        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             let slot = match &*k {
                 "tenant_id" => &mut p.tenant_id,
                 "user_id" => &mut p.user_id,
@@ -261,7 +289,7 @@ impl<'de> Visitor<'de> for ImageMetaVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut im = ImageMeta::default();
-        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             let slot = match &*k {
                 "org.openstack__1__architecture" => &mut im.architecture,
                 "org.openstack__1__os_version" => &mut im.os_version,
@@ -348,7 +376,7 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut o = Object { fields: Vec::with_capacity(24), payload: None, events: None };
-        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match &*k {
                 "payload" => o.payload = Some(map.next_value()?),
                 "events" => o.events = Some(map.next_value()?),

@@ -385,16 +385,28 @@ struct Line {
 /// Read `r` on its own thread in pieces that end at a newline, so that
 /// decompression and reading overlap with parsing.
 /// Buffers come back through the second channel to be filled again.
+const POOL: usize = 4;
+
 fn spawn_reader<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     mut r: Box<dyn Read + Send>,
 ) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Vec<u8>>) {
     let (tx, rx) = mpsc::sync_channel::<Piece>(2);
-    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(4);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(POOL);
     scope.spawn(move || {
+        let mut made = 0;
         let mut carry: Vec<u8> = Vec::new();
         loop {
-            let mut buf = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + (1 << 16)));
+            // A small pool of buffers goes round: fresh memory costs page faults every time.
+            let mut buf = if made < POOL {
+                made += 1;
+                Vec::with_capacity(2 * CHUNK)
+            } else {
+                match back_rx.recv() {
+                    Ok(b) => b,
+                    Err(_) => return,
+                }
+            };
             buf.clear();
             buf.append(&mut carry);
             // Always read something new: the carried part may already be a chunk long.
@@ -479,7 +491,11 @@ impl Loader {
                 });
                 match layout {
                     Layout::JsonLines => {
+                        let before = self.events.len();
                         line_no = self.json_lines(idx, &bytes, skip, base, line_no);
+                        if base == 0 && !last {
+                            self.reserve_for(bytes.len(), self.events.len() - before);
+                        }
                         base += bytes.len() as u64;
                         self.sources[idx as usize].bytes = base;
                         let _ = recycle.try_send(bytes);
@@ -487,6 +503,7 @@ impl Loader {
                     Layout::Document => {
                         base += bytes.len() as u64;
                         document.append(&mut bytes);
+                        let _ = recycle.try_send(bytes);
                         if last {
                             self.sources[idx as usize].bytes = base;
                             let bom = if document.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
@@ -501,6 +518,18 @@ impl Loader {
             }
             Ok(())
         })
+    }
+
+    /// Make room for the events still to come, judging by the first chunk of the
+    /// first large source, so that the event list is not copied as it grows.
+    fn reserve_for(&mut self, chunk_bytes: usize, chunk_events: usize) {
+        let src = &self.sources[self.sources.len() - 1];
+        // Gzip archives of JSON typically shrink about eightfold.
+        let total = if src.gzip { src.size_on_disk.saturating_mul(8) } else { src.size_on_disk };
+        let per_byte = chunk_events as f64 / chunk_bytes.max(1) as f64;
+        // Only an estimate, capped so that a wrong guess costs little.
+        let guess = ((total as f64 * per_byte * 1.05) as usize).min(64 << 20);
+        self.events.reserve(guess.saturating_sub(self.events.len()));
     }
 
     fn read_error(&self, idx: u32, e: &std::io::Error) -> SourceError {
