@@ -456,6 +456,13 @@ fn conflict(
         x.evidence.push(cx.evidence(e, format!("{name} = {}", show(exists_value, sym))));
     }
     x.evidence.push(cx.evidence(other, format!("{name} = {}", show(other_value, sym))));
+    // A later event carrying the .exists' value shows where the value came from.
+    let later = (other + 1..cx.events.len())
+        .filter(|&i| Some(i) != exists)
+        .find(|&i| cx.events[i].get(field).is_some_and(|v| v.py_eq(&exists_value)));
+    if let Some(i) = later {
+        x.evidence.push(cx.evidence(i, format!("{name} = {}, the value the .exists carries", show(exists_value, sym))));
+    }
     if other_type.ends_with(".start") {
         x.causes.push(format!(
             "{other_type} carries the values from before the operation. A {} during the day changes the {what}, \
@@ -575,4 +582,111 @@ fn notes(cx: &Ctx, all: &[Stream]) -> Vec<String> {
         n.push(format!("{ops} event(s) of this stream were compared with the .exists as operations."));
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::IdMode;
+    use crate::replay::Replay;
+    use serde_json::json;
+
+    fn line(ty: &str, id: &str, ts: &str, extra: serde_json::Value) -> String {
+        let mut v = json!({"event_type": ty, "message_id": id, "timestamp": ts, "instance_id": "i1",
+            "tenant_id": "t1", "state": "active", "instance_type_id": 4, "launched_at": "2014-09-01 12:00:00",
+            "os_architecture": "x64", "os_version": "14.04", "os_distro": "ubuntu"});
+        for (k, x) in extra.as_object().unwrap() {
+            if x.is_null() {
+                v.as_object_mut().unwrap().remove(k);
+            } else {
+                v[k] = x.clone();
+            }
+        }
+        v.to_string()
+    }
+
+    fn exists(extra: serde_json::Value) -> String {
+        let mut e =
+            json!({"audit_period_beginning": "2014-10-06 00:00:00", "audit_period_ending": "2014-10-07 00:00:00"});
+        for (k, x) in extra.as_object().unwrap() {
+            e[k] = x.clone();
+        }
+        line("compute.instance.exists", "x-1", "2014-10-07 00:10:00", e)
+    }
+
+    fn explained(lines: &[String]) -> (Archive, Explanation) {
+        let a = Archive::from_bytes("t.jsonl", lines.join("\n").as_bytes());
+        let r = Replay::run(&a, true, IdMode::Stable);
+        let x = explain_with(&a, &r.streams()[0], r.streams()).expect("a failing stream");
+        (a, x)
+    }
+
+    #[test]
+    fn u2_after_a_resize_names_both_events_the_later_value_and_the_uncompared_finish_resize() {
+        let (_, x) = explained(&[
+            line("compute.instance.resize.prep.start", "r-1", "2014-10-06 10:00:00", json!({})),
+            line(
+                "compute.instance.finish_resize.end",
+                "f-1",
+                "2014-10-06 10:05:00",
+                json!({"launched_at": "2014-10-06 10:05:00", "instance_type_id": 5}),
+            ),
+            exists(json!({"launched_at": "2014-10-06 10:05:00", "instance_type_id": 5})),
+        ]);
+        assert_eq!((x.code, x.outcome), (Some("U2"), "failed"));
+        assert_eq!(x.message, "Conflicting 'launched_at' values ('2014-10-06 10:05:00' != '2014-09-01 12:00:00')");
+        let ids: Vec<&str> = x.evidence.iter().map(|e| e.message_id.as_str()).collect();
+        assert_eq!(ids, vec!["x-1", "r-1", "f-1"]);
+        assert_eq!(x.proving(), vec![2, 0, 1]);
+        assert!(x.causes[0].contains("carries the values from before the operation"), "{:?}", x.causes);
+        assert!(x.notes.iter().any(|n| n.contains("finish_resize.end (msg f-1") && n.contains("not compared")));
+    }
+
+    #[test]
+    fn an_expired_stream_without_exists_says_when_it_expired() {
+        let (_, x) = explained(&[
+            line("compute.instance.update", "u-1", "2014-10-06 10:00:00", json!({})),
+            line("compute.instance.update", "u-2", "2014-10-06 11:00:00", json!({})),
+        ]);
+        assert_eq!(x.code, Some("U0"));
+        assert!(x.causes[0].contains("expired at 2014-10-08T11:00:00.000000Z"), "{:?}", x.causes);
+        assert_eq!(x.proving(), vec![0, 1], "first and last events");
+    }
+
+    #[test]
+    fn the_error_outcome_names_the_field_and_both_events() {
+        let (_, x) = explained(&[
+            line("compute.instance.create.end", "c-1", "2014-10-06 10:00:00", json!({"os_distro": null})),
+            exists(json!({})),
+        ]);
+        assert_eq!((x.code, x.outcome), (None, "error"));
+        assert!(x.meaning.contains("went to error"));
+        let details: Vec<(&str, &str)> =
+            x.evidence.iter().map(|e| (e.message_id.as_str(), e.detail.as_str())).collect();
+        assert_eq!(details, vec![("x-1", "has os_distro = 'ubuntu'"), ("c-1", "has no os_distro")]);
+    }
+
+    #[test]
+    fn delete_codes_cite_the_delete_events() {
+        let del = |id: &str| {
+            line("compute.instance.delete.end", id, "2014-10-06 12:00:00", json!({"deleted_at": "2014-10-06 12:00:00"}))
+        };
+        let (_, x) = explained(&[
+            del("d-1"),
+            del("d-2"),
+            exists(json!({"state": "deleted", "deleted_at": "2014-10-06 12:00:00"})),
+        ]);
+        assert_eq!(x.code, Some("U7"));
+        let ids: Vec<&str> = x.evidence.iter().map(|e| e.message_id.as_str()).collect();
+        assert_eq!(ids, vec!["x-1", "d-1", "d-2"]);
+        let (_, x) = explained(&[del("d-1"), exists(json!({}))]);
+        assert_eq!(x.code, Some("U6"));
+        assert!(x.meaning.contains("still existed"), "{}", x.meaning);
+    }
+
+    #[test]
+    fn plain_text_fits_the_width() {
+        let (_, x) = explained(&[line("compute.instance.update", "u-1", "2014-10-06 10:00:00", json!({}))]);
+        assert!(x.to_text(60).iter().all(|l| crate::text::width(l) <= 60));
+    }
 }

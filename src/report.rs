@@ -205,11 +205,11 @@ impl Audit<'_> {
         let sum = Summary::of(self.streams);
         writeln!(out)?;
         let codes: Vec<String> = sum.by_code.iter().filter(|(_, &n)| n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
+        let shown = if shown == self.streams.len() { String::new() } else { format!(" ({shown} shown)") };
         writeln!(
             out,
-            "{} streams ({} shown): {} verified, {} failed{}, {} error, {} pending",
+            "{} streams{shown}: {} verified, {} failed{}, {} error, {} pending",
             self.streams.len(),
-            shown,
             sum.verified,
             sum.failed,
             if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(" ")) },

@@ -214,9 +214,13 @@ fn day_failures_carry_an_explanation_of_their_code() {
 fn day_table_snapshot() {
     let r = run(&["audit", "samples/day.jsonl"]);
     assert_eq!(r.code, 1);
-    // The table itself (up to the blank line before the summary) fits an 80-column terminal.
-    for line in r.stdout.lines().take_while(|l| !l.is_empty()) {
+    // The whole report, summary included, fits an 80-column terminal, with and without explanations.
+    for line in r.stdout.lines() {
         assert!(line.chars().count() <= 80, "wider than 80 columns: {line:?}");
+    }
+    let explained = run(&["audit", "--explain", "samples/day.jsonl"]);
+    for line in explained.stdout.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80 columns with --explain: {line:?}");
     }
     insta::assert_snapshot!("day_table", r.stdout);
 }

@@ -151,6 +151,8 @@ impl Keep {
                     | match event_type {
                         "compute.instance.exists" => EXISTS,
                         "compute.instance.delete.end" => bit(sym::LAUNCHED_AT) | bit(sym::DELETED_AT),
+                        // Not compared, but the explanations cite it (SPEC §5.1 note).
+                        "compute.instance.finish_resize.end" => U2,
                         t if crate::pipeline::usage::OPERATION_TYPES.contains(&t) => U2,
                         _ => 0,
                     }
