@@ -395,6 +395,8 @@ pub struct Timeline {
     thresholds: [Vec<Timestamp>; 4],
     decided_order: Vec<u32>,
     timestamps: Vec<Timestamp>,
+    /// Each stream's rank when streams are ordered by instance id (index = id - 1), made on first use.
+    instance_ranks: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Timeline {
@@ -419,6 +421,7 @@ impl Timeline {
             thresholds,
             decided_order,
             timestamps: archive.events.iter().map(|e| e.timestamp).collect(),
+            instance_ranks: std::sync::OnceLock::new(),
         }
     }
 
@@ -463,14 +466,41 @@ impl Timeline {
 
     /// A stream's state at time `t` (`None` if it does not exist yet).
     pub fn stream_at(&self, s: &Stream, t: Timestamp) -> Option<StreamAt> {
+        let mut at = self.state_at(s, t)?;
+        at.events = s.events.partition_point(|&i| self.timestamps[i as usize] <= t);
+        Some(at)
+    }
+
+    /// As [`Timeline::stream_at`] without counting the events replayed (`events` is 0):
+    /// what a filter over every stream needs, in constant time per stream.
+    pub fn state_at(&self, s: &Stream, t: Timestamp) -> Option<StreamAt> {
         if s.first_event > t {
             return None;
         }
-        let events = s.events.partition_point(|&i| self.timestamps[i as usize] <= t);
+        let events = 0;
         let decided = Self::threshold_of(s) < t;
         Some(match (&s.result, decided) {
             (Some(r), true) => StreamAt { state: s.state, outcome: r.outcome, events, decided: true },
             _ => StreamAt { state: StreamState::Active, outcome: Outcome::Pending, events, decided: false },
+        })
+    }
+
+    /// Each stream's rank in the order of instance ids (then stream ids), indexed by
+    /// stream id - 1; sorted once, on first use.
+    pub fn instance_ranks(&self, archive: &Archive) -> &[u32] {
+        self.instance_ranks.get_or_init(|| {
+            let text = |s: &Stream| match s.instance_id {
+                Value::Text(sym) => std::borrow::Cow::Borrowed(archive.symbols.get(sym)),
+                other => std::borrow::Cow::Owned(other.py_str(&archive.symbols)),
+            };
+            let keys: Vec<_> = self.streams.iter().map(text).collect();
+            let mut order: Vec<u32> = (0..self.streams.len() as u32).collect();
+            order.sort_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
+            let mut ranks = vec![0u32; order.len()];
+            for (rank, &i) in order.iter().enumerate() {
+                ranks[i as usize] = rank as u32;
+            }
+            ranks
         })
     }
 

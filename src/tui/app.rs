@@ -212,6 +212,8 @@ impl Data {
     /// Derive what the panes need from a loaded archive, once (the loader
     /// does it on its thread, so the UI does not pause).
     pub fn new(archive: Arc<Archive>, timeline: Arc<Timeline>) -> Data {
+        // Sorting by instance later must not stall a key press: order the streams here, once.
+        timeline.instance_ranks(&archive);
         let first = archive.events.first().map(|e| e.timestamp);
         let last = archive.events.last().map(|e| e.timestamp).unwrap_or_default();
         let mut settled = last;

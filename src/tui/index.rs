@@ -11,6 +11,7 @@ use crate::event::Value;
 use crate::pipeline::Code;
 use crate::replay::{Outcome, Stream, StreamAt, StreamState, Timeline};
 use crate::time::Timestamp;
+use rayon::prelude::*;
 use std::cmp::Ordering;
 
 /// Which streams the list shows, by their state at the clock.
@@ -89,7 +90,11 @@ impl Filter {
                 (Some(r), true) => r.message.as_str(),
                 _ => "",
             };
-            let found = contains_ci(&instance_text(archive, s), t)
+            let inst = match s.instance_id {
+                Value::Text(sym) => std::borrow::Cow::Borrowed(archive.symbols.get(sym)),
+                other => std::borrow::Cow::Owned(other.display(&archive.symbols)),
+            };
+            let found = contains_ci(&inst, t)
                 || contains_ci(&s.day.to_string(), t)
                 || contains_ci(msg, t)
                 || s.code().is_some_and(|c| at.decided && contains_ci(c.as_str(), t));
@@ -230,10 +235,12 @@ pub fn build(archive: &Archive, timeline: &Timeline, t: Timestamp, filter: &Filt
         return Rows::Prefix { n, rev: sort.descending };
     }
     let streams = &timeline.streams()[..n];
+    // Counting each stream's replayed events is only needed to sort by them.
+    let with_events = sort.key == SortKey::Events;
     let mut rows: Vec<(u32, StreamAt)> = streams
-        .iter()
+        .par_iter()
         .filter_map(|s| {
-            let at = timeline.stream_at(s, t)?;
+            let at = if with_events { timeline.stream_at(s, t) } else { timeline.state_at(s, t) }?;
             filter.matches(archive, s, &at).then_some((s.id, at))
         })
         .collect();
@@ -241,15 +248,12 @@ pub fn build(archive: &Archive, timeline: &Timeline, t: Timestamp, filter: &Filt
     match sort.key {
         SortKey::Id => {}
         SortKey::Instance => {
-            let keys: Vec<String> = rows.iter().map(|(id, _)| instance_text(archive, stream(*id))).collect();
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then(rows[a].0.cmp(&rows[b].0)));
-            rows = order.into_iter().map(|i| rows[i]).collect();
+            let ranks = timeline.instance_ranks(archive);
+            rows.par_sort_unstable_by_key(|(id, _)| ranks[*id as usize - 1]);
         }
-        SortKey::Day => rows.sort_by_key(|(id, _)| (stream(*id).day, *id)),
-        SortKey::Outcome => rows
-            .sort_by(|(a, aa), (b, bb)| outcome_rank(aa, stream(*a)).cmp(&outcome_rank(bb, stream(*b))).then(a.cmp(b))),
-        SortKey::Events => rows.sort_by(|(a, aa), (b, bb)| match bb.events.cmp(&aa.events) {
+        SortKey::Day => rows.par_sort_unstable_by_key(|(id, _)| (stream(*id).day, *id)),
+        SortKey::Outcome => rows.par_sort_unstable_by_key(|(id, at)| (outcome_rank(at, stream(*id)), *id)),
+        SortKey::Events => rows.par_sort_unstable_by(|(a, aa), (b, bb)| match bb.events.cmp(&aa.events) {
             Ordering::Equal => a.cmp(b),
             o => o,
         }),
