@@ -72,9 +72,6 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
              save it to a file, or use `usage-replay audit -`"
         ));
     }
-    if a.publish_clock.is_some() || a.follow_clock.is_some() {
-        return Err(anyhow!("--publish-clock and --follow-clock are not available in this build yet"));
-    }
     let at = match &a.at {
         Some(s) => Some(
             usage_replay::time::parse_datetime(s)
@@ -82,8 +79,17 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
         ),
         None => None,
     };
+    let clock = usage_replay::tui::clocksync::ClockOptions::parse(
+        a.publish_clock.as_deref(),
+        a.follow_clock.as_deref(),
+        a.poll,
+    )
+    .map_err(|e| anyhow!(e))?;
+    if let Some(warning) = clock.warning() {
+        eprintln!("usage-replay: {warning}");
+    }
     let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
-    usage_replay::tui::run(a.paths, opts)
+    usage_replay::tui::run(a.paths, opts, clock)
 }
 
 /// Phase timings on stderr when `USAGE_REPLAY_TIMINGS` is set (for benchmarks).

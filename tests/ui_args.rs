@@ -30,3 +30,43 @@ fn without_a_terminal_it_says_so() {
     assert!(err.contains("needs a terminal"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn bad_time_sync_options_are_refused_before_the_terminal() {
+    let fixture = "tests/fixtures/ui/mixed.jsonl";
+    for (args, says) in [
+        (vec!["--publish-clock", "8001"], "--publish-clock \"8001\" is not a listen address"),
+        (vec!["--publish-clock", "127.0.0.1:99999"], "--publish-clock \"127.0.0.1:99999\""),
+        (vec!["--follow-clock", "https://127.0.0.1:8001"], "--follow-clock \"https://127.0.0.1:8001\": only http://"),
+        (vec!["--follow-clock", "http://"], "no host"),
+        (vec!["--follow-clock", "http://127.0.0.1:8001", "--poll", "0"], "--poll 0: expected a number of seconds"),
+        (vec!["--follow-clock", "http://127.0.0.1:8001", "--poll", "soon"], "invalid value 'soon' for '--poll"),
+        (vec!["--poll", "2"], "--follow-clock"),
+        (vec!["--publish-clock", "127.0.0.1:8001", "--follow-clock", "http://127.0.0.1:8001"], "cannot be used with"),
+    ] {
+        let mut all = vec![fixture];
+        all.extend(args.iter().copied());
+        let (code, err) = run(&all);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("needs a terminal") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn good_time_sync_options_get_as_far_as_the_terminal() {
+    for args in [vec!["--publish-clock", "127.0.0.1:0"], vec!["--follow-clock", "http://127.0.0.1:9/", "--poll", "0.5"]]
+    {
+        let mut all = vec!["tests/fixtures/ui/mixed.jsonl"];
+        all.extend(args.iter().copied());
+        let (code, err) = run(&all);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("needs a terminal"), "{args:?}: {err}");
+        assert!(!err.contains("warning"), "{args:?}: {err}");
+    }
+    // Publishing beyond loopback is allowed when asked for, with a warning.
+    let (code, err) = run(&["tests/fixtures/ui/mixed.jsonl", "--publish-clock", "0.0.0.0:0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("warning: listening on 0.0.0.0:0, which is not a loopback address"), "{err}");
+    assert!(err.contains("needs a terminal"), "{err}");
+}

@@ -161,3 +161,139 @@ fn unreadable_input_exits_with_status_2() {
     assert!(s.lines().any(|l| l.trim_end() == "DONE-2"), "{s}");
     assert!(s.contains("usage-replay: no readable input"), "{s}");
 }
+
+/// A child process killed (and reaped) however the test ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port nothing listens on right now: bound on 127.0.0.1:0, then released.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("address").port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
+}
+
+/// `GET /time` at `port`: status and body.
+fn get_time(a: &ureq::Agent, port: u16) -> Result<(u16, String), ureq::Error> {
+    let mut r = a.get(format!("http://127.0.0.1:{port}/time")).call()?;
+    Ok((r.status().as_u16(), r.body_mut().read_to_string()?))
+}
+
+fn post_time(a: &ureq::Agent, port: u16, body: &str) -> u16 {
+    a.post(format!("http://127.0.0.1:{port}/time")).send(body).expect("the server answers").status().as_u16()
+}
+
+#[test]
+fn publish_and_follow_the_clock_in_tmux() {
+    if !tmux_available() {
+        eprintln!("SKIPPED publish_and_follow_the_clock_in_tmux: tmux is not installed (CI installs it)");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_usage-replay");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let a = agent();
+
+    // A drop-in time service with a time posted by a real client.
+    let service = free_port();
+    let mut server = Child(
+        Command::new(bin)
+            .args(["time-server", "--listen", &format!("127.0.0.1:{service}")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("time-server starts"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while get_time(&a, service).is_err() {
+        assert!(Instant::now() < deadline, "the time service never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(post_time(&a, service, "2014-10-06 14:00:00.000000"), 200);
+
+    let t = Tmux::new();
+    let out = t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "main",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "env LANG=C.UTF-8 TERM=xterm-256color PS1='$ ' bash --norc --noprofile",
+    ]);
+    assert!(out.status.success(), "new-session: {}", String::from_utf8_lossy(&out.stderr));
+    t.wait_for("the shell prompt", |s| s.contains("$"));
+
+    // Follow: the header shows the published time, and follows it backwards.
+    t.keys(&[
+        &format!("'{bin}' --follow-clock http://127.0.0.1:{service} --poll 0.2 '{fixture}'; echo DONE-$?"),
+        "Enter",
+    ]);
+    t.wait_for("the followed time", |s| {
+        s.contains("2014-10-06 14:00:00Z UTC") && s.contains("⇄ following the time-sync service")
+    });
+    assert_eq!(post_time(&a, service, "2014-10-06 08:00:00"), 200);
+    let s = t.wait_for("the followed time, backwards", |s| s.contains("2014-10-06 08:00:00Z UTC"));
+    assert!(s.contains("Streams 2/2"), "{s}");
+    t.keys(&["Space"]);
+    t.wait_for("the refusal", |s| s.contains("playback keys are off while following the time-sync clock"));
+    // The service goes away: said in the header, and the UI still answers keys.
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    t.wait_for("the unreachable service", |s| s.contains("time-sync unavailable, retrying: cannot reach"));
+    t.keys(&["j"]);
+    t.wait_for("the selection moved", |s| s.contains("▸#2"));
+    t.keys(&["q"]);
+    let s = t.wait_for("the exit", exited);
+    assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "{s}");
+
+    // Publish: GET /time answers the UI's clock as it moves.
+    t.keys(&["clear", "Enter"]);
+    t.wait_for("a clear screen", |s| !exited(s));
+    let clock = free_port();
+    let (archive, timeline) = {
+        let archive = usage_replay::archive::Archive::load(&[fixture.into()], |_| true).expect("the fixture loads");
+        let timeline = usage_replay::replay::Timeline::build(&archive, usage_replay::pipeline::IdMode::Stable);
+        (std::sync::Arc::new(archive), std::sync::Arc::new(timeline))
+    };
+    let end = usage_replay::tui::App::new_loaded(archive, timeline, usage_replay::tui::Options::default()).clock();
+    t.keys(&[&format!("'{bin}' --publish-clock 127.0.0.1:{clock} '{fixture}'; echo DONE-$?"), "Enter"]);
+    t.wait_for("publishing", |s| {
+        s.contains(&format!("publishing clock on 127.0.0.1:{clock}")) && s.contains("drained")
+    });
+    assert_eq!(get_time(&a, clock).expect("the UI serves its clock"), (200, end.wire()));
+    t.keys(&["Home"]);
+    t.wait_for("the rewind", |s| s.contains("before the first event"));
+    assert_eq!(get_time(&a, clock).expect("answers").1, "2014-10-06 06:59:59.999999");
+    t.keys(&[":", "2014-10-06 12:00", "Enter"]);
+    t.wait_for("the goto", |s| s.contains("2014-10-06 12:00:00Z UTC"));
+    assert_eq!(get_time(&a, clock).expect("answers").1, "2014-10-06 12:00:00.000000");
+    assert_eq!(post_time(&a, clock, "2001-01-01 00:00:00"), 409);
+    assert_eq!(get_time(&a, clock).expect("answers").1, "2014-10-06 12:00:00.000000");
+
+    t.keys(&["q"]);
+    let s = t.wait_for("the exit", exited);
+    assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "{s}");
+    assert!(get_time(&a, clock).is_err(), "the clock server stops with the UI");
+    // The shell is usable and the terminal back in cooked mode.
+    t.keys(&["stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo", "Enter"]);
+    let s = t.wait_for("stty", |s| s.lines().any(|l| l.contains("icanon") && !l.contains("grep")));
+    let line = s.lines().find(|l| l.contains("icanon") && !l.contains("grep")).unwrap_or_default();
+    assert_eq!(line.trim(), "icanon echo", "{s}");
+}

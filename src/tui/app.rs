@@ -338,6 +338,8 @@ pub struct App {
     pending_external: Option<Timestamp>,
     /// "publishing clock on ADDR", shown in the header.
     pub publishing: Option<String>,
+    /// The time-sync endpoint followed: it owns the clock, so the playback keys are off.
+    pub following: Option<String>,
     pub size: (u16, u16),
     quit: bool,
 }
@@ -377,6 +379,7 @@ impl App {
             external: None,
             pending_external: None,
             publishing: None,
+            following: None,
             size: (120, 40),
             quit: false,
         }
@@ -400,8 +403,10 @@ impl App {
         let range = data.range;
         self.data = Some(data);
         self.playback = Playback::new(range);
-        // SPEC §6: at the end unless told otherwise; a followed clock wins.
-        let at = self.pending_external.take().or(self.opts.at);
+        // SPEC §6: at the end unless told otherwise; a followed clock wins, and
+        // one that has published nothing yet waits before the first event.
+        let waiting = self.following.as_ref().map(|_| range.start);
+        let at = self.pending_external.take().or(self.opts.at).or(waiting);
         self.playback.seek(at.unwrap_or(Timestamp::MAX));
         self.sync(true);
     }
@@ -457,6 +462,20 @@ impl App {
     /// Show (or clear) the note that the clock is being published.
     pub fn set_publishing(&mut self, addr: Option<String>) {
         self.publishing = addr.map(|a| format!("publishing clock on {a}"));
+    }
+
+    /// Follow (or stop following) the time-sync service at `endpoint`: while
+    /// it does, the keys that would move the clock are refused (SPEC §4.1).
+    pub fn set_following(&mut self, endpoint: Option<String>) {
+        self.following = endpoint;
+    }
+
+    /// Whether a followed clock refuses a local move; says why when it does.
+    fn refuse_while_following(&mut self) -> bool {
+        if self.following.is_some() {
+            self.error("playback keys are off while following the time-sync clock");
+        }
+        self.following.is_some()
     }
 
     /// Work for the event loop to do off the UI thread.
@@ -681,12 +700,9 @@ impl App {
             Action::Scroll(p, d) => self.move_by(p, d as i64),
             Action::Click(x, y) => self.click(x, y),
             Action::Open => self.open(),
-            Action::TogglePlay => {
-                self.playback.toggle();
-                if self.playback.playing && matches!(self.external, Some(ExternalClock::Time(_))) {
-                    self.info("playing locally; the next time from the time-sync service moves the clock again");
-                }
-            }
+            Action::TogglePlay | Action::StepForward | Action::StepBack | Action::Rewind | Action::Drain
+                if self.refuse_while_following() => {}
+            Action::TogglePlay => self.playback.toggle(),
             Action::StepForward => self.step(true),
             Action::StepBack => self.step(false),
             Action::Slower => self.playback.slower(),
@@ -917,6 +933,11 @@ impl App {
             Ok(c) => c,
             Err(e) => return self.error(crate::text::sanitize(&e)),
         };
+        if matches!(cmd, Command::Goto(_) | Command::Relative(_) | Command::TimeOfDay(_))
+            && self.refuse_while_following()
+        {
+            return;
+        }
         let Some(d) = &self.data else { return };
         let base = self.playback.shown();
         match cmd {
@@ -927,6 +948,9 @@ impl App {
                 None => self.error(format!("no stream #{id} (there are {})", d.timeline.streams().len())),
                 Some(s) => {
                     let first = s.first_event;
+                    if first > self.playback.clock && self.following.is_some() {
+                        return self.error(format!("stream #{id} does not exist yet at the followed clock"));
+                    }
                     if first > self.playback.clock {
                         // The stream does not exist yet: move the clock to its first event.
                         self.playback.playing = false;

@@ -6,10 +6,12 @@
 //! moved only by explicit ticks, and the state at the clock is read from the
 //! engine's [`Timeline`](crate::replay::Timeline), so tests drive everything
 //! in-process and render into ratatui's `TestBackend`. [`term`] owns the real
-//! terminal and the event loop; [`load`] reads the archive in the background.
+//! terminal and the event loop; [`load`] reads the archive in the background;
+//! [`clocksync`] publishes or follows the time-sync clock (SPEC §4.1).
 
 pub mod action;
 pub mod app;
+pub mod clocksync;
 pub mod index;
 pub mod keymap;
 pub mod load;

@@ -4,6 +4,7 @@
 
 use super::action::Action;
 use super::app::{App, Options, Request};
+use super::clocksync::{ClockOptions, ClockSync};
 use super::load::Loader;
 use super::view;
 use anyhow::{Context as _, Result};
@@ -101,15 +102,19 @@ fn frame_wait(app: &App) -> Duration {
     }
 }
 
-/// Run the interactive replay over `paths` until the user quits. Returns the
-/// exit status: 0, or 2 when no input could be loaded.
-pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
+/// Run the interactive replay over `paths` until the user quits, publishing
+/// or following the time-sync clock as `clock` says. Returns the exit
+/// status: 0, or 2 when no input could be loaded.
+pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i32> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() {
         anyhow::bail!("the interactive replay needs a terminal (use `usage-replay audit` in scripts and pipes)");
     }
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut app = App::new_loading(inputs, opts);
+    // Before the terminal is touched, so that an address in use is a plain error.
+    let sync = ClockSync::start(&clock)?;
+    sync.attach(&mut app);
     let mut guard = Guard::enter()?;
     let size = guard.terminal.size().context("reading the terminal size")?;
     app.update(Action::Resize(size.width, size.height));
@@ -128,10 +133,13 @@ pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
             app.set_original(event, text);
             dirty = true;
         }
+        dirty |= sync.follow(&mut app);
         if app.should_quit() {
             break;
         }
-        if event::poll(frame_wait(&app)).context("reading the terminal")? {
+        // A followed time shows within one poll, keys or not.
+        let wait = sync.max_wait().map_or(frame_wait(&app), |poll| poll.min(frame_wait(&app)));
+        if event::poll(wait).context("reading the terminal")? {
             // Take every pending input before drawing again.
             loop {
                 match event::read().context("reading the terminal")? {
@@ -150,6 +158,7 @@ pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<i32> {
         let moving = app.playback.playing;
         app.update(Action::Tick(now - last));
         last = now;
+        sync.publish(&app);
         dirty |= moving || app.is_loading();
         for r in app.take_requests() {
             match r {

@@ -70,7 +70,29 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         t.label(),
     ));
 
-    // Line 3: load problems, then feedback.
+    // Line 3: feedback first (the answer to the last key, then the time-sync
+    // clock, which change), then the load problems (which `p` also browses),
+    // so a narrow terminal cuts what is least news.
+    let mut feedback = Vec::new();
+    if let Some(s) = &app.status {
+        feedback.push((s.text.clone(), if s.error { t.error() } else { t.title() }));
+    }
+    match &app.external {
+        Some(ExternalClock::Time(_)) => feedback.push(("⇄ following the time-sync service".into(), t.label())),
+        Some(ExternalClock::NotPublished) => {
+            feedback.push(("⇄ waiting for the time-sync service to publish a time".into(), t.warn()))
+        }
+        Some(ExternalClock::Unavailable(e)) => {
+            feedback.push((format!("⇄ time-sync unavailable, retrying: {}", crate::text::sanitize(e)), t.error()))
+        }
+        None if app.following.is_some() => {
+            feedback.push(("⇄ waiting for the time-sync service to answer".into(), t.warn()))
+        }
+        None => {}
+    }
+    if let Some(p) = &app.publishing {
+        feedback.push((format!("⇄ {p}"), t.label()));
+    }
     let a = &d.archive;
     let mut problems = Vec::new();
     if !a.rejected.is_empty() {
@@ -86,28 +108,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         problems.push(format!("{} unmatched", num(c.unmatched)));
     }
     let mut l3 = Vec::new();
+    for (text, style) in feedback {
+        l3.push((" ".into(), Style::new()));
+        l3.push((text, style));
+        l3.push(("  │".into(), t.label()));
+    }
     if problems.is_empty() {
         l3.push((" load: no problems".to_string(), t.label()));
     } else {
         l3.push((format!(" load: {} (p to browse)", problems.join(" · ")), t.warn()));
-    }
-    match &app.external {
-        Some(ExternalClock::Time(_)) => l3.push(("  │ ⇄ following the time-sync service".into(), t.label())),
-        Some(ExternalClock::NotPublished) => {
-            l3.push(("  │ ⇄ waiting for the time-sync service to publish a time".into(), t.warn()))
-        }
-        Some(ExternalClock::Unavailable(e)) => {
-            l3.push((format!("  │ ⇄ time-sync unavailable: {}", crate::text::sanitize(e)), t.error()))
-        }
-        None => {}
-    }
-    if let Some(p) = &app.publishing {
-        l3.push((format!("  │ ⇄ {p}"), t.label()));
-    }
-
-    if let Some(s) = &app.status {
-        l3.push(("  │ ".into(), t.label()));
-        l3.push((s.text.clone(), if s.error { t.error() } else { t.title() }));
     }
     let lines: Vec<Line> = [l1, l2, l3].into_iter().map(|l| line_fit(l, w)).collect();
     f.render_widget(Paragraph::new(lines), area);
