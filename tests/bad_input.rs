@@ -427,3 +427,31 @@ fn ten_megabyte_single_lines() {
     assert_eq!(doc["streams"][0]["event_count"], 6, "the 10 MB record is one more event of its stream");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn lines_longer_than_the_read_buffers_one_after_another() {
+    // Several records, each longer than the reader's buffers, in a row; then the
+    // same records as one JSON array on a single line, plain and gzipped.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let day = quiet_day();
+    let mut big = Vec::new();
+    for (i, line) in day.iter().enumerate() {
+        let mut v: Value = serde_json::from_str(line).expect("a notification");
+        if i % 4 == 0 {
+            v["payload"]["metadata"] = serde_json::json!({ "blob": "y".repeat(9 << 20) });
+        }
+        big.push(v);
+    }
+    let jsonl: Vec<String> = big.iter().map(Value::to_string).collect();
+    write(dir.path(), "long.jsonl", &lines(&jsonl));
+    let array = Value::Array(big).to_string().into_bytes();
+    assert!(!array.contains(&b'\n'));
+    write(dir.path(), "long.json", &array);
+    write(dir.path(), "long.json.gz", &gzip(&array));
+    for name in ["long.jsonl", "long.json", "long.json.gz"] {
+        let (doc, code) = audit(dir.path(), &[name]);
+        assert_eq!(rejected(&doc), pairs(&[]), "{name}");
+        assert_quiet_day_loaded(name, &doc);
+        assert_eq!(code, 0, "{name}");
+    }
+}

@@ -398,22 +398,32 @@ fn spawn_reader<'s>(
     scope.spawn(move || {
         let mut made = 0;
         let mut carry: Vec<u8> = Vec::new();
+        let mut spare: Option<Vec<u8>> = None;
         loop {
             // A small pool of buffers goes round: fresh memory costs page faults every time.
-            let mut buf = if made < POOL {
-                made += 1;
-                Vec::with_capacity(2 * CHUNK)
-            } else {
-                match back_rx.recv() {
+            // Every buffer taken is either sent or kept as the spare, so the pool never runs dry.
+            let mut buf = match spare.take() {
+                Some(b) => b,
+                None if made < POOL => {
+                    made += 1;
+                    Vec::with_capacity(2 * CHUNK)
+                }
+                None => match back_rx.recv() {
                     Ok(b) => b,
                     Err(_) => return,
-                }
+                },
             };
             buf.clear();
             buf.append(&mut carry);
             // Always read something new: the carried part may already be a chunk long.
-            let want = buf.len() + CHUNK;
-            let result = source::fill(&mut *r, &mut buf, want);
+            // A line longer than a chunk keeps being read into the same buffer until it ends.
+            let result = loop {
+                let from = buf.len();
+                let result = source::fill(&mut *r, &mut buf, from + CHUNK);
+                if !matches!(result, Ok(true)) || memchr::memchr(b'\n', &buf[from..]).is_some() {
+                    break result;
+                }
+            };
             if result.is_err() {
                 // The read failed mid-line: keep the complete lines, the error reports the rest.
                 let keep = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
@@ -421,19 +431,17 @@ fn spawn_reader<'s>(
             }
             let more = matches!(result, Ok(true));
             if more {
-                match memchr::memrchr(b'\n', &buf) {
-                    Some(i) => carry.extend_from_slice(&buf[i + 1..]),
-                    // One line longer than a chunk: keep reading until it ends.
-                    None => {
-                        carry = buf;
-                        continue;
-                    }
-                }
-                let keep = buf.len() - carry.len();
-                buf.truncate(keep);
+                // The loop above stopped at a newline.
+                let end = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+                carry.extend_from_slice(&buf[end..]);
+                buf.truncate(end);
             }
-            if (!buf.is_empty() || !more) && tx.send(Piece::Bytes(buf, !more)).is_err() {
-                return;
+            if !buf.is_empty() || !more {
+                if tx.send(Piece::Bytes(buf, !more)).is_err() {
+                    return;
+                }
+            } else {
+                spare = Some(buf);
             }
             match result {
                 Ok(true) => {}

@@ -156,23 +156,15 @@ pub fn read_at(path: &Path, gzip: bool, offset: u64, len: usize) -> io::Result<V
 /// Fill `buf` from `r` until it holds `want` bytes or the input ends.
 /// Returns false at the end of the input.
 pub fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
-    while buf.len() < want {
-        let start = buf.len();
-        buf.resize(want, 0);
-        match r.read(&mut buf[start..]) {
-            Ok(0) => {
-                buf.truncate(start);
-                return Ok(false);
-            }
-            Ok(n) => buf.truncate(start + n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
-            Err(e) => {
-                buf.truncate(start);
-                return Err(e);
-            }
-        }
+    let need = want.saturating_sub(buf.len());
+    if need == 0 {
+        return Ok(true);
     }
-    Ok(true)
+    buf.reserve(need);
+    // `read_to_end` reads into spare capacity without zeroing it on every short read;
+    // on an error the bytes read before it stay in `buf`.
+    let n = Read::take(&mut *r, need as u64).read_to_end(buf)?;
+    Ok(n == need)
 }
 
 /// Layout of one file (SPEC §1).
