@@ -16,7 +16,8 @@ struct Run {
 /// Run the binary in `dir` (paths in messages stay short); it must never panic.
 fn run_in(dir: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Run {
     let mut cmd = Command::cargo_bin("usage-replay").expect("the binary is built");
-    cmd.current_dir(dir).args(args);
+    // A hang fails the test instead of stalling the suite.
+    cmd.current_dir(dir).args(args).timeout(std::time::Duration::from_secs(300));
     if let Some(input) = stdin {
         cmd.write_stdin(input);
     }

@@ -25,6 +25,7 @@ fn gunzip(name: &str) -> Vec<u8> {
 fn run(args: &[&str], archive: &str) -> Vec<u8> {
     let out = Command::cargo_bin("usage-replay")
         .expect("the binary is built")
+        .timeout(std::time::Duration::from_secs(300))
         .args(args)
         .arg(data(archive))
         .output()

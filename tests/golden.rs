@@ -16,6 +16,7 @@ struct Run {
 fn run(args: &[&str]) -> Run {
     let out = Command::cargo_bin("usage-replay")
         .expect("the binary is built")
+        .timeout(std::time::Duration::from_secs(300))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
         .output()
