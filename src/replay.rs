@@ -166,17 +166,21 @@ pub struct Replay<'a> {
 
 impl<'a> Replay<'a> {
     pub fn new(archive: &'a Archive, ids: IdMode) -> Self {
+        // Every event opens at most one stream and queues at most one expiry: room
+        // for that many is only address space until it is used, and the lists
+        // never have to be copied as they grow.
+        let n = archive.events.len();
         Replay {
             archive,
             ids,
             now: Timestamp::MIN,
             next: 0,
-            streams: Vec::new(),
+            streams: Vec::with_capacity(n),
             open: FxHashMap::default(),
             ready: Vec::new(),
-            expiry: BinaryHeap::new(),
+            expiry: BinaryHeap::with_capacity(n),
             unmatched: Vec::new(),
-            decided: Vec::new(),
+            decided: Vec::with_capacity(n),
         }
     }
 

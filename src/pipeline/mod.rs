@@ -258,7 +258,9 @@ pub fn run_with(stream_id: u32, events: &[&Event], symbols: &Symbols, ids: IdMod
     let mut env = Env { stream_id, usage: None };
     let mut log = Vec::new();
     let mut cx = Context { symbols, ids, log: if keep_log { Some(&mut log) } else { None } };
-    let mut list: Vec<PipelineEvent> = events.iter().map(|e| PipelineEvent::Stream(e)).collect();
+    // Room for the output event the usage handler adds.
+    let mut list: Vec<PipelineEvent> = Vec::with_capacity(events.len() + 1);
+    list.extend(events.iter().map(|e| PipelineEvent::Stream(e)));
     let mut failure = None;
     for h in handlers.iter_mut() {
         match h.handle_events(list, &mut env, &mut cx) {
@@ -277,12 +279,14 @@ pub fn run_with(stream_id: u32, events: &[&Event], symbols: &Symbols, ids: IdMod
             for h in handlers.iter_mut() {
                 h.commit(&mut cx);
             }
-            list.into_iter()
-                .filter_map(|e| match e {
-                    PipelineEvent::Output(o) => Some(o),
-                    PipelineEvent::Stream(_) => None,
-                })
-                .collect()
+            // Not `collect`: it would reuse the list's allocation, a slot per stream
+            // event, to hold the one output event for as long as the result lives.
+            let mut output = Vec::new();
+            output.extend(list.into_iter().filter_map(|e| match e {
+                PipelineEvent::Output(o) => Some(o),
+                PipelineEvent::Stream(_) => None,
+            }));
+            output
         }
         Some(_) => {
             for h in handlers.iter_mut() {
