@@ -205,7 +205,7 @@ impl Archive {
         };
         let read = Arc::new(AtomicU64::new(0));
         if let Err(SourceError::Io(reason)) = loader.read_source(info, reader, &read, &mut |_| true) {
-            loader.rejected.push(RejectedRecord {
+            loader.tally.rejected.push(RejectedRecord {
                 file: name.to_string(),
                 line: None,
                 index: None,
@@ -233,7 +233,13 @@ impl Archive {
         let mut failures: Vec<String> = Vec::new();
         for (file, reason) in problems {
             failures.push(format!("{file}: {reason}"));
-            loader.rejected.push(RejectedRecord { file, line: None, index: None, reason, excerpt: String::new() });
+            loader.tally.rejected.push(RejectedRecord {
+                file,
+                line: None,
+                index: None,
+                reason,
+                excerpt: String::new(),
+            });
         }
         let read = Arc::new(AtomicU64::new(0));
         let mut opened: Vec<(Input, std::io::Result<Opened>)> = Vec::new();
@@ -249,12 +255,13 @@ impl Archive {
             opened.push((input, o));
         }
         read.store(0, Ordering::Relaxed);
-        loader.progress.files_total = opened.len();
-        loader.progress.bytes_total = opened.iter().filter_map(|(_, o)| o.as_ref().ok()).map(|o| o.size_on_disk).sum();
+        loader.tally.progress.files_total = opened.len();
+        loader.tally.progress.bytes_total =
+            opened.iter().filter_map(|(_, o)| o.as_ref().ok()).map(|o| o.size_on_disk).sum();
         let mut any_ok = false;
         for (input, o) in opened {
             let name = input.display();
-            loader.progress.current = name.clone();
+            loader.tally.progress.current = name.clone();
             let outcome = match o {
                 Ok(o) => match source::reader(&o, &read) {
                     Ok(r) => {
@@ -267,13 +274,13 @@ impl Archive {
                             bytes: 0,
                             records: 0,
                         };
-                        let records_before = loader.records;
+                        let records_before = loader.tally.records;
                         match loader.read_source(info, r, &read, &mut progress) {
                             Ok(()) => Ok(()),
                             Err(SourceError::Cancelled) => return Err(LoadError::Cancelled),
                             Err(SourceError::Io(reason)) => {
                                 // A partly read file keeps what was read before the failure.
-                                any_ok |= loader.records > records_before;
+                                any_ok |= loader.tally.records > records_before;
                                 Err(reason)
                             }
                         }
@@ -286,7 +293,7 @@ impl Archive {
                 Ok(()) => any_ok = true,
                 Err(reason) => {
                     failures.push(format!("{name}: {reason}"));
-                    loader.rejected.push(RejectedRecord {
+                    loader.tally.rejected.push(RejectedRecord {
                         file: name,
                         line: None,
                         index: None,
@@ -295,9 +302,9 @@ impl Archive {
                     });
                 }
             }
-            loader.progress.files_done += 1;
-            loader.progress.bytes_read = read.load(Ordering::Relaxed);
-            if !progress(&loader.progress) {
+            loader.tally.progress.files_done += 1;
+            loader.tally.progress.bytes_read = read.load(Ordering::Relaxed);
+            if !progress(&loader.tally.progress) {
                 return Err(LoadError::Cancelled);
             }
         }
@@ -365,6 +372,13 @@ enum Piece {
 struct Loader {
     options: LoadOptions,
     symbols: SharedSymbols,
+    spool: Vec<tempfile::TempPath>,
+    tally: Tally,
+}
+
+/// What the loader has taken so far, in archive order.
+#[derive(Default)]
+struct Tally {
     events: Vec<Event>,
     seen: FxHashSet<MessageId>,
     sources: Vec<SourceInfo>,
@@ -372,7 +386,6 @@ struct Loader {
     duplicates: u64,
     not_distilled: BTreeMap<String, u64>,
     records: u64,
-    spool: Vec<tempfile::TempPath>,
     progress: LoadProgress,
 }
 
@@ -458,19 +471,7 @@ fn spawn_reader<'s>(
 
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
-        Loader {
-            options,
-            symbols: SharedSymbols::default(),
-            events: Vec::new(),
-            seen: FxHashSet::default(),
-            sources: Vec::new(),
-            rejected: Vec::new(),
-            duplicates: 0,
-            not_distilled: BTreeMap::new(),
-            records: 0,
-            spool: Vec::new(),
-            progress: LoadProgress::default(),
-        }
+        Loader { options, symbols: SharedSymbols::default(), spool: Vec::new(), tally: Tally::default() }
     }
 
     fn read_source(
@@ -480,34 +481,47 @@ impl Loader {
         read: &Arc<AtomicU64>,
         progress: &mut dyn FnMut(&LoadProgress) -> bool,
     ) -> Result<(), SourceError> {
-        let idx = self.sources.len() as u32;
-        self.sources.push(info);
+        let idx = self.tally.sources.len() as u32;
+        self.tally.sources.push(info);
         std::thread::scope(|scope| {
             let (rx, recycle) = spawn_reader(scope, r);
             let mut base: u64 = 0; // offset of the current piece in the decompressed content
             let mut line_no: u32 = 1;
             let mut layout = None;
             let mut document: Vec<u8> = Vec::new();
+            // The results of the previous chunk, taken while the next one is parsed.
+            let mut pending: Vec<Vec<Taken>> = Vec::new();
             for piece in rx.iter() {
                 let (mut bytes, last) = match piece {
                     Piece::Bytes(b, last) => (b, last),
-                    Piece::Failed(e) => return Err(self.read_error(idx, &e)),
+                    Piece::Failed(e) => {
+                        self.tally.take_all(idx, std::mem::take(&mut pending));
+                        return Err(self.read_error(idx, &e));
+                    }
                 };
                 let skip = if base == 0 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
                 let layout = *layout.get_or_insert_with(|| {
                     let l = source::detect_layout(&bytes[skip..], last);
-                    self.sources[idx as usize].layout = Some(l);
+                    self.tally.sources[idx as usize].layout = Some(l);
                     l
                 });
                 match layout {
                     Layout::JsonLines => {
-                        let before = self.events.len();
-                        line_no = self.json_lines(idx, &bytes, skip, base, line_no);
+                        // Parsing this chunk on every core overlaps taking the last one.
+                        let prev = std::mem::take(&mut pending);
+                        let (symbols, keep, tally) = (&self.symbols, self.options.keep, &mut self.tally);
+                        let ((parsed, next_line), ()) = rayon::join(
+                            || parse_lines(symbols, keep, idx, &bytes, skip, base, line_no),
+                            || tally.take_all(idx, prev),
+                        );
+                        line_no = next_line;
                         if base == 0 && !last {
-                            self.reserve_for(bytes.len(), self.events.len() - before);
+                            let events = parsed.iter().flatten().filter(|t| matches!(t, Taken::Event(_))).count();
+                            self.reserve_for(bytes.len(), events);
                         }
+                        pending = parsed;
                         base += bytes.len() as u64;
-                        self.sources[idx as usize].bytes = base;
+                        self.tally.sources[idx as usize].bytes = base;
                         let _ = recycle.try_send(bytes);
                     }
                     Layout::Document => {
@@ -515,17 +529,18 @@ impl Loader {
                         document.append(&mut bytes);
                         let _ = recycle.try_send(bytes);
                         if last {
-                            self.sources[idx as usize].bytes = base;
+                            self.tally.sources[idx as usize].bytes = base;
                             let bom = if document.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
                             self.document(idx, &document, bom);
                         }
                     }
                 }
-                self.progress.bytes_read = read.load(Ordering::Relaxed);
-                if !progress(&self.progress) {
+                self.tally.progress.bytes_read = read.load(Ordering::Relaxed);
+                if !progress(&self.tally.progress) {
                     return Err(SourceError::Cancelled);
                 }
             }
+            self.tally.take_all(idx, pending);
             Ok(())
         })
     }
@@ -533,66 +548,24 @@ impl Loader {
     /// Make room for the events still to come, judging by the first chunk of the
     /// first large source, so that the event list is not copied as it grows.
     fn reserve_for(&mut self, chunk_bytes: usize, chunk_events: usize) {
-        let src = &self.sources[self.sources.len() - 1];
+        let src = &self.tally.sources[self.tally.sources.len() - 1];
         // Gzip archives of JSON typically shrink about eightfold.
         let total = if src.gzip { src.size_on_disk.saturating_mul(8) } else { src.size_on_disk };
         let per_byte = chunk_events as f64 / chunk_bytes.max(1) as f64;
         // Only an estimate, capped so that a wrong guess costs little.
         let guess = ((total as f64 * per_byte * 1.05) as usize).min(64 << 20);
-        self.events.reserve(guess.saturating_sub(self.events.len()));
+        self.tally.events.reserve(guess.saturating_sub(self.tally.events.len()));
+        self.tally.seen.reserve(guess.saturating_sub(self.tally.seen.len()));
     }
 
     fn read_error(&self, idx: u32, e: &std::io::Error) -> SourceError {
-        let src = &self.sources[idx as usize];
+        let src = &self.tally.sources[idx as usize];
         let what = if src.gzip {
             format!("gzip stream broken after {} bytes ({e}); the records before it were loaded", src.bytes)
         } else {
             format!("read error after {} bytes ({e}); the records before it were loaded", src.bytes)
         };
         SourceError::Io(what)
-    }
-
-    /// Distill the lines of one chunk on all cores, then take the results in order.
-    fn json_lines(&mut self, source: u32, chunk: &[u8], skip: usize, base: u64, mut line_no: u32) -> u32 {
-        let mut lines = Vec::with_capacity(chunk.len() / 512 + 1);
-        let mut start = skip;
-        for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
-            if nl < start {
-                continue;
-            }
-            let t = source::trim(&chunk[start..nl]);
-            if !t.is_empty() {
-                let lead = t.as_ptr() as usize - chunk[start..].as_ptr() as usize;
-                lines.push(Line { start: start + lead, len: t.len(), number: line_no });
-            }
-            if nl < chunk.len() {
-                line_no += 1;
-            }
-            start = nl + 1;
-        }
-        let (symbols, keep) = (&self.symbols, self.options.keep);
-        let results: Vec<Vec<Taken>> = lines
-            .par_chunks(128)
-            .map(|batch| {
-                let mut out = Vec::with_capacity(batch.len());
-                let mut tmp = Vec::new();
-                for l in batch {
-                    let text = &chunk[l.start..l.start + l.len];
-                    distill::distill_text(text, false, &mut tmp);
-                    let line_base = base + l.start as u64;
-                    for o in tmp.drain(..) {
-                        out.push(convert(o, symbols, keep, source, line_base, |_| l.number));
-                    }
-                }
-                out
-            })
-            .collect();
-        for batch in results {
-            for t in batch {
-                self.take(source, t);
-            }
-        }
-        line_no
     }
 
     /// A whole-file document: an array of records or one record.
@@ -631,7 +604,76 @@ impl Loader {
         } else {
             taken = out.into_iter().map(|o| convert(o, symbols, keep, source, skip as u64, line_of)).collect();
         }
-        for t in taken {
+        self.tally.take_all(source, vec![taken]);
+    }
+
+    fn finish(self) -> Archive {
+        let mut events = self.tally.events;
+        // SPEC §4: stably sorted by timestamp; ties keep archive order.
+        events.par_sort_by_key(|e| e.timestamp);
+        events.shrink_to_fit();
+        Archive {
+            symbols: self.symbols.into_symbols(),
+            events,
+            sources: self.tally.sources,
+            rejected: self.tally.rejected,
+            duplicates: self.tally.duplicates,
+            not_distilled: self.tally.not_distilled,
+            records: self.tally.records,
+            _spool: self.spool,
+        }
+    }
+}
+
+/// Distill the lines of one chunk on all cores; the results in archive order and
+/// the number of the line after the chunk.
+fn parse_lines(
+    symbols: &SharedSymbols,
+    keep: Keep,
+    source: u32,
+    chunk: &[u8],
+    skip: usize,
+    base: u64,
+    mut line_no: u32,
+) -> (Vec<Vec<Taken>>, u32) {
+    let mut lines = Vec::with_capacity(chunk.len() / 512 + 1);
+    let mut start = skip;
+    for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
+        if nl < start {
+            continue;
+        }
+        let t = source::trim(&chunk[start..nl]);
+        if !t.is_empty() {
+            let lead = t.as_ptr() as usize - chunk[start..].as_ptr() as usize;
+            lines.push(Line { start: start + lead, len: t.len(), number: line_no });
+        }
+        if nl < chunk.len() {
+            line_no += 1;
+        }
+        start = nl + 1;
+    }
+    let results: Vec<Vec<Taken>> = lines
+        .par_chunks(128)
+        .map(|batch| {
+            let mut out = Vec::with_capacity(batch.len());
+            let mut tmp = Vec::new();
+            for l in batch {
+                let text = &chunk[l.start..l.start + l.len];
+                distill::distill_text(text, false, &mut tmp);
+                let line_base = base + l.start as u64;
+                for o in tmp.drain(..) {
+                    out.push(convert(o, symbols, keep, source, line_base, |_| l.number));
+                }
+            }
+            out
+        })
+        .collect();
+    (results, line_no)
+}
+
+impl Tally {
+    fn take_all(&mut self, source: u32, results: Vec<Vec<Taken>>) {
+        for t in results.into_iter().flatten() {
             self.take(source, t);
         }
     }
@@ -663,23 +705,6 @@ impl Loader {
                     excerpt,
                 });
             }
-        }
-    }
-
-    fn finish(self) -> Archive {
-        let mut events = self.events;
-        // SPEC §4: stably sorted by timestamp; ties keep archive order.
-        events.par_sort_by_key(|e| e.timestamp);
-        events.shrink_to_fit();
-        Archive {
-            symbols: self.symbols.into_symbols(),
-            events,
-            sources: self.sources,
-            rejected: self.rejected,
-            duplicates: self.duplicates,
-            not_distilled: self.not_distilled,
-            records: self.records,
-            _spool: self.spool,
         }
     }
 }
