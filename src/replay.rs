@@ -16,6 +16,7 @@ use crate::event::{sym, Event, Value};
 use crate::pipeline::{self, Code, IdMode, OutputEvent, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -162,6 +163,10 @@ pub struct Replay<'a> {
     unmatched: Vec<(u32, Unmatched)>,
     /// Stream ids in the order their pipelines ran.
     decided: Vec<u32>,
+    /// Run the pipelines later, all at once on every core ([`Replay::run`]): a
+    /// stream's verdict depends only on its own events, and nothing in the
+    /// replay depends on a verdict.
+    defer: bool,
 }
 
 impl<'a> Replay<'a> {
@@ -181,17 +186,36 @@ impl<'a> Replay<'a> {
             expiry: BinaryHeap::with_capacity(n),
             unmatched: Vec::new(),
             decided: Vec::with_capacity(n),
+            defer: false,
         }
     }
 
     /// Replay every event, then drain unless told not to (the headless audit).
     pub fn run(archive: &'a Archive, drain: bool, ids: IdMode) -> Self {
         let mut r = Replay::new(archive, ids);
+        r.defer = true;
         while r.step() {}
         if drain {
             r.drain();
         }
+        r.settle();
         r
+    }
+
+    /// Run the deferred pipelines, in parallel. Each stream decided so far holds
+    /// its trigger and moment in a placeholder result.
+    fn settle(&mut self) {
+        let (archive, ids) = (self.archive, self.ids);
+        self.streams
+            .par_iter_mut()
+            .filter(|s| matches!(s.state, StreamState::Firing | StreamState::Expiring))
+            .for_each(|s| {
+                let (trigger, at) =
+                    s.result.as_ref().map_or((TriggerKind::Fire, Timestamp::MAX), |r| (r.trigger, r.decided_at));
+                let (state, result) = verdict(archive, s, trigger, at, ids);
+                s.state = state;
+                s.result = Some(result);
+            });
     }
 
     pub fn now(&self) -> Timestamp {
@@ -347,36 +371,54 @@ impl<'a> Replay<'a> {
             TriggerKind::Fire => StreamState::Firing,
             TriggerKind::Expire => StreamState::Expiring,
         };
-        let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-        let run = pipeline::run_with(id, &events, &archive.symbols, self.ids, false);
-        let (state, outcome, code, message) = match &run.result {
-            Ok(()) => {
-                let failure = run.verdict.as_ref().and_then(|v| v.failure.as_ref());
-                match failure {
-                    Some(f) => (StreamState::Completed, Outcome::Failed, Some(f.code), f.message.clone()),
-                    None => (StreamState::Completed, Outcome::Verified, None, String::new()),
-                }
-            }
-            Err(desc) => {
-                let st = match trigger {
-                    TriggerKind::Fire => StreamState::Error,
-                    TriggerKind::Expire => StreamState::ExpireError,
-                };
-                (st, Outcome::Error, None, desc.clone())
-            }
-        };
-        s.state = state;
-        s.result = Some(StreamResult {
-            trigger,
-            decided_at: now,
-            outcome,
-            code,
-            message,
-            verdict: run.verdict,
-            output: run.output,
-        });
         self.decided.push(id);
+        if self.defer {
+            s.result = Some(StreamResult {
+                trigger,
+                decided_at: now,
+                outcome: Outcome::Pending,
+                code: None,
+                message: String::new(),
+                verdict: None,
+                output: Vec::new(),
+            });
+            return;
+        }
+        let (state, result) = verdict(archive, s, trigger, now, self.ids);
+        s.state = state;
+        s.result = Some(result);
     }
+}
+
+/// Run a fresh pipeline over a firing or expiring stream: its final state and result.
+fn verdict(
+    archive: &Archive,
+    s: &Stream,
+    trigger: TriggerKind,
+    now: Timestamp,
+    ids: IdMode,
+) -> (StreamState, StreamResult) {
+    let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
+    let run = pipeline::run_with(s.id, &events, &archive.symbols, ids, false);
+    let (state, outcome, code, message) = match &run.result {
+        Ok(()) => {
+            let failure = run.verdict.as_ref().and_then(|v| v.failure.as_ref());
+            match failure {
+                Some(f) => (StreamState::Completed, Outcome::Failed, Some(f.code), f.message.clone()),
+                None => (StreamState::Completed, Outcome::Verified, None, String::new()),
+            }
+        }
+        Err(desc) => {
+            let st = match trigger {
+                TriggerKind::Fire => StreamState::Error,
+                TriggerKind::Expire => StreamState::ExpireError,
+            };
+            (st, Outcome::Error, None, desc.clone())
+        }
+    };
+    let result =
+        StreamResult { trigger, decided_at: now, outcome, code, message, verdict: run.verdict, output: run.output };
+    (state, result)
 }
 
 /// A stream as it stands at some time T.
