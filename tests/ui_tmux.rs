@@ -21,6 +21,26 @@ impl Tmux {
         Command::new("tmux").arg("-S").arg(socket).args(args).output().expect("tmux runs")
     }
 
+    /// A session `main` of `w`×`h` running a plain bash with the prompt `$ `.
+    fn shell(&self, w: u16, h: u16, env: &str) {
+        let (w, h) = (w.to_string(), h.to_string());
+        let shell = format!("env {env} LANG=C.UTF-8 TERM=xterm-256color PS1='$ ' bash --norc --noprofile");
+        let out = self.cmd(&["new-session", "-d", "-s", "main", "-x", &w, "-y", &h, &shell]);
+        assert!(out.status.success(), "new-session: {}", String::from_utf8_lossy(&out.stderr));
+        self.wait_for("the shell prompt", |s| s.contains("$"));
+    }
+
+    /// Whether the terminal is back in cooked mode with echo: what `stty` says.
+    fn assert_cooked(&self) {
+        self.keys(&[
+            "stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo",
+            "Enter",
+        ]);
+        let s = self.wait_for("stty", |s| s.lines().any(|l| l.contains("icanon") && !l.contains("grep")));
+        let line = s.lines().find(|l| l.contains("icanon") && !l.contains("grep")).unwrap_or_default();
+        assert_eq!(line.trim(), "icanon echo", "{s}");
+    }
+
     fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "main"];
         args.extend_from_slice(keys);
@@ -72,19 +92,7 @@ fn interactive_session_in_tmux() {
     let bin = env!("CARGO_BIN_EXE_usage-replay");
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
     let t = Tmux::new();
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "main",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "env -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color PS1='$ ' bash --norc --noprofile",
-    ]);
-    assert!(out.status.success(), "new-session: {}", String::from_utf8_lossy(&out.stderr));
-    t.wait_for("the shell prompt", |s| s.contains("$"));
+    t.shell(120, 40, "-u NO_COLOR");
     t.keys(&[&format!("'{bin}' '{fixture}'; echo DONE-$?"), "Enter"]);
 
     // The streams, at the end of the replay.
@@ -129,10 +137,34 @@ fn interactive_session_in_tmux() {
     assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "{s}");
     // The alternate screen is gone and the terminal is back in cooked mode.
     assert!(!s.contains("Streams 8/8"), "{s}");
-    t.keys(&["stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo", "Enter"]);
-    let s = t.wait_for("stty", |s| s.lines().any(|l| l.contains("icanon") && !l.contains("grep")));
-    let line = s.lines().find(|l| l.contains("icanon") && !l.contains("grep")).unwrap_or_default();
-    assert_eq!(line.trim(), "icanon echo", "{s}");
+    t.assert_cooked();
+}
+
+#[test]
+fn a_terminate_signal_restores_the_terminal() {
+    if !tmux_available() {
+        eprintln!("SKIPPED a_terminate_signal_restores_the_terminal: tmux is not installed (CI installs it)");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_usage-replay");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let t = Tmux::new();
+    t.shell(100, 30, "");
+    t.keys(&[&format!("'{bin}' '{fixture}'; echo DONE-$?"), "Enter"]);
+    t.wait_for("the stream list", |s| s.contains("Streams 8/8"));
+    // The replay is the shell's child: terminate it as a service manager or `kill` would.
+    let shell = String::from_utf8_lossy(&t.cmd(&["display-message", "-p", "-t", "main", "#{pane_pid}"]).stdout)
+        .trim()
+        .to_string();
+    let children =
+        std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).expect("the shell's children");
+    let replay = children.split_whitespace().next().expect("the replay runs under the shell");
+    let killed = Command::new("kill").args(["-TERM", replay]).status().expect("kill runs");
+    assert!(killed.success(), "kill -TERM {replay}");
+    let s = t.wait_for("the exit", exited);
+    assert!(s.lines().any(|l| l.trim_end() == "DONE-143"), "128 + SIGTERM:\n{s}");
+    assert!(!s.contains("Streams 8/8"), "the alternate screen is gone:\n{s}");
+    t.assert_cooked();
 }
 
 #[test]
@@ -143,19 +175,7 @@ fn unreadable_input_exits_with_status_2() {
     }
     let bin = env!("CARGO_BIN_EXE_usage-replay");
     let t = Tmux::new();
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "main",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "env LANG=C.UTF-8 TERM=xterm-256color PS1='$ ' bash --norc --noprofile",
-    ]);
-    assert!(out.status.success(), "new-session: {}", String::from_utf8_lossy(&out.stderr));
-    t.wait_for("the shell prompt", |s| s.contains("$"));
+    t.shell(100, 30, "");
     t.keys(&[&format!("'{bin}' /nonexistent/archive.jsonl; echo DONE-$?"), "Enter"]);
     let s = t.wait_for("the exit", exited);
     assert!(s.lines().any(|l| l.trim_end() == "DONE-2"), "{s}");
@@ -226,19 +246,7 @@ fn publish_and_follow_the_clock_in_tmux() {
     assert_eq!(post_time(&a, service, "2014-10-06 14:00:00.000000"), 200);
 
     let t = Tmux::new();
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "main",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "env LANG=C.UTF-8 TERM=xterm-256color PS1='$ ' bash --norc --noprofile",
-    ]);
-    assert!(out.status.success(), "new-session: {}", String::from_utf8_lossy(&out.stderr));
-    t.wait_for("the shell prompt", |s| s.contains("$"));
+    t.shell(120, 40, "");
 
     // Follow: the header shows the published time, and follows it backwards.
     t.keys(&[

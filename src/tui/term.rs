@@ -13,9 +13,10 @@ use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
+use signal_hook::consts::{SIGHUP, SIGQUIT, SIGTERM};
 use std::io::{self, Stdout};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -104,7 +105,8 @@ fn frame_wait(app: &App) -> Duration {
 
 /// Run the interactive replay over `paths` until the user quits, publishing
 /// or following the time-sync clock as `clock` says. Returns the exit
-/// status: 0, or 2 when no input could be loaded.
+/// status: 0, 2 when no input could be loaded, or 128 + the signal's number
+/// when a terminate, hang-up or quit signal ended it.
 pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i32> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() {
@@ -120,6 +122,13 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     app.update(Action::Resize(size.width, size.height));
     // The first frame goes out before anything is read.
     guard.terminal.draw(|f| view::render(&app, f)).context("drawing")?;
+    // A terminate, hang-up or quit signal ends the session like `Q`: the
+    // terminal is restored, and the exit status says which signal it was.
+    let signal = Arc::new(AtomicUsize::new(0));
+    for sig in [SIGTERM, SIGHUP, SIGQUIT] {
+        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize).context("handling signals")?;
+    }
+    let signalled = || signal.load(Ordering::Relaxed);
     let loader = Loader::spawn(paths).context("starting the loader")?;
     let (orig_tx, orig_rx) = mpsc::channel::<(u32, Result<String, String>)>();
     let mut last = Instant::now();
@@ -134,7 +143,7 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
             dirty = true;
         }
         dirty |= sync.follow(&mut app);
-        if app.should_quit() {
+        if app.should_quit() || signalled() != 0 {
             break;
         }
         // A followed time shows within one poll, keys or not.
@@ -176,7 +185,7 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
                 }
             }
         }
-        if app.should_quit() {
+        if app.should_quit() || signalled() != 0 {
             break;
         }
         if dirty {
@@ -185,6 +194,9 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     }
     loader.cancel();
     drop(guard);
+    if let sig @ 1.. = signalled() {
+        return Ok(128 + sig as i32);
+    }
     if let Some(e) = &app.failure {
         eprintln!("usage-replay: {}", crate::text::sanitize(e));
         return Ok(2);
