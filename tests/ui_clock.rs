@@ -295,6 +295,9 @@ fn following_opens_before_the_first_event_until_a_time_is_published() {
     assert_eq!(app.playback.clock, app.data().unwrap().range.start);
     let f = frame(&mut app);
     assert!(f.contains("before the first event") && f.contains("waiting for the time-sync service"), "{f}");
+    // The footer does not offer the playback keys that are refused.
+    let footer = f.lines().last().unwrap_or_default();
+    assert!(footer.contains("e next fail") && !footer.contains("play") && !footer.contains("step"), "{footer}");
 }
 
 #[test]

@@ -158,6 +158,11 @@ impl Action {
         }
     }
 
+    /// Whether the action moves the playback clock (refused while following a time-sync clock).
+    pub fn moves_clock(&self) -> bool {
+        matches!(self, Action::TogglePlay | Action::StepForward | Action::StepBack | Action::Rewind | Action::Drain)
+    }
+
     /// A short label for the footer.
     pub fn short(&self) -> &'static str {
         match self {

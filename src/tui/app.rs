@@ -700,8 +700,7 @@ impl App {
             Action::Scroll(p, d) => self.move_by(p, d as i64),
             Action::Click(x, y) => self.click(x, y),
             Action::Open => self.open(),
-            Action::TogglePlay | Action::StepForward | Action::StepBack | Action::Rewind | Action::Drain
-                if self.refuse_while_following() => {}
+            a if a.moves_clock() && self.refuse_while_following() => {}
             Action::TogglePlay => self.playback.toggle(),
             Action::StepForward => self.step(true),
             Action::StepBack => self.step(false),

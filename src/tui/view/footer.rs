@@ -76,7 +76,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let budget = w.saturating_sub(fixed.iter().map(size).sum::<usize>());
     let mut used = 0;
     let mut items: Vec<(String, String)> = Vec::new();
-    for a in actions(app.focus).iter().filter(|a| !matches!(a, Action::ToggleHelp | Action::Back)) {
+    // While a time-sync clock is followed, the keys that would move the clock are off.
+    let offered = |a: &&Action| {
+        let refused = app.following.is_some() && a.moves_clock();
+        !matches!(a, Action::ToggleHelp | Action::Back) && !refused
+    };
+    for a in actions(app.focus).iter().filter(offered) {
         let Some(it) = item(a) else { continue };
         if used + size(&it) > budget {
             break;
