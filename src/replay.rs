@@ -513,7 +513,11 @@ impl Timeline {
     /// A stream's state at time `t` (`None` if it does not exist yet).
     pub fn stream_at(&self, s: &Stream, t: Timestamp) -> Option<StreamAt> {
         let mut at = self.state_at(s, t)?;
-        at.events = s.events.partition_point(|&i| self.timestamps[i as usize] <= t);
+        at.events = if s.last_event <= t {
+            s.events.len()
+        } else {
+            s.events.partition_point(|&i| self.timestamps[i as usize] <= t)
+        };
         Some(at)
     }
 
