@@ -429,6 +429,23 @@ pub struct StreamAt {
     /// How many of the stream's events have been replayed by T.
     pub events: usize,
     pub decided: bool,
+    /// The failure code, once decided.
+    pub code: Option<Code>,
+}
+
+/// What a filter or sort over every stream reads of one, packed together so
+/// that a pass over a million streams reads a few megabytes, not the streams.
+#[derive(Clone, Copy, Debug)]
+struct Brief {
+    first_event: Timestamp,
+    last_event: Timestamp,
+    /// Decided after this moment (`Timestamp::MAX` if never).
+    threshold: Timestamp,
+    day: Day,
+    state: StreamState,
+    /// `None` while the drained replay left it undecided.
+    outcome: Option<Outcome>,
+    code: Option<Code>,
 }
 
 /// Random access to the replay's state at any time (SPEC §4: seeking,
@@ -441,6 +458,8 @@ pub struct Timeline {
     thresholds: [Vec<Timestamp>; 4],
     decided_order: Vec<u32>,
     timestamps: Vec<Timestamp>,
+    /// One per stream, index = id - 1.
+    briefs: Vec<Brief>,
     /// Each stream's rank when streams are ordered by instance id (index = id - 1), made on first use.
     instance_ranks: std::sync::OnceLock<Vec<u32>>,
 }
@@ -461,7 +480,20 @@ impl Timeline {
         for t in thresholds.iter_mut() {
             t.sort_unstable();
         }
+        let briefs = streams
+            .iter()
+            .map(|s| Brief {
+                first_event: s.first_event,
+                last_event: s.last_event,
+                threshold: Self::threshold_of(s),
+                day: s.day,
+                state: s.state,
+                outcome: s.result.as_ref().map(|r| r.outcome),
+                code: s.code(),
+            })
+            .collect();
         Timeline {
+            briefs,
             streams,
             unmatched,
             thresholds,
@@ -507,12 +539,12 @@ impl Timeline {
     /// Number of streams that exist at time `t`; they are ids `1..=n`, because
     /// streams are created in timestamp order.
     pub fn streams_at(&self, t: Timestamp) -> usize {
-        self.streams.partition_point(|s| s.first_event <= t)
+        self.briefs.partition_point(|b| b.first_event <= t)
     }
 
     /// A stream's state at time `t` (`None` if it does not exist yet).
     pub fn stream_at(&self, s: &Stream, t: Timestamp) -> Option<StreamAt> {
-        let mut at = self.state_at(s, t)?;
+        let mut at = self.state_of(s.id, t)?;
         at.events = if s.last_event <= t {
             s.events.len()
         } else {
@@ -521,18 +553,38 @@ impl Timeline {
         Some(at)
     }
 
-    /// As [`Timeline::stream_at`] without counting the events replayed (`events` is 0):
-    /// what a filter over every stream needs, in constant time per stream.
-    pub fn state_at(&self, s: &Stream, t: Timestamp) -> Option<StreamAt> {
-        if s.first_event > t {
+    /// As [`Timeline::stream_at`] for stream `id`, without counting the events
+    /// replayed (`events` is 0): what a filter over every stream needs, in constant
+    /// time per stream.
+    pub fn state_of(&self, id: u32, t: Timestamp) -> Option<StreamAt> {
+        let b = self.briefs.get((id as usize).checked_sub(1)?)?;
+        if b.first_event > t {
             return None;
         }
         let events = 0;
-        let decided = Self::threshold_of(s) < t;
-        Some(match (&s.result, decided) {
-            (Some(r), true) => StreamAt { state: s.state, outcome: r.outcome, events, decided: true },
-            _ => StreamAt { state: StreamState::Active, outcome: Outcome::Pending, events, decided: false },
+        Some(match b.outcome {
+            Some(outcome) if b.threshold < t => {
+                StreamAt { state: b.state, outcome, events, decided: true, code: b.code }
+            }
+            _ => StreamAt { state: StreamState::Active, outcome: Outcome::Pending, events, decided: false, code: None },
         })
+    }
+
+    /// Stream `id`'s state at `t` counting its replayed events, like [`Timeline::stream_at`],
+    /// reading the stream's own event list only when the clock is inside it.
+    pub fn stream_of(&self, id: u32, t: Timestamp) -> Option<StreamAt> {
+        let b = &self.briefs[(id as usize).checked_sub(1)?];
+        if b.last_event <= t {
+            let mut at = self.state_of(id, t)?;
+            at.events = self.streams[id as usize - 1].events.len();
+            return Some(at);
+        }
+        self.stream_at(&self.streams[id as usize - 1], t)
+    }
+
+    /// The UTC day of stream `id`.
+    pub fn day_of(&self, id: u32) -> Day {
+        self.briefs[id as usize - 1].day
     }
 
     /// Each stream's rank in the order of instance ids (then stream ids), indexed by

@@ -73,19 +73,20 @@ impl Filter {
         parts.join(" ")
     }
 
-    pub fn matches(&self, archive: &Archive, s: &Stream, at: &StreamAt) -> bool {
+    /// Whether the stream, as it stands (`at`), passes; `stream` gives the stream
+    /// itself, read only for a text filter.
+    pub fn matches<'s>(&self, archive: &Archive, stream: impl FnOnce() -> &'s Stream, at: &StreamAt) -> bool {
         if self.outcome.is_some_and(|o| o != at.outcome) {
             return false;
         }
-        if let Some(c) = self.code {
-            if !at.decided || s.code() != Some(c) {
-                return false;
-            }
+        if self.code.is_some_and(|c| at.code != Some(c)) {
+            return false;
         }
         if self.state.is_some_and(|st| st != at.state) {
             return false;
         }
         if let Some(t) = &self.text {
+            let s = stream();
             let msg = match (&s.result, at.decided) {
                 (Some(r), true) => r.message.as_str(),
                 _ => "",
@@ -97,7 +98,7 @@ impl Filter {
             let found = contains_ci(&inst, t)
                 || contains_ci(&s.day.to_string(), t)
                 || contains_ci(msg, t)
-                || s.code().is_some_and(|c| at.decided && contains_ci(c.as_str(), t));
+                || at.code.is_some_and(|c| contains_ci(c.as_str(), t));
             if !found {
                 return false;
             }
@@ -219,9 +220,9 @@ impl Rows {
     }
 }
 
-fn outcome_rank(at: &StreamAt, s: &Stream) -> (u8, u8) {
+fn outcome_rank(at: &StreamAt) -> (u8, u8) {
     match at.outcome {
-        Outcome::Failed => (0, s.code().map(|c| c as u8).unwrap_or(0)),
+        Outcome::Failed => (0, at.code.map(|c| c as u8).unwrap_or(0)),
         Outcome::Error => (1, 0),
         Outcome::Pending => (2, 0),
         Outcome::Verified => (3, 0),
@@ -237,22 +238,21 @@ pub fn build(archive: &Archive, timeline: &Timeline, t: Timestamp, filter: &Filt
     let streams = &timeline.streams()[..n];
     // Counting each stream's replayed events is only needed to sort by them.
     let with_events = sort.key == SortKey::Events;
-    let mut rows: Vec<(u32, StreamAt)> = streams
-        .par_iter()
-        .filter_map(|s| {
-            let at = if with_events { timeline.stream_at(s, t) } else { timeline.state_at(s, t) }?;
-            filter.matches(archive, s, &at).then_some((s.id, at))
+    let mut rows: Vec<(u32, StreamAt)> = (1..=n as u32)
+        .into_par_iter()
+        .filter_map(|id| {
+            let at = if with_events { timeline.stream_of(id, t) } else { timeline.state_of(id, t) }?;
+            filter.matches(archive, || &streams[id as usize - 1], &at).then_some((id, at))
         })
         .collect();
-    let stream = |id: u32| &streams[id as usize - 1];
     match sort.key {
         SortKey::Id => {}
         SortKey::Instance => {
             let ranks = timeline.instance_ranks(archive);
             rows.par_sort_unstable_by_key(|(id, _)| ranks[*id as usize - 1]);
         }
-        SortKey::Day => rows.par_sort_unstable_by_key(|(id, _)| (stream(*id).day, *id)),
-        SortKey::Outcome => rows.par_sort_unstable_by_key(|(id, at)| (outcome_rank(at, stream(*id)), *id)),
+        SortKey::Day => rows.par_sort_unstable_by_key(|(id, _)| (timeline.day_of(*id), *id)),
+        SortKey::Outcome => rows.par_sort_unstable_by_key(|(id, at)| (outcome_rank(at), *id)),
         SortKey::Events => rows.par_sort_unstable_by(|(a, aa), (b, bb)| match bb.events.cmp(&aa.events) {
             Ordering::Equal => a.cmp(b),
             o => o,
