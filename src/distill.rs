@@ -115,14 +115,34 @@ pub fn excerpt(text: &[u8]) -> String {
     String::from_utf8_lossy(&text[..end]).trim_end().to_string()
 }
 
-/// Distill every record in `text` (one JSON Lines line, or a whole file) into `out`.
-pub fn distill_text<'a>(text: &'a [u8], multi_line: bool, out: &mut Vec<Outcome<'a>>) {
+/// What a piece of text handed to [`distill_text`] is (SPEC §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// One JSON Lines line: one record, so an array on it must be an STv2 pair.
+    Line,
+    /// A whole file: an array of records, or one record.
+    Document,
+    /// One element of a whole-file array: one record, possibly spanning lines.
+    Element,
+}
+
+/// Distill every record in `text` into `out`.
+pub fn distill_text<'a>(text: &'a [u8], unit: Unit, out: &mut Vec<Outcome<'a>>) {
     let whole = Loc { offset: 0, len: text.len(), index: None, kind: RecordKind::Notification };
     match parse_top(text) {
-        Ok(top) => top_records(top, text, whole, out),
-        Err(e) => {
-            out.push(Outcome::Rejected { reason: syntax_reason(&e, multi_line), excerpt: excerpt(text), loc: whole })
+        Ok(Top::Array(elems)) if unit != Unit::Document && !is_pair(&elems) => {
+            let what = match unit {
+                Unit::Line => "not a record: an array on a line must be an STv2 pair [routing_key, notification]",
+                _ => "not a record: an array element must be an object or an STv2 pair",
+            };
+            out.push(reject(what, text, whole))
         }
+        Ok(top) => top_records(top, text, whole, out),
+        Err(e) => out.push(Outcome::Rejected {
+            reason: syntax_reason(&e, unit != Unit::Line),
+            excerpt: excerpt(text),
+            loc: whole,
+        }),
     }
 }
 
@@ -200,7 +220,7 @@ fn object_records<'a>(o: Object<'a>, base: &'a [u8], loc: Loc, out: &mut Vec<Out
         out.push(notification(o, base, loc));
         return;
     }
-    if o.get("event_type").is_none() {
+    if matches!(o.get("event_type"), None | Some(Scalar::Null)) {
         if let Some(events) = o.events {
             stream_dump(events, base, loc, out);
             return;
@@ -354,19 +374,25 @@ fn notification<'a>(mut o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> 
         Some(Scalar::Str(s)) => s.clone(),
         Some(v) => return reject(bad_value("message_id", "a string", v), base, loc),
     };
+    // The type is matched before the timestamp is read, as the original
+    // distiller did: an uncovered record is never rejected for its timestamp.
+    if !is_instance_event(&event_type) {
+        return Outcome::NotDistilled(event_type, loc);
+    }
     let when_field = match o.get("timestamp") {
         Some(Scalar::Null) | None => "_context_timestamp",
         Some(Scalar::Str(s)) if s.is_empty() => "_context_timestamp",
         Some(_) => "timestamp",
     };
-    let timestamp = match o.get(when_field).map(|v| datetime_text(when_field, v)) {
+    // quincy's typed form belongs to distilled events, not to notifications.
+    let timestamp = match o.get(when_field).map(|v| match v {
+        Scalar::Object { .. } => Err(bad_value(when_field, "a datetime", v)),
+        _ => datetime_text(when_field, v),
+    }) {
         Some(Ok(Some(t))) => t,
         Some(Err(e)) => return reject(e, base, loc),
         _ => return reject("no timestamp", base, loc),
     };
-    if !is_instance_event(&event_type) {
-        return Outcome::NotDistilled(event_type, loc);
-    }
     let payload = match o.payload.take() {
         Some(PayloadSlot::Object(p)) => p,
         Some(PayloadSlot::Other(v)) => return reject(bad_value("payload", "an object", &v), base, loc),
@@ -489,6 +515,15 @@ fn distilled_event<'a>(o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
             Some(s) => TraitName::Known(s),
             None => TraitName::Other(k.clone()),
         };
+        let events;
+        let v = match (&**k, o.events) {
+            // `fields` only marks where `events` was; its value is kept raw.
+            ("events", Some(raw)) => {
+                events = serde_json::from_str::<Scalar<'a>>(raw.get()).unwrap_or(Scalar::Array);
+                &events
+            }
+            _ => v,
+        };
         let is_dt = matches!(name, TraitName::Known(s) if crate::event::DATETIME_TRAITS.contains(&s));
         let value = if is_dt {
             match datetime_text(k, v) {
@@ -515,9 +550,6 @@ fn distilled_event<'a>(o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
         };
         traits.push((name, value));
     }
-    if o.events.is_some() {
-        return reject("events: an array is not a trait value", base, loc);
-    }
     if traits.is_empty() {
         return reject("no traits (an event needs at least one)", base, loc);
     }
@@ -530,7 +562,7 @@ mod tests {
 
     fn one(text: &str) -> Outcome<'static> {
         let mut out = Vec::new();
-        distill_text(text.as_bytes(), false, &mut out);
+        distill_text(text.as_bytes(), Unit::Line, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         out.pop().unwrap().into_owned()
     }
@@ -585,6 +617,23 @@ mod tests {
         assert_eq!(get(&o, "state").as_deref(), Some("text:"), "\"\" stays the empty text");
         let o = one(&notif(r#"{"instance_id":"i","tenant_id":{"a":1}}"#));
         assert_eq!(reason(&o), "payload.tenant_id: not a text value: an object");
+    }
+
+    #[test]
+    fn floats_are_read_exactly() {
+        // Each literal must come back as the nearest double, printed as Python's repr does.
+        for (lit, want) in [
+            ("3.9999999999999996", "3.9999999999999996"),
+            ("0.30000000000000004", "0.30000000000000004"),
+            ("2.2250738585072014e-308", "2.2250738585072014e-308"),
+            ("9007199254740993.0", "9007199254740992.0"),
+            ("1.7976931348623157e308", "1.7976931348623157e+308"),
+            ("5e-324", "5e-324"),
+            ("123456789.12345679", "123456789.12345679"),
+        ] {
+            let o = one(&notif(&format!(r#"{{"instance_id":"i","tenant_id":{lit}}}"#)));
+            assert_eq!(get(&o, "tenant_id"), Some(format!("text:{want}")), "{lit}");
+        }
     }
 
     #[test]
@@ -646,6 +695,14 @@ mod tests {
         let t =
             r#"{"event_type":"scheduler.run_instance.start","message_id":"m","timestamp":"2014-10-06","payload":{}}"#;
         assert!(matches!(one(t), Outcome::NotDistilled(ref s, _) if s == "scheduler.run_instance.start"));
+        // The type is matched first: an uncovered type is not distilled whatever its timestamp.
+        for ts in [r#""#, r#","timestamp":"soon""#, r#","timestamp":7"#] {
+            let t = format!(r#"{{"event_type":"image.upload","message_id":"m"{ts},"payload":{{}}}}"#);
+            assert!(matches!(one(&t), Outcome::NotDistilled(ref s, _) if s == "image.upload"), "{t}");
+        }
+        // quincy's typed datetime is a distilled-event form; a notification's timestamp must be text.
+        let t = r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":{"__type__":"datetime","datetime":"2014-10-06"},"payload":{"instance_id":"i"}}"#;
+        assert_eq!(reason(&one(t)), "timestamp: not a datetime: an object");
         let t =
             r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06","payload":{"x":1}}"#;
         assert_eq!(reason(&one(t)), "no traits could be taken from the notification");
@@ -662,13 +719,30 @@ mod tests {
         assert!(matches!(one(&pair_env), Outcome::Event(_, l) if l.kind == RecordKind::Stv2Pair));
         let dump = r#"{"id":3,"state":"completed","distinguishing_traits":{},"events":[{"event_type":"compute.instance.update","message_id":"a","timestamp":{"__type__":"datetime","datetime":"2014-10-07T12:00:00"},"instance_id":"i"},{"event_type":"x"}]}"#;
         let mut out = Vec::new();
-        distill_text(dump.as_bytes(), false, &mut out);
+        distill_text(dump.as_bytes(), Unit::Line, &mut out);
         assert_eq!(out.len(), 2);
         assert!(
             matches!(&out[0], Outcome::Event(d, l) if l.kind == RecordKind::StreamDump && l.index == Some(0) && d.timestamp.iso() == "2014-10-07T12:00:00.000000Z")
         );
         assert!(
             matches!(&out[1], Outcome::Rejected { reason, loc, .. } if reason == "no message_id" && loc.index == Some(1))
+        );
+        // On a line, an array is one record: a pair, or rejected whole.
+        for bad in
+            [format!("[5,{inner}]"), format!(r#"["k",{inner},{inner}]"#), r#"["k","x"]"#.to_string(), "[]".into()]
+        {
+            assert_eq!(
+                reason(&one(&bad)),
+                "not a record: an array on a line must be an STv2 pair [routing_key, notification]",
+                "{bad}"
+            );
+        }
+        // A whole file that is an array holds records.
+        let mut out = Vec::new();
+        let doc = format!("[{inner},\n{pair}]");
+        distill_text(doc.as_bytes(), Unit::Document, &mut out);
+        assert!(
+            matches!(&out[..], [Outcome::Event(..), Outcome::Event(_, l)] if l.kind == RecordKind::Stv2Pair && l.index == Some(1))
         );
         assert!(reason(&one("42")).starts_with("not a record: 42"));
         assert!(reason(&one(r#"{"foo":1}"#)).starts_with("unknown record shape"));
@@ -691,6 +765,19 @@ mod tests {
             r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","os_distro":["a"]}"#,
         );
         assert_eq!(reason(&o), "os_distro: an array is not a trait value");
+        // `events` is a trait like any other when the record is an event, in its place.
+        let o = one(
+            r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","events":"3","instance_id":"i"}"#,
+        );
+        assert_eq!(traits(&o), [("events".to_string(), "text:3".to_string()), ("instance_id".into(), "text:i".into())]);
+        let o =
+            one(r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-07","events":[]}"#);
+        assert_eq!(reason(&o), "events: an array is not a trait value");
+        // A null event_type beside an events array is a stream dump.
+        let mut out = Vec::new();
+        let dump = r#"{"event_type":null,"events":[{"event_type":"compute.instance.update","message_id":"a","timestamp":"2014-10-07","instance_id":"i"}]}"#;
+        distill_text(dump.as_bytes(), Unit::Line, &mut out);
+        assert!(matches!(&out[..], [Outcome::Event(_, l)] if l.kind == RecordKind::StreamDump));
     }
 
     #[test]

@@ -140,7 +140,9 @@ fn show(v: Value, symbols: &Symbols) -> String {
     }
 }
 
-/// The explanation of a failed or errored stream; `None` for verified and pending ones.
+/// The explanation of a failed or errored stream, or of a verified one that
+/// holds a `finish_resize.end` the rules did not compare (SPEC §5.1); `None`
+/// for other verified streams and for pending ones.
 pub fn explain(archive: &Archive, stream: &Stream) -> Option<Explanation> {
     explain_with(archive, stream, &[])
 }
@@ -148,10 +150,15 @@ pub fn explain(archive: &Archive, stream: &Stream) -> Option<Explanation> {
 /// As [`explain`], also naming the other streams of the same instance-day.
 pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Option<Explanation> {
     let result = stream.result.as_ref()?;
+    let cx = Ctx { archive, stream, events: stream.events.iter().map(|&i| &archive.events[i as usize]).collect() };
+    if result.outcome == Outcome::Verified {
+        let mut x = verified_despite_a_resize(&cx, result.verdict.as_ref().and_then(|v| v.exists))?;
+        x.notes.extend(notes(&cx, all));
+        return Some(x);
+    }
     if !matches!(result.outcome, Outcome::Failed | Outcome::Error) {
         return None;
     }
-    let cx = Ctx { archive, stream, events: stream.events.iter().map(|&i| &archive.events[i as usize]).collect() };
     let mut x = match (&result.outcome, result.verdict.as_ref().and_then(|v| v.failure.as_ref())) {
         (Outcome::Failed, Some(f)) => {
             let exists = result.verdict.as_ref().and_then(|v| v.exists);
@@ -160,6 +167,72 @@ pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Optio
         _ => pipeline_error(&cx, &result.message),
     };
     x.notes.extend(notes(&cx, all));
+    Some(x)
+}
+
+/// A verified stream with a `finish_resize.end`: the verdict stands, but the
+/// event that carries the resize's outcome was never compared with the .exists.
+fn verified_despite_a_resize(cx: &Ctx, exists: Option<usize>) -> Option<Explanation> {
+    let sym = cx.sym();
+    let resized: Vec<usize> =
+        (0..cx.events.len()).filter(|&i| cx.events[i].event_type == sym::FINISH_RESIZE_END).collect();
+    let (&first, x_idx) = (resized.first()?, exists?);
+    let inst = cx.stream.instance_id.py_str(sym);
+    let mut x = base(
+        None,
+        "verified",
+        "verified, but a finish_resize.end was not compared",
+        "Every usage check passed.",
+        format!(
+            "Every usage check passed for instance {inst} on {}, so this instance-day was billed as the .exists \
+             says. The stream also holds a compute.instance.finish_resize.end: the flavor and launch time the \
+             instance had after its resize. The original rules compare compute.instance.resize.finish.end, \
+             which nova never emits, so the audit did not hold the resize's outcome against the .exists.",
+            cx.stream.day
+        ),
+    );
+    x.evidence.push(cx.evidence(x_idx, cx.exists_detail(x_idx)));
+    let mut disagree = Vec::new();
+    for &i in &resized {
+        let mut parts = Vec::new();
+        for f in crate::pipeline::usage::OPERATION_FIELDS {
+            let (a, b) = (cx.events[x_idx].get(f), cx.events[i].get(f));
+            if a.is_some() && b.is_some() && !a.zip(b).is_some_and(|(a, b)| a == b) {
+                disagree.push(format!(
+                    "{} ({} on the .exists, {} after the resize)",
+                    sym.get(f),
+                    cx.val(x_idx, f),
+                    cx.val(i, f)
+                ));
+            }
+            if b.is_some() {
+                parts.push(format!("{} {}", sym.get(f), cx.val(i, f)));
+            }
+        }
+        let detail = if parts.is_empty() {
+            "carries none of the compared fields".to_string()
+        } else {
+            format!("not compared: {}", parts.join(", "))
+        };
+        x.evidence.push(cx.evidence(i, detail));
+    }
+    if disagree.is_empty() {
+        x.next_steps.push(format!(
+            "Nothing to do for this day: the finish_resize.end (msg {}) agrees with the .exists on every field both carry.",
+            cx.events[first].message_id(sym)
+        ));
+    } else {
+        x.causes.push(format!(
+            "The .exists and the finish_resize.end disagree on {}: had the rules compared it, this day would have \
+             failed with U2.",
+            disagree.join("; ")
+        ));
+        x.next_steps.push(
+            "Check which flavor was billed for the rest of the day: the .exists should carry the flavor the \
+             instance had at the end of the audit period, which is the one after the resize."
+                .to_string(),
+        );
+    }
     Some(x)
 }
 
@@ -640,6 +713,43 @@ mod tests {
         assert_eq!(x.proving(), vec![2, 0, 1]);
         assert!(x.causes[0].contains("carries the values from before the operation"), "{:?}", x.causes);
         assert!(x.notes.iter().any(|n| n.contains("finish_resize.end (msg f-1") && n.contains("not compared")));
+    }
+
+    #[test]
+    fn a_verified_stream_with_a_finish_resize_end_says_it_was_not_compared() {
+        let a = Archive::from_bytes(
+            "t.jsonl",
+            [
+                line(
+                    "compute.instance.finish_resize.end",
+                    "f-1",
+                    "2014-10-06 10:05:00",
+                    json!({"launched_at": "2014-10-06 10:05:00", "instance_type_id": 5}),
+                ),
+                exists(json!({})),
+            ]
+            .join("\n")
+            .as_bytes(),
+        );
+        let r = Replay::run(&a, true, IdMode::Stable);
+        let s = &r.streams()[0];
+        assert_eq!(s.outcome(), Outcome::Verified);
+        let x = explain_with(&a, s, r.streams()).expect("an explanation for the uncompared resize");
+        assert_eq!((x.code, x.outcome), (None, "verified"));
+        assert_eq!(x.message, "Every usage check passed.");
+        assert!(x.meaning.contains("resize.finish.end, which nova never emits"), "{}", x.meaning);
+        assert_eq!(x.proving(), vec![1, 0]);
+        assert_eq!(
+            x.causes,
+            ["The .exists and the finish_resize.end disagree on launched_at (2014-09-01T12:00:00.000000Z on the \
+              .exists, 2014-10-06T10:05:00.000000Z after the resize); instance_type_id (4 on the .exists, 5 after \
+              the resize): had the rules compared it, this day would have failed with U2."]
+        );
+        assert!(x.notes.iter().any(|n| n.contains("finish_resize.end (msg f-1")));
+        // Without one, a verified stream has nothing to explain.
+        let a = Archive::from_bytes("t.jsonl", exists(json!({})).as_bytes());
+        let r = Replay::run(&a, true, IdMode::Stable);
+        assert!(explain_with(&a, &r.streams()[0], r.streams()).is_none());
     }
 
     #[test]

@@ -208,14 +208,13 @@ impl Audit<'_> {
                 for line in crate::text::wrap(&crate::text::sanitize(&r.message), 72) {
                     writeln!(out, "       {line}")?;
                 }
-                if explain {
-                    if let Some(x) = explain::explain_with(self.archive, s, self.streams) {
-                        for line in x.to_text(72) {
-                            writeln!(out, "       {line}")?;
-                        }
-                        writeln!(out)?;
-                    }
+            }
+            // Failures, errors, and verified days with an uncompared resize.
+            if let Some(x) = explain.then(|| explain::explain_with(self.archive, s, self.streams)).flatten() {
+                for line in x.to_text(72) {
+                    writeln!(out, "       {line}")?;
                 }
+                writeln!(out)?;
             }
         }
         let sum = Summary::of(self.streams);

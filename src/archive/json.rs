@@ -333,8 +333,9 @@ impl<'de> Deserialize<'de> for ImageMeta<'de> {
     }
 }
 
-/// A top-level JSON object: every key but `payload` and `events` as a scalar,
-/// `payload` dug into, `events` kept raw (a stream dump's events are read one by one).
+/// A top-level JSON object: every key but `payload` as a scalar, `payload` dug
+/// into, `events` also kept raw (a stream dump's events are read one by one; its
+/// entry in `fields` only marks its place).
 #[derive(Debug, Default)]
 pub struct Object<'a> {
     pub fields: Vec<(Cow<'a, str>, Scalar<'a>)>,
@@ -349,7 +350,7 @@ impl<'a> Object<'a> {
     }
 
     pub fn has(&self, key: &str) -> bool {
-        self.fields.iter().any(|(k, _)| k == key) || (key == "events" && self.events.is_some())
+        self.fields.iter().any(|(k, _)| k == key)
     }
 
     pub fn str_field(&self, key: &str) -> Option<&str> {
@@ -379,7 +380,13 @@ impl<'de> Visitor<'de> for TopVisitor {
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match &*k {
                 "payload" => o.payload = Some(map.next_value()?),
-                "events" => o.events = Some(map.next_value()?),
+                "events" => {
+                    // Kept raw (a stream dump's events are read one by one) and
+                    // marked in place, so that a distilled event can still take
+                    // it as a trait, in order.
+                    o.events = Some(map.next_value()?);
+                    o.fields.push((k, Scalar::Array));
+                }
                 _ => {
                     let v = map.next_value()?;
                     o.fields.push((k, v));

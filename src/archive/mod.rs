@@ -190,7 +190,7 @@ impl Archive {
         let mut loader = Loader::new(LoadOptions::default());
         let gzip = bytes.starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn Read + Send> = if gzip {
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes.to_vec())))
+            Box::new(source::Gunzip::new(std::io::Cursor::new(bytes.to_vec())))
         } else {
             Box::new(std::io::Cursor::new(bytes.to_vec()))
         };
@@ -575,7 +575,7 @@ impl Loader {
         let line_of = |off: usize| -> u32 { (newlines.partition_point(|&n| n < off) + 1) as u32 };
         let (symbols, keep) = (&self.symbols, self.options.keep);
         let mut out = Vec::new();
-        distill::distill_text(text, true, &mut out);
+        distill::distill_text(text, distill::Unit::Document, &mut out);
         let broken = out.len() == 1
             && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"))
             && source::trim(text).first() == Some(&b'[');
@@ -586,7 +586,7 @@ impl Loader {
                 match el {
                     Ok((off, len)) => {
                         let mut one = Vec::new();
-                        distill::distill_text(&text[off..off + len], true, &mut one);
+                        distill::distill_text(&text[off..off + len], distill::Unit::Element, &mut one);
                         for o in one {
                             taken.push(convert(shift(o, off, i as u32), symbols, keep, source, skip as u64, line_of));
                         }
@@ -659,7 +659,7 @@ fn parse_lines(
             let mut tmp = Vec::new();
             for l in batch {
                 let text = &chunk[l.start..l.start + l.len];
-                distill::distill_text(text, false, &mut tmp);
+                distill::distill_text(text, distill::Unit::Line, &mut tmp);
                 let line_base = base + l.start as u64;
                 for o in tmp.drain(..) {
                     out.push(convert(o, symbols, keep, source, line_base, |_| l.number));

@@ -2,9 +2,9 @@
 //! recognised by its magic bytes, and the file layout (JSON Lines, or one JSON
 //! document holding an array of records or one record).
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -135,14 +135,54 @@ pub fn spool_stdin(count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
 /// A reader over the (decompressed) content of an opened input.
 pub fn reader(o: &Opened, count: &Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
     let f = Counting { inner: File::open(&o.path)?, count: count.clone() };
-    Ok(if o.gzip { Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f))) } else { Box::new(f) })
+    Ok(if o.gzip { Box::new(Gunzip::new(BufReader::with_capacity(1 << 20, f))) } else { Box::new(f) })
+}
+
+/// The content of a gzip file: its members one after another, as `gzip -d`
+/// and Python's `gzip` read it, with the zero bytes that tape and block
+/// devices pad files with ignored between and after members.
+pub struct Gunzip<R: BufRead> {
+    member: Option<GzDecoder<R>>,
+}
+
+impl<R: BufRead> Gunzip<R> {
+    pub fn new(r: R) -> Gunzip<R> {
+        Gunzip { member: Some(GzDecoder::new(r)) }
+    }
+}
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else { return Ok(0) };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member has ended: skip padding, then read the next member, if any.
+            let mut inner = self.member.take().expect("a member").into_inner();
+            loop {
+                let avail = inner.fill_buf()?;
+                if avail.is_empty() {
+                    return Ok(0);
+                }
+                let zeros = avail.iter().take_while(|&&b| b == 0).count();
+                let more = zeros < avail.len();
+                inner.consume(zeros);
+                if more {
+                    break;
+                }
+            }
+            self.member = Some(GzDecoder::new(inner));
+        }
+    }
 }
 
 /// Read `len` bytes at `offset` of the decompressed content (to show a record again).
 pub fn read_at(path: &Path, gzip: bool, offset: u64, len: usize) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len];
     if gzip {
-        let mut r = MultiGzDecoder::new(BufReader::new(File::open(path)?));
+        let mut r = Gunzip::new(BufReader::new(File::open(path)?));
         io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
         r.read_exact(&mut buf)?;
     } else {
@@ -175,25 +215,49 @@ pub enum Layout {
     Document,
 }
 
-/// Decide the layout from the start of the content: JSON Lines when the first
-/// non-blank line is a complete JSON value by itself, or when it is broken but
-/// one of the next two lines is (one bad record must not turn a JSON Lines file
-/// into one unreadable document). A first line that only opens a value (`[`,
-/// `{`) starts a pretty-printed document.
+/// Decide the layout from the start of the content (`complete`: the head is
+/// the whole content).
+///
+/// - A content that is one JSON value is a document, whatever its lines.
+/// - Otherwise a first line that is a JSON value by itself starts JSON Lines.
+/// - A first line that only opens a value that goes on over the next lines
+///   (`[`, `{`, `[{…},` of a pretty or half-pretty array) starts a document; so
+///   does a first line too long for the head that opens an array (a compact
+///   one-line array).
+/// - When the start is broken, the lines vote: JSON Lines when at least half of
+///   them are values by themselves (a few bad records must not turn a JSON Lines
+///   file into one unreadable document), else a document (whose records are
+///   then read one by one past the broken one).
 pub fn detect_layout(head: &[u8], complete: bool) -> Layout {
+    let parses = |t: &[u8]| serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok();
+    let text = trim(head);
+    if text.is_empty() {
+        return Layout::JsonLines;
+    }
+    if complete && parses(text) {
+        return Layout::Document;
+    }
     let mut pieces: Vec<&[u8]> = head.split(|b| *b == b'\n').collect();
     if !complete {
         // The last piece of an incomplete head may be a cut line: don't judge by it.
         pieces.pop();
     }
-    let mut lines = pieces.into_iter().map(trim).filter(|t| !t.is_empty());
-    let parses = |t: &[u8]| serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok();
-    match lines.next() {
-        None => Layout::JsonLines,
-        Some(first) if parses(first) => Layout::JsonLines,
-        Some(b"[") | Some(b"{") => Layout::Document,
-        Some(_) => {
-            if lines.take(2).any(parses) {
+    let lines: Vec<&[u8]> = pieces.into_iter().map(trim).filter(|t| !t.is_empty()).take(1000).collect();
+    let Some(first) = lines.first() else {
+        // One line longer than the head.
+        return if text.starts_with(b"[") { Layout::Document } else { Layout::JsonLines };
+    };
+    if parses(first) {
+        return Layout::JsonLines;
+    }
+    let mut values = serde_json::Deserializer::from_slice(text).into_iter::<serde::de::IgnoredAny>();
+    match values.next() {
+        // The first value goes on past its first line, or past the head.
+        Some(Ok(_)) => Layout::Document,
+        Some(Err(e)) if e.is_eof() && !complete => Layout::Document,
+        _ => {
+            let good = lines.iter().filter(|l| parses(l)).count();
+            if good * 2 >= lines.len() {
                 Layout::JsonLines
             } else {
                 Layout::Document
@@ -231,9 +295,9 @@ pub fn array_elements(text: &[u8]) -> Vec<Result<(usize, usize), (usize, String)
         let mut it = serde_json::Deserializer::from_slice(&text[pos..]).into_iter::<&serde_json::value::RawValue>();
         match it.next() {
             Some(Ok(_)) => {
-                let len = it.byte_offset();
-                out.push(Ok((pos, len)));
-                pos = skip_ws(text, pos + len);
+                let (start, len) = (pos, it.byte_offset());
+                out.push(Ok((start, len)));
+                pos = skip_ws(text, start + len);
                 match text.get(pos) {
                     Some(b',') => pos += 1,
                     Some(b']') => return out,
@@ -243,7 +307,7 @@ pub fn array_elements(text: &[u8]) -> Vec<Result<(usize, usize), (usize, String)
                     }
                     Some(_) => {
                         out.push(Err((pos, "invalid JSON: expected `,` or `]` between records".to_string())));
-                        match resync(text, pos) {
+                        match resync(text, pos, column(text, start)) {
                             Some(p) => pos = p,
                             None => return out,
                         }
@@ -252,7 +316,7 @@ pub fn array_elements(text: &[u8]) -> Vec<Result<(usize, usize), (usize, String)
             }
             Some(Err(e)) => {
                 out.push(Err((pos, super::json::syntax_reason(&e, true))));
-                match resync(text, pos + 1) {
+                match resync(text, pos + 1, column(text, pos)) {
                     Some(p) => pos = p,
                     None => return out,
                 }
@@ -269,13 +333,20 @@ fn skip_ws(text: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// The start of the next line whose first non-blank character opens a value.
-fn resync(text: &[u8], from: usize) -> Option<usize> {
+/// How far `pos` is from the start of its line.
+fn column(text: &[u8], pos: usize) -> usize {
+    pos - memchr::memrchr(b'\n', &text[..pos]).map_or(0, |nl| nl + 1)
+}
+
+/// The start of the next line whose first non-blank character opens a value
+/// and which is indented no deeper than the record that broke (`max_col`): the
+/// next record of the array, not an object nested in the broken one.
+fn resync(text: &[u8], from: usize, max_col: usize) -> Option<usize> {
     let mut pos = from;
     while let Some(nl) = memchr::memchr(b'\n', &text[pos.min(text.len())..]) {
         pos += nl + 1;
         let p = skip_ws(text, pos);
-        if matches!(text.get(p), Some(b'{') | Some(b'[')) {
+        if matches!(text.get(p), Some(b'{') | Some(b'[')) && p - pos <= max_col {
             return Some(p);
         }
     }
@@ -294,7 +365,22 @@ mod tests {
         assert_eq!(detect_layout(b"{\n  \"a\": 1\n}\n", true), Layout::Document);
         // a broken first line does not hide a JSON Lines file
         assert_eq!(detect_layout(b"{\"a\":\n{\"a\":2}\n", true), Layout::JsonLines);
-        assert_eq!(detect_layout(b"\n\n[{\"a\":1}]", true), Layout::JsonLines);
+        // nor do several
+        let lines = "{\"a\":\n[1,\n{\"b\" 2}\n".to_string() + &"{\"a\":2}\n".repeat(5);
+        assert_eq!(detect_layout(lines.as_bytes(), true), Layout::JsonLines);
+        assert_eq!(detect_layout(lines.as_bytes(), false), Layout::JsonLines);
+        // a one-line file that is an array is a document
+        assert_eq!(detect_layout(b"\n\n[{\"a\":1}]", true), Layout::Document);
+        assert_eq!(detect_layout(b"[{\"a\":1},{\"a\":2},{\"a\"", false), Layout::Document);
+        // an array with one record per line, the first on the bracket's line
+        let half_pretty = b"[{\"a\":1},\n{\"a\":2},\n{\"a\":3}\n]\n";
+        assert_eq!(detect_layout(half_pretty, true), Layout::Document);
+        assert_eq!(detect_layout(&half_pretty[..20], false), Layout::Document);
+        // a pretty array with a broken record is still a document
+        assert_eq!(detect_layout(b"[\n  {\"a\": 1},\n  {\"a\": tru},\n  {\"a\": 3}\n]", true), Layout::Document);
+        assert_eq!(detect_layout(b"[{\"a\": tru},\n{\"a\": 1},\n{\"a\": 3}\n]", true), Layout::Document);
+        // a single huge JSON Lines record
+        assert_eq!(detect_layout(b"{\"a\":\"xxxxxxxx", false), Layout::JsonLines);
     }
 
     #[test]
@@ -306,6 +392,42 @@ mod tests {
         assert!(els[1].is_err());
         let (off, len) = *els[2].as_ref().unwrap();
         assert_eq!(&text[off..off + len], b"{\"a\": 3}");
+    }
+
+    #[test]
+    fn a_broken_record_resumes_at_the_next_record_not_inside_itself() {
+        let text = b"[\n  {\n    \"a\": tru,\n    \"ips\": [\n      {\"x\": 1}\n    ]\n  },\n  {\n    \"a\": 3\n  }\n]";
+        let els = array_elements(text);
+        assert_eq!(els.len(), 2, "{els:?}");
+        assert!(els[0].is_err());
+        let (off, len) = *els[1].as_ref().unwrap();
+        assert_eq!(&text[off..off + len], b"{\n    \"a\": 3\n  }");
+        // records one per line, the first on the bracket's line
+        let text = b"[{\"a\": tru, \"b\": {}},\n{\"a\": 2},\n{\"a\": 3}\n]";
+        let els = array_elements(text);
+        assert_eq!(els.iter().filter(|e| e.is_ok()).count(), 2, "{els:?}");
+    }
+
+    #[test]
+    fn gzip_members_and_zero_padding() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let gz = |text: &[u8]| {
+            let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+            e.write_all(text).unwrap();
+            e.finish().unwrap()
+        };
+        let mut file = gz(b"one\n");
+        file.extend(gz(b"two\n"));
+        file.extend([0u8; 700]);
+        file.extend(gz(b"three\n"));
+        file.extend([0u8; 512]);
+        let mut out = String::new();
+        Gunzip::new(&file[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "one\ntwo\nthree\n");
+        // Anything else after a member is still an error.
+        file.extend(b"garbage");
+        assert!(Gunzip::new(&file[..]).read_to_string(&mut String::new()).is_err());
     }
 
     #[test]
