@@ -157,8 +157,9 @@ pub struct AuditArgs {
     #[arg(long)]
     pub random_ids: bool,
 
-    /// Add the operator explanation of every failing stream (under it in the
-    /// table, as `explanation` in JSON).
+    /// Add the operator explanation of every failing stream, and of verified
+    /// ones holding a finish_resize.end the rules did not compare (under it in
+    /// the table, as `explanation` in JSON).
     #[arg(long)]
     pub explain: bool,
 
