@@ -520,15 +520,16 @@ def snapshot(s, inst, start, seconds):
     s.add(s.notification("compute.instance.snapshot.end", t, inst, ctx))
 
 
-def resize(s, inst, start, new_flavor, new_host, migrate_seconds, finish_seconds, confirm_after):
-    """A resize as nova ran it: a mid-day .exists, then prep/resize on the source host, finish on the
-    destination (which sets a new launched_at), and a confirm later. Returns the prep.start."""
+def resize(s, inst, start, new_flavor, new_host, migrate_seconds, finish_seconds, confirm_after, day=APB):
+    """A resize as nova ran it: a mid-day .exists (for `day`, the UTC day it starts on), then
+    prep/resize on the source host, finish on the destination (which sets a new launched_at), and a
+    confirm later. Returns the prep.start."""
     ctx = s.user_context(inst, start - secs(s, 0.3, 0.8))
     t = start
     s.add(s.update(t, inst, ctx, old_state="active", old_task=None, new_task="resize_prep", state_description="resize_prep"))
     t += secs(s, 0.5, 0.9)
     # nova audits the period so far before the flavor changes: this .exists ends now, not at midnight.
-    s.add(s.exists(t, inst, begin=APB, end=t, ctx=ctx))
+    s.add(s.exists(t, inst, begin=day, end=t, ctx=ctx))
     t += secs(s, 0.2, 0.4)
     prep = s.add(s.notification("compute.instance.resize.prep.start", t, inst, ctx, state_description="resize_prep"))
     t += secs(s, 0.3, 0.6)
@@ -648,6 +649,19 @@ def u2():
     ex = eod(s, i, at("2014-10-08 00:07:21.830544"))
     msg = "Conflicting 'launched_at' values ('%s' != '2014-05-19 08:41:26')" % pystr(i.launched_at)
     return s, [(1, ex, "U2", msg)]
+
+
+def resize_across_midnight():
+    s = Sample("resize-across-midnight", 112)
+    i = Instance(s, "batch-11", 4, "ubuntu-14.04", "host-226", at("2014-06-17 13:27:50"))
+    day_before = DAY - dt.timedelta(days=1)
+    # Started four minutes before midnight, finished on the destination just after it.
+    resize(s, i, at("2014-10-06 23:55:02.114073"), 5, "host-318", 236.4, 330.7, 3914.0, day=day_before)
+    # The audit of the day before runs after the resize: nova reports the instance as it is now.
+    before = s.add(s.exists(at("2014-10-07 00:12:26.509318"), i, begin=day_before, end=DAY))
+    msg = "Conflicting 'launched_at' values ('%s' != '2014-06-17 13:27:50')" % pystr(i.launched_at)
+    ex = eod(s, i, at("2014-10-08 00:09:51.830127"))
+    return s, [(1, before, "U2", msg), (2, ex, None, "")]
 
 
 def u3():
@@ -982,12 +996,15 @@ def day():
 
 def main():
     os.makedirs(EXPECTED, exist_ok=True)
-    for make in (u0, u1, u2, u3, u4, u5, u6, u7, u8, error_missing_os_distro, verified_quiet_day, bad_records, day):
+    for make in (
+        u0, u1, u2, u3, u4, u5, u6, u7, u8,
+        error_missing_os_distro, verified_quiet_day, resize_across_midnight, bad_records, day,
+    ):
         s, outs = make()
         s.write_jsonl(os.path.join(HERE, s.name + ".jsonl"))
         if s.name in ("day", "bad-records", "u2-resize-changes-flavor"):
             write_events(s.name, s.events())
-        if s.name in ("day", "bad-records", "verified-quiet-day", "u4-deleted-before-launched"):
+        if s.name in ("day", "bad-records", "verified-quiet-day", "u4-deleted-before-launched", "resize-across-midnight"):
             write_emit(s.name, outs)
     mixed_layouts()
 

@@ -153,7 +153,7 @@ pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Optio
     let cx = Ctx { archive, stream, events: stream.events.iter().map(|&i| &archive.events[i as usize]).collect() };
     if result.outcome == Outcome::Verified {
         let mut x = verified_despite_a_resize(&cx, result.verdict.as_ref().and_then(|v| v.exists))?;
-        x.notes.extend(notes(&cx, all));
+        x.notes.extend(notes(&cx, all, false));
         return Some(x);
     }
     if !matches!(result.outcome, Outcome::Failed | Outcome::Error) {
@@ -166,7 +166,7 @@ pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Optio
         }
         _ => pipeline_error(&cx, &result.message),
     };
-    x.notes.extend(notes(&cx, all));
+    x.notes.extend(notes(&cx, all, true));
     Some(x)
 }
 
@@ -627,11 +627,12 @@ fn pipeline_error(cx: &Ctx, message: &str) -> Explanation {
     x
 }
 
-/// Facts worth knowing about any failing stream.
-fn notes(cx: &Ctx, all: &[Stream]) -> Vec<String> {
+/// Facts worth knowing whatever the verdict; `resize`: include the note on an
+/// uncompared `finish_resize.end` (left out where it is the explanation itself).
+fn notes(cx: &Ctx, all: &[Stream], resize: bool) -> Vec<String> {
     let mut n = Vec::new();
     let sym = cx.sym();
-    if let Some(i) = cx.events.iter().position(|e| e.event_type == sym::FINISH_RESIZE_END) {
+    if let Some(i) = cx.events.iter().position(|e| resize && e.event_type == sym::FINISH_RESIZE_END) {
         let e = cx.events[i];
         n.push(format!(
             "This stream has a compute.instance.finish_resize.end (msg {} at {}). The original rule list names \
@@ -745,7 +746,8 @@ mod tests {
               .exists, 2014-10-06T10:05:00.000000Z after the resize); instance_type_id (4 on the .exists, 5 after \
               the resize): had the rules compared it, this day would have failed with U2."]
         );
-        assert!(x.notes.iter().any(|n| n.contains("finish_resize.end (msg f-1")));
+        assert!(x.next_steps[0].starts_with("Check which flavor was billed"), "{x:?}");
+        assert!(x.notes.is_empty(), "the resize is the explanation, not a note: {:?}", x.notes);
         // Without one, a verified stream has nothing to explain.
         let a = Archive::from_bytes("t.jsonl", exists(json!({})).as_bytes());
         let r = Replay::run(&a, true, IdMode::Stable);

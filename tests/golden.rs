@@ -458,6 +458,34 @@ fn verified_quiet_day() {
     assert_eq!(code, 0, "every stream verified: exit status 0");
 }
 
+#[test]
+fn resize_across_midnight_fails_the_day_before_and_verifies_the_day_after() {
+    let inst = "946dd889-aa84-46d2-953d-50bd7b32fabb";
+    let (doc, code) = audit_json(&["samples/resize-across-midnight.jsonl", "--explain"]);
+    let mut before = failed(
+        1,
+        inst,
+        "U2",
+        8,
+        "Conflicting 'launched_at' values ('2014-10-07 00:00:32.779864' != '2014-06-17 13:27:50')",
+    );
+    before.day = "2014-10-06";
+    assert_streams("resize", &doc, &[before, verified(2, inst, 5)]);
+    assert_totals("resize", &doc, Totals { verified: 1, failed: 1, ..Default::default() });
+    assert_eq!(code, 1);
+    // The verified day says that its finish_resize.end was not compared, and cites it.
+    let x = &doc["streams"][1]["explanation"];
+    assert_eq!(x["outcome"], "verified");
+    assert_eq!(x["title"], "verified, but a finish_resize.end was not compared");
+    let cited: Vec<&str> =
+        x["evidence"].as_array().expect("evidence").iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(cited, ["compute.instance.exists", "compute.instance.finish_resize.end"]);
+    assert!(
+        x["next_steps"][0].as_str().is_some_and(|s| s.starts_with("Nothing to do for this day")),
+        "the resize's outcome agrees with the .exists: {x}"
+    );
+}
+
 // ---- input problems and layouts -----------------------------------------------------------------
 
 #[test]
@@ -558,6 +586,7 @@ fn emit_matches_the_committed_expectations_and_is_stable() {
         ("samples/bad-records.jsonl", "bad-records"),
         ("samples/verified-quiet-day.jsonl", "verified-quiet-day"),
         ("samples/u4-deleted-before-launched.jsonl", "u4-deleted-before-launched"),
+        ("samples/resize-across-midnight.jsonl", "resize-across-midnight"),
         ("samples/mixed-layouts", "mixed-layouts"),
     ] {
         let first = run(&["emit", input]);
