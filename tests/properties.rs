@@ -154,3 +154,57 @@ proptest! {
         }
     }
 }
+
+/// The message ids loaded, in archive order, and the number of rejected records.
+fn loaded(name: &str, text: &str) -> (Vec<String>, usize) {
+    let a = Archive::from_bytes(name, text.as_bytes());
+    (a.events.iter().map(|e| e.message_id(&a.symbols).into_owned()).collect(), a.rejected.len())
+}
+
+const BROKEN: [&str; 4] =
+    [r#"{"event_type": "compute.instance.update", "message_id": "#, r#"{"a": tru}"#, "[1,", "not json at all"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// SPEC §1: JSON Lines, a one-line array, a pretty-printed array and an
+    /// array with a record per line hold the same records; broken records are
+    /// rejected one by one and never hide the others or change the layout.
+    #[test]
+    fn the_records_load_the_same_in_every_layout(
+        specs in specs(),
+        broken in prop::collection::vec((any::<prop::sample::Index>(), 0usize..4), 0..30),
+        spoiled in any::<prop::sample::Index>(),
+    ) {
+        let lines: Vec<String> = specs.iter().enumerate().map(|(i, s)| line(i, s)).collect();
+        let ids: Vec<String> = {
+            let (ids, rejected) = loaded("p.jsonl", &lines.join("\n"));
+            prop_assert_eq!(rejected, 0);
+            ids
+        };
+        // JSON Lines with fewer broken lines than good ones, anywhere, the first included.
+        let broken = &broken[..broken.len().min(lines.len().saturating_sub(1))];
+        let mut with_broken = lines.clone();
+        for (at, which) in broken {
+            with_broken.insert(at.index(with_broken.len() + 1), BROKEN[*which].to_string());
+        }
+        prop_assert_eq!(loaded("p.jsonl", &with_broken.join("\n")), (ids.clone(), broken.len()));
+        // A compact array on one line, a record per line, pretty-printed.
+        let values: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        prop_assert_eq!(loaded("p.json", &format!("[{}]", lines.join(","))), (ids.clone(), 0));
+        prop_assert_eq!(loaded("p.json", &format!("[{}\n]\n", lines.join(",\n"))), (ids.clone(), 0));
+        let pretty = serde_json::to_string_pretty(&values).unwrap();
+        prop_assert_eq!(loaded("p.json", &pretty), (ids.clone(), 0));
+        // A pretty array where one record is broken and holds nested objects of its own.
+        let k = spoiled.index(values.len());
+        let mut parts: Vec<String> = values
+            .iter()
+            .map(|v| serde_json::to_string_pretty(v).unwrap().replace('\n', "\n  "))
+            .map(|p| format!("  {p}"))
+            .collect();
+        parts[k] = "  {\n    \"a\": tru,\n    \"ips\": [\n      {\"x\": 1},\n      {\"y\": 2}\n    ]\n  }".to_string();
+        let mut kept = ids.clone();
+        kept.retain(|id| *id != format!("m{k}"));
+        prop_assert_eq!(loaded("p.json", &format!("[\n{}\n]\n", parts.join(",\n"))), (kept, 1));
+    }
+}
