@@ -240,7 +240,12 @@ fn stream_dump<'a>(events: &'a RawValue, base: &'a [u8], loc: Loc, out: &mut Vec
     for (i, e) in elems.iter().enumerate() {
         let eloc = loc_of(base, e, Some(i as u32), RecordKind::StreamDump);
         match parse_top(e.get().as_bytes()) {
-            Ok(Top::Object(o)) if o.payload.is_some() => out.push(notification(o, base, eloc)),
+            // SPEC §1: a dump's events are distilled events, never notifications.
+            Ok(Top::Object(o)) if o.payload.is_some() => out.push(reject(
+                "stream dump: an event must be a distilled event, not a notification (it has a payload)",
+                base,
+                eloc,
+            )),
             Ok(Top::Object(o)) => out.push(distilled_event(o, base, eloc)),
             Ok(_) => out.push(reject("stream dump: an event must be an object", base, eloc)),
             Err(e) => out.push(reject(syntax_reason(&e, true), base, eloc)),
@@ -778,6 +783,14 @@ mod tests {
         let dump = r#"{"event_type":null,"events":[{"event_type":"compute.instance.update","message_id":"a","timestamp":"2014-10-07","instance_id":"i"}]}"#;
         distill_text(dump.as_bytes(), Unit::Line, &mut out);
         assert!(matches!(&out[..], [Outcome::Event(_, l)] if l.kind == RecordKind::StreamDump));
+        // A dump holds distilled events: a notification in one is rejected.
+        let mut out = Vec::new();
+        let dump = r#"{"id":1,"events":[{"event_type":"compute.instance.update","message_id":"a","timestamp":"2014-10-07","payload":{"instance_id":"i"}}]}"#;
+        distill_text(dump.as_bytes(), Unit::Line, &mut out);
+        assert_eq!(
+            reason(&out[0]),
+            "stream dump: an event must be a distilled event, not a notification (it has a payload)"
+        );
     }
 
     #[test]
