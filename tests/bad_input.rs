@@ -455,3 +455,31 @@ fn lines_longer_than_the_read_buffers_one_after_another() {
         assert_eq!(code, 0, "{name}");
     }
 }
+
+#[test]
+fn a_named_pipe_that_writes_slowly_loses_nothing() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let fifo = dir.path().join("slow.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available here; skipping");
+        return;
+    }
+    let text = lines(&quiet_day());
+    let writer = {
+        let (fifo, text) = (fifo.clone(), text.clone());
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).expect("open the pipe");
+            // The first bytes alone, then a pause, as a slow producer would.
+            f.write_all(&text[..2]).expect("write");
+            f.flush().expect("flush");
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            f.write_all(&text[2..]).expect("write");
+        })
+    };
+    let (doc, code) = audit(dir.path(), &["slow.jsonl"]);
+    writer.join().expect("the writer finishes");
+    assert_eq!(rejected(&doc), pairs(&[]), "nothing of the pipe is lost");
+    assert_quiet_day_loaded("named pipe", &doc);
+    assert_eq!(code, 0);
+}

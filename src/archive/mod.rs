@@ -245,7 +245,13 @@ impl Archive {
         let mut opened: Vec<(Input, std::io::Result<Opened>)> = Vec::new();
         for input in inputs {
             let o = match &input {
-                Input::File(p) => source::open_file(p),
+                Input::File(p) if source::is_rereadable(p) => source::open_file(p),
+                // A pipe is read once, into a file: sniffing it for gzip would eat its first bytes.
+                Input::File(p) => source::spool_path(p, &read).and_then(|tmp| {
+                    let o = source::open_file(&tmp);
+                    loader.spool.push(tmp);
+                    o
+                }),
                 Input::Stdin => source::spool_stdin(&read).and_then(|tmp| {
                     let o = source::open_file(&tmp);
                     loader.spool.push(tmp);

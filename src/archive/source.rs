@@ -126,9 +126,25 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
 
 /// Copy standard input to a temporary file that lives as long as the archive.
 pub fn spool_stdin(count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
-    let mut tmp = tempfile::Builder::new().prefix("usage-replay-stdin-").tempfile()?;
-    let mut stdin = Counting { inner: io::stdin().lock(), count: count.clone() };
-    io::copy(&mut stdin, tmp.as_file_mut())?;
+    spool(io::stdin().lock(), count)
+}
+
+/// Whether `path` can be read twice from the start (a regular file), unlike a
+/// named pipe, a `<(…)` process substitution or a character device.
+pub fn is_rereadable(path: &Path) -> bool {
+    std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true)
+}
+
+/// Copy a pipe or device to a temporary file, so that it is read once and its
+/// records can be shown again later.
+pub fn spool_path(path: &Path, count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
+    spool(File::open(path)?, count)
+}
+
+fn spool(r: impl Read, count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
+    let mut tmp = tempfile::Builder::new().prefix("usage-replay-spool-").tempfile()?;
+    let mut r = Counting { inner: r, count: count.clone() };
+    io::copy(&mut r, tmp.as_file_mut())?;
     Ok(tmp.into_temp_path())
 }
 
