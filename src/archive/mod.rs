@@ -582,13 +582,15 @@ impl Loader {
         let (symbols, keep) = (&self.symbols, self.options.keep);
         let mut out = Vec::new();
         distill::distill_text(text, distill::Unit::Document, &mut out);
-        let broken = out.len() == 1
-            && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"))
-            && source::trim(text).first() == Some(&b'[');
+        let broken =
+            out.len() == 1 && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"));
+        let records = if broken { source::document_records(text) } else { Vec::new() };
+        // A file of which nothing can be read stays one problem, the file's.
+        let readable = records.iter().any(|r| r.is_ok());
         let mut taken = Vec::new();
-        if broken {
-            // Read the array element by element so that one broken record loses nothing else.
-            for (i, el) in source::array_elements(text).into_iter().enumerate() {
+        if readable {
+            // Read record by record so that one broken record loses nothing else.
+            for (i, el) in records.into_iter().enumerate() {
                 match el {
                     Ok((off, len)) => {
                         let mut one = Vec::new();

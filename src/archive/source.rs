@@ -236,14 +236,15 @@ pub enum Layout {
 ///
 /// - A content that is one JSON value is a document, whatever its lines.
 /// - Otherwise a first line that is a JSON value by itself starts JSON Lines.
-/// - A first line that only opens a value that goes on over the next lines
-///   (`[`, `{`, `[{…},` of a pretty or half-pretty array) starts a document; so
-///   does a first line too long for the head that opens an array (a compact
-///   one-line array).
-/// - When the start is broken, the lines vote: JSON Lines when at least half of
-///   them are values by themselves (a few bad records must not turn a JSON Lines
-///   file into one unreadable document), else a document (whose records are
-///   then read one by one past the broken one).
+/// - A first line that is a lone `[` or `{` starts a pretty-printed document; a
+///   first value that goes on past the head starts a document, as does a first
+///   line too long for the head that opens an array (a large compact one).
+/// - Otherwise the start is broken or spread over lines: the layout that reads
+///   more records from the head wins — lines that are records by themselves, or
+///   the records of a document read one by one past broken ones — so that a few
+///   bad lines never turn a JSON Lines file into one unreadable document. On a
+///   tie JSON Lines, unless nothing is read either way (one problem for the
+///   whole file).
 pub fn detect_layout(head: &[u8], complete: bool) -> Layout {
     let parses = |t: &[u8]| serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok();
     let text = trim(head);
@@ -258,27 +259,34 @@ pub fn detect_layout(head: &[u8], complete: bool) -> Layout {
         // The last piece of an incomplete head may be a cut line: don't judge by it.
         pieces.pop();
     }
-    let lines: Vec<&[u8]> = pieces.into_iter().map(trim).filter(|t| !t.is_empty()).take(1000).collect();
-    let Some(first) = lines.first() else {
+    let lines: Vec<&[u8]> = pieces.into_iter().map(trim).filter(|t| !t.is_empty()).collect();
+    let Some(&first) = lines.first() else {
         // One line longer than the head.
         return if text.starts_with(b"[") { Layout::Document } else { Layout::JsonLines };
     };
     if parses(first) {
         return Layout::JsonLines;
     }
-    let mut values = serde_json::Deserializer::from_slice(text).into_iter::<serde::de::IgnoredAny>();
-    match values.next() {
-        // The first value goes on past its first line, or past the head.
-        Some(Ok(_)) => Layout::Document,
-        Some(Err(e)) if e.is_eof() && !complete => Layout::Document,
-        _ => {
-            let good = lines.iter().filter(|l| parses(l)).count();
-            if good * 2 >= lines.len() {
-                Layout::JsonLines
-            } else {
-                Layout::Document
-            }
+    // No JSON Lines record is a lone bracket.
+    if first == b"[" || first == b"{" {
+        return Layout::Document;
+    }
+    if !complete {
+        let mut values = serde_json::Deserializer::from_slice(text).into_iter::<serde::de::IgnoredAny>();
+        if matches!(values.next(), Some(Err(e)) if e.is_eof()) {
+            return Layout::Document;
         }
+    }
+    let opens = |t: &[u8]| matches!(t.first(), Some(b'{') | Some(b'['));
+    let as_lines = lines.iter().filter(|l| opens(l) && parses(l)).count();
+    let as_document =
+        document_records(text).iter().filter(|r| matches!(r, Ok((off, _)) if opens(&text[*off..]))).count();
+    match as_document.cmp(&as_lines) {
+        std::cmp::Ordering::Greater => Layout::Document,
+        std::cmp::Ordering::Less => Layout::JsonLines,
+        // Nothing readable either way (CSV, XML, YAML …): one problem for the whole file.
+        std::cmp::Ordering::Equal if as_lines == 0 => Layout::Document,
+        std::cmp::Ordering::Equal => Layout::JsonLines,
     }
 }
 
@@ -288,58 +296,87 @@ pub fn trim(b: &[u8]) -> &[u8] {
     &b[start..end.max(start)]
 }
 
-/// Split a JSON array document into its elements without trusting the whole
-/// document to parse: a broken element is reported and the reader moves on to
-/// the next line that starts a value, so one bad record never loses the rest.
-pub fn array_elements(text: &[u8]) -> Vec<Result<(usize, usize), (usize, String)>> {
+/// Split a document that did not parse as a whole into its records, without
+/// losing any that can be read: the elements of a leading array of records,
+/// then any values after it (records written one after another, pretty-printed
+/// or not). A broken record is reported and the reader moves on to the next
+/// record; what cannot be read is always reported, never skipped in silence.
+pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, String)>> {
     let mut out = Vec::new();
     let mut pos = skip_ws(text, 0);
-    if text.get(pos) != Some(&b'[') {
-        return out;
+    let mut in_array = false;
+    if text.get(pos) == Some(&b'[') {
+        in_array = true;
+        pos += 1;
     }
-    pos += 1;
     loop {
         pos = skip_ws(text, pos);
         match text.get(pos) {
-            None => {
+            None if in_array => {
                 out.push(Err((pos, "invalid JSON: the array is not closed".to_string())));
                 return out;
             }
-            Some(b']') => return out,
+            None => return out,
+            Some(b']') if in_array => {
+                in_array = false;
+                pos += 1;
+                continue;
+            }
             _ => {}
         }
-        let mut it = serde_json::Deserializer::from_slice(&text[pos..]).into_iter::<&serde_json::value::RawValue>();
-        match it.next() {
+        let start = pos;
+        let mut it = serde_json::Deserializer::from_slice(&text[start..]).into_iter::<&serde_json::value::RawValue>();
+        let broken = match it.next() {
             Some(Ok(_)) => {
-                let (start, len) = (pos, it.byte_offset());
+                let len = it.byte_offset();
                 out.push(Ok((start, len)));
                 pos = skip_ws(text, start + len);
                 match text.get(pos) {
-                    Some(b',') => pos += 1,
-                    Some(b']') => return out,
-                    None => {
-                        out.push(Err((pos, "invalid JSON: the array is not closed".to_string())));
-                        return out;
+                    Some(b',') if in_array => {
+                        pos += 1;
+                        continue;
                     }
+                    Some(b']') | None => continue,
+                    // Outside an array, records simply follow one another.
+                    Some(_) if !in_array => continue,
                     Some(_) => {
                         out.push(Err((pos, "invalid JSON: expected `,` or `]` between records".to_string())));
-                        match resync(text, pos, column(text, start)) {
-                            Some(p) => pos = p,
-                            None => return out,
-                        }
+                        pos
                     }
                 }
             }
             Some(Err(e)) => {
-                out.push(Err((pos, super::json::syntax_reason(&e, true))));
-                match resync(text, pos + 1, column(text, pos)) {
-                    Some(p) => pos = p,
-                    None => return out,
-                }
+                out.push(Err((start, syntax_reason_at(&e, text, start))));
+                start
             }
             None => return out,
+        };
+        match resync(text, start, broken) {
+            Some(p) => pos = p,
+            None => {
+                // Say that the rest was skipped, on the problem that stopped the reading.
+                let rest = text.len() - broken;
+                if let (Some(Err((_, reason))), true) = (out.last_mut(), rest > 0) {
+                    reason.push_str(&format!("; no record could be read in the {rest} bytes from here to the end"));
+                }
+                return out;
+            }
         }
     }
+}
+
+/// A JSON syntax error found while reading from `start`, with the line and
+/// column it has in the whole text.
+fn syntax_reason_at(e: &serde_json::Error, text: &[u8], start: usize) -> String {
+    let line0 = memchr::memchr_iter(b'\n', &text[..start]).count();
+    let col0 = column(text, start);
+    let what = e.to_string();
+    let desc = match what.rfind(" at line ") {
+        Some(i) => &what[..i],
+        None => &what,
+    };
+    let (line, col) = if e.line() <= 1 { (line0 + 1, col0 + e.column()) } else { (line0 + e.line(), e.column()) };
+    format!("invalid JSON at line {line} column {col}: {desc}")
 }
 
 fn skip_ws(text: &[u8], mut pos: usize) -> usize {
@@ -354,16 +391,68 @@ fn column(text: &[u8], pos: usize) -> usize {
     pos - memchr::memrchr(b'\n', &text[..pos]).map_or(0, |nl| nl + 1)
 }
 
-/// The start of the next line whose first non-blank character opens a value
-/// and which is indented no deeper than the record that broke (`max_col`): the
-/// next record of the array, not an object nested in the broken one.
-fn resync(text: &[u8], from: usize, max_col: usize) -> Option<usize> {
-    let mut pos = from;
+/// Where to go on after a broken record that starts at `start` (`broken`: where
+/// the problem was found): the next record, or the `]` that closes the array.
+///
+/// First by the brackets: a record that is whole but wrong inside (`tru`, a
+/// missing comma) ends where its brackets balance, and the next record follows
+/// a comma, even on the same line. When the brackets do not balance, the next
+/// line that opens a value at most as indented as the broken record: the next
+/// record of a pretty or line-per-record array, not an object nested in this one.
+fn resync(text: &[u8], start: usize, broken: usize) -> Option<usize> {
+    if let Some(end) = balanced_end(text, start) {
+        let p = skip_ws(text, end);
+        match text.get(p) {
+            Some(b',') => {
+                let q = skip_ws(text, p + 1);
+                if matches!(text.get(q), Some(b'{') | Some(b'[')) {
+                    return Some(q);
+                }
+            }
+            Some(b']') => return Some(p),
+            Some(b'{') | Some(b'[') => return Some(p),
+            _ => {}
+        }
+    }
+    let max_col = column(text, start);
+    let mut pos = broken.max(start + 1);
     while let Some(nl) = memchr::memchr(b'\n', &text[pos.min(text.len())..]) {
         pos += nl + 1;
         let p = skip_ws(text, pos);
         if matches!(text.get(p), Some(b'{') | Some(b'[')) && p - pos <= max_col {
             return Some(p);
+        }
+    }
+    None
+}
+
+/// The end of the value that starts at `start` by its brackets alone (strings
+/// skipped; a string never runs past the end of its line), if they balance.
+fn balanced_end(text: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in text.iter().enumerate().skip(start) {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ if depth == 0 && !b.is_ascii_whitespace() => return None,
+            _ => {}
         }
     }
     None
@@ -376,7 +465,10 @@ mod tests {
     #[test]
     fn layouts() {
         assert_eq!(detect_layout(b"{\"a\":1}\n{\"a\":2}\n", true), Layout::JsonLines);
+        // nothing readable: one problem for the whole file
         assert_eq!(detect_layout(b"{\"a\":1", true), Layout::Document);
+        assert_eq!(detect_layout(b"stream_id,instance_id\n1,4f0c\n", true), Layout::Document);
+        assert_eq!(detect_layout(b"{\n  \"a\": 1,\n", true), Layout::Document);
         assert_eq!(detect_layout(b"[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n", true), Layout::Document);
         assert_eq!(detect_layout(b"{\n  \"a\": 1\n}\n", true), Layout::Document);
         // a broken first line does not hide a JSON Lines file
@@ -395,6 +487,11 @@ mod tests {
         // a pretty array with a broken record is still a document
         assert_eq!(detect_layout(b"[\n  {\"a\": 1},\n  {\"a\": tru},\n  {\"a\": 3}\n]", true), Layout::Document);
         assert_eq!(detect_layout(b"[{\"a\": tru},\n{\"a\": 1},\n{\"a\": 3}\n]", true), Layout::Document);
+        // broken lines first, then good ones: JSON Lines even when most of the start is broken
+        let cut = "{\"event_type\": \"x\", \"message_id\": \"a1\", \"timest\n".repeat(2) + "{\"a\":2}\n";
+        assert_eq!(detect_layout(cut.as_bytes(), true), Layout::JsonLines);
+        // records written one after another, pretty-printed (`jq .` output)
+        assert_eq!(detect_layout(b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n", true), Layout::Document);
         // a single huge JSON Lines record
         assert_eq!(detect_layout(b"{\"a\":\"xxxxxxxx", false), Layout::JsonLines);
     }
@@ -402,7 +499,7 @@ mod tests {
     #[test]
     fn array_elements_survive_a_broken_one() {
         let text = b"[\n  {\"a\": 1},\n  {\"a\": tru},\n  {\"a\": 3}\n]";
-        let els = array_elements(text);
+        let els = document_records(text);
         assert_eq!(els.len(), 3, "{els:?}");
         assert!(els[0].is_ok());
         assert!(els[1].is_err());
@@ -413,14 +510,14 @@ mod tests {
     #[test]
     fn a_broken_record_resumes_at_the_next_record_not_inside_itself() {
         let text = b"[\n  {\n    \"a\": tru,\n    \"ips\": [\n      {\"x\": 1}\n    ]\n  },\n  {\n    \"a\": 3\n  }\n]";
-        let els = array_elements(text);
+        let els = document_records(text);
         assert_eq!(els.len(), 2, "{els:?}");
         assert!(els[0].is_err());
         let (off, len) = *els[1].as_ref().unwrap();
         assert_eq!(&text[off..off + len], b"{\n    \"a\": 3\n  }");
         // records one per line, the first on the bracket's line
         let text = b"[{\"a\": tru, \"b\": {}},\n{\"a\": 2},\n{\"a\": 3}\n]";
-        let els = array_elements(text);
+        let els = document_records(text);
         assert_eq!(els.iter().filter(|e| e.is_ok()).count(), 2, "{els:?}");
     }
 
@@ -444,6 +541,44 @@ mod tests {
         // Anything else after a member is still an error.
         file.extend(b"garbage");
         assert!(Gunzip::new(&file[..]).read_to_string(&mut String::new()).is_err());
+    }
+
+    /// The records read, as text, and the reasons of the problems.
+    fn read(text: &[u8]) -> (Vec<&str>, Vec<String>) {
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        for r in document_records(text) {
+            match r {
+                Ok((off, len)) => ok.push(std::str::from_utf8(&text[off..off + len]).unwrap()),
+                Err((_, reason)) => bad.push(reason),
+            }
+        }
+        (ok, bad)
+    }
+
+    #[test]
+    fn a_one_line_array_goes_on_past_a_broken_record() {
+        let (ok, bad) = read(br#"[{"m":"a"}, {"m":"b" "t":{"x":[1]}}, {"m":"c"},{"m":"d"}]"#);
+        assert_eq!(ok, [r#"{"m":"a"}"#, r#"{"m":"c"}"#, r#"{"m":"d"}"#]);
+        assert_eq!(bad, ["invalid JSON at line 1 column 22: expected `,` or `}`"]);
+    }
+
+    #[test]
+    fn records_after_the_array_are_read_too() {
+        let (ok, bad) = read(b"[\n  {\"m\": \"a\"}\n]\n{\"m\": \"b\"}\n{\n  \"m\": \"c\"\n}\n");
+        assert_eq!(ok, ["{\"m\": \"a\"}", "{\"m\": \"b\"}", "{\n  \"m\": \"c\"\n}"]);
+        assert!(bad.is_empty(), "{bad:?}");
+        let (ok, bad) = read(b"[{\"m\": \"a\"}]\nnot json at all\n");
+        assert_eq!(ok, ["{\"m\": \"a\"}"]);
+        assert_eq!(
+            bad,
+            ["invalid JSON at line 2 column 2: expected ident; no record could be read in the 16 bytes from here to the end"]
+        );
+    }
+
+    #[test]
+    fn a_broken_record_names_its_line_in_the_file() {
+        let (_, bad) = read(b"[\n  {\"m\": \"a\"},\n  {\n    \"m\": \"b\",\n    \"t\": tru\n  }\n]");
+        assert_eq!(bad, ["invalid JSON at line 6 column 0: expected ident"]);
     }
 
     #[test]
