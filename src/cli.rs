@@ -57,8 +57,9 @@ pub enum Command {
     /// Run a time-sync service, a drop-in for StackTach notigen's time_sync.
     ///
     /// GET /time answers the raw body of the last POST /time (empty before the first;
-    /// at most 4096 bytes). Point Winchester's time_sync_endpoint at it. One line per
-    /// request on stderr; Ctrl-C stops it.
+    /// at most 4096 bytes; a body that is no datetime, None or empty is refused with
+    /// 400). Point Winchester's time_sync_endpoint at it. One line per request on
+    /// stderr; Ctrl-C stops it.
     TimeServer(TimeServerArgs),
     /// Generate a synthetic archive of realistic nova lifecycles as raw
     /// notifications, with injected discrepancies of every kind and,

@@ -3,7 +3,8 @@
 //!
 //! The protocol is StackTach notigen's `time_sync` service: `GET /time`
 //! answers the last time posted as the raw string (an empty body before any
-//! post), `POST /time` stores the raw request body (at most 4096 bytes).
+//! post), `POST /time` stores the raw request body (at most 4096 bytes; a
+//! body no consumer could read as a time is refused with 400).
 //! Winchester's `TimeSync` polls `GET {time_sync_endpoint}/time`, takes an
 //! empty body or `None` as "not published yet" and parses anything else as a
 //! datetime; its publisher posts each notification's own `timestamp` string.

@@ -517,6 +517,13 @@ async fn store(body: Incoming, slot: &Mutex<Bytes>, config: &ServerConfig) -> Re
         Ok(Err(_)) => Reply::error(StatusCode::BAD_REQUEST, "bad request: the body could not be read\n").closing(true),
         Ok(Ok(collected)) => {
             let posted = collected.to_bytes();
+            // Stored raw, but only what a TimeSync consumer can read: a time, or "not published yet".
+            if let super::follow::FollowStatus::Unavailable(_) = super::follow::interpret_body(&posted) {
+                return Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    "bad request: malformed time: post a datetime such as 2014-10-09 22:55:33.111111, or None\n",
+                );
+            }
             *lock(slot) = posted.clone();
             Reply {
                 status: StatusCode::OK,
