@@ -165,6 +165,9 @@ fn audit(a: AuditArgs) -> Result<i32> {
         .iter()
         .map(|c| Code::parse(c).ok_or_else(|| anyhow!("unknown code {c:?} (U0 … U8)")))
         .collect::<Result<_>>()?;
+    if a.explain && matches!(a.format, Format::Csv) {
+        return Err(anyhow!("--explain has no place in CSV: use --format table or --format json"));
+    }
     let clock = Phases::start();
     let archive = load(&a.input.paths, Keep::Audit)?;
     clock.lap("load");
@@ -176,17 +179,26 @@ fn audit(a: AuditArgs) -> Result<i32> {
         (outcomes.is_empty() || outcomes.contains(&s.outcome()))
             && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
     };
+    let code = usage_replay::report::Summary::of(replay.streams()).exit_code();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match a.format {
+    let written = match a.format {
         Format::Json => audit.write_json(&mut out, &filter, a.explain),
         Format::Csv => audit.write_csv(&mut out, &filter),
         Format::Table => audit.write_table(&mut out, &filter, a.explain),
     }
-    .context("writing the report")?;
-    out.flush().context("writing the report")?;
+    .and_then(|()| out.flush());
+    match written {
+        // A reader that stops early (`| head`) does not change the verdict the status reports.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        r => r.context("writing the report")?,
+    }
+    if matches!(a.format, Format::Csv) {
+        // CSV has no place for the archive's problems: they go to stderr, as for `events`.
+        eprintln!("usage-replay: {}", audit.load_summary());
+        report_rejected(&archive);
+    }
     clock.lap("report");
-    let code = usage_replay::report::Summary::of(replay.streams()).exit_code();
     // The process ends here: freeing a large archive piece by piece would only delay the exit.
     std::mem::forget(replay);
     std::mem::forget(archive);
@@ -212,14 +224,32 @@ fn emit(a: EmitArgs) -> Result<i32> {
     let replay = Replay::run(&archive, !a.no_drain, ids);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let mut silent = Vec::new();
     for &id in replay.decided_order() {
         let s = &replay.streams()[id as usize - 1];
         for o in s.result.iter().flat_map(|r| r.output.iter()) {
             out.write_all(o.to_json(&archive.symbols).as_bytes())?;
             out.write_all(b"\n")?;
         }
+        if s.outcome() == Outcome::Error {
+            silent.push(s);
+        }
     }
     out.flush()?;
+    // A pipeline that failed emits nothing: say so, or the stream would vanish from the output.
+    for s in silent.iter().take(20) {
+        let why = s.result.as_ref().map(|r| r.message.as_str()).unwrap_or("");
+        eprintln!(
+            "usage-replay: stream {} ({} {}) went to error, no output event: {}",
+            s.id,
+            usage_replay::text::sanitize(&s.instance_id.py_str(&archive.symbols)),
+            s.day,
+            usage_replay::text::sanitize(why)
+        );
+    }
+    if silent.len() > 20 {
+        eprintln!("usage-replay: … and {} more streams in error", silent.len() - 20);
+    }
     report_rejected(&archive);
     Ok(0)
 }
@@ -273,6 +303,21 @@ fn generate(a: GenerateArgs) -> Result<i32> {
     let is_stdout = |p: &std::path::Path| p.as_os_str() == "-";
     if is_stdout(&a.out) && a.truth.as_deref().is_some_and(is_stdout) {
         return Err(anyhow!("--out and --truth cannot both be standard output"));
+    }
+    // Where a path leads, whether or not the file exists yet.
+    let resolved = |p: &std::path::Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let abs = std::path::absolute(p).ok()?;
+        Some(abs.parent()?.canonicalize().ok()?.join(abs.file_name()?))
+    };
+    let same_file = |x: &std::path::Path, y: &std::path::Path| resolved(x).is_some_and(|x| Some(x) == resolved(y));
+    if let Some(t) = a.truth.as_deref().filter(|t| !is_stdout(t) && same_file(t, &a.out)) {
+        return Err(anyhow!(
+            "--out and --truth are the same file ({}): the truth would overwrite the archive",
+            t.display()
+        ));
     }
     let out: Box<dyn Write + Send> = if is_stdout(&a.out) {
         Box::new(io::stdout())

@@ -147,6 +147,14 @@ impl Audit<'_> {
     }
 
     pub fn write_csv(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> io::Result<()> {
+        self.csv_rows(out, filter).map_err(|e| match e.into_kind() {
+            // The writer's own error, as it was (a closed pipe stays a closed pipe).
+            csv::ErrorKind::Io(e) => e,
+            other => io::Error::other(format!("{other:?}")),
+        })
+    }
+
+    fn csv_rows(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record([
             "stream_id",
@@ -177,7 +185,35 @@ impl Audit<'_> {
                 r.last_event,
             ])?;
         }
-        w.flush()
+        Ok(w.flush()?)
+    }
+
+    /// The archive's counts in one line, for reports that have no place for them.
+    pub fn load_summary(&self) -> String {
+        format!(
+            "{} events, {} unmatched, {} duplicates, {} not distilled, {} rejected",
+            self.archive.events.len(),
+            self.unmatched,
+            self.archive.duplicates,
+            self.archive.not_distilled_total(),
+            self.archive.rejected.len()
+        )
+    }
+
+    /// The first rejected records, one per item wrapped to `width` columns.
+    pub fn load_problems(&self, width: usize) -> Vec<String> {
+        use crate::text::{sanitize, wrap};
+        let mut lines = Vec::new();
+        for r in self.archive.rejected.iter().take(20) {
+            let text = format!("rejected {}: {}", sanitize(&r.location()), sanitize(&r.reason));
+            for (i, l) in wrap(&text, width.saturating_sub(4)).into_iter().enumerate() {
+                lines.push(if i == 0 { format!("  {l}") } else { format!("    {l}") });
+            }
+        }
+        if self.archive.rejected.len() > 20 {
+            lines.push(format!("  … {} more rejected records (see --format json)", self.archive.rejected.len() - 20));
+        }
+        lines
     }
 
     /// A table for an 80-column terminal: one row per stream, the message of a
@@ -193,12 +229,13 @@ impl Audit<'_> {
                 (o, _) => o.as_str().to_string(),
             };
             let by = s.result.as_ref().map(|r| r.trigger.as_str()).unwrap_or("-");
-            let inst = crate::text::fit(&s.instance_id.py_str(sym), 36);
+            // Archive text: neutralised, cut and padded by display width.
+            let inst = crate::text::fit(&crate::text::sanitize(&s.instance_id.py_str(sym)), 36);
+            let pad = " ".repeat(36usize.saturating_sub(crate::text::width(&inst)));
             writeln!(
                 out,
-                "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}",
+                "{:>6} {inst}{pad} {:<10} {:<10} {:<6} {:>6}",
                 s.id,
-                inst,
                 s.day.to_string(),
                 result,
                 by,
@@ -221,8 +258,7 @@ impl Audit<'_> {
         writeln!(out)?;
         let codes: Vec<String> = sum.by_code.iter().filter(|(_, &n)| n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
         let shown = if shown == self.streams.len() { String::new() } else { format!(" ({shown} shown)") };
-        writeln!(
-            out,
+        let totals = format!(
             "{} streams{shown}: {} verified, {} failed{}, {} error, {} pending",
             self.streams.len(),
             sum.verified,
@@ -230,21 +266,13 @@ impl Audit<'_> {
             if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(" ")) },
             sum.error,
             sum.pending
-        )?;
-        writeln!(
-            out,
-            "{} events, {} unmatched, {} duplicates, {} not distilled, {} rejected",
-            self.archive.events.len(),
-            self.unmatched,
-            self.archive.duplicates,
-            self.archive.not_distilled_total(),
-            self.archive.rejected.len()
-        )?;
-        for r in self.archive.rejected.iter().take(20) {
-            writeln!(out, "  rejected {}: {}", crate::text::sanitize(&r.location()), crate::text::sanitize(&r.reason))?;
+        );
+        for (i, l) in crate::text::wrap(&totals, 78).into_iter().enumerate() {
+            writeln!(out, "{}{l}", if i == 0 { "" } else { "  " })?;
         }
-        if self.archive.rejected.len() > 20 {
-            writeln!(out, "  … {} more rejected records (see --format json)", self.archive.rejected.len() - 20)?;
+        writeln!(out, "{}", self.load_summary())?;
+        for line in self.load_problems(80) {
+            writeln!(out, "{line}")?;
         }
         Ok(())
     }

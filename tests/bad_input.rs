@@ -358,7 +358,7 @@ fn only_bad_paths_is_exit_status_two() {
         (vec!["audit", "nope-1.jsonl", "nope-2.jsonl"], vec!["nope-1.jsonl", "nope-2.jsonl"]),
         (vec!["events", "nope-1.jsonl"], vec!["nope-1.jsonl"]),
         (vec!["emit", "nope-1.jsonl"], vec!["nope-1.jsonl"]),
-        (vec!["audit", "empty"], vec!["no input files found"]),
+        (vec!["audit", "empty"], vec!["empty: no .json, .jsonl or .ndjson file"]),
     ] {
         let r = run_in(dir.path(), &args, None);
         assert_eq!(r.code, 2, "{args:?}");

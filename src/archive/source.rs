@@ -59,6 +59,12 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
                         }
                     }
                 }
+                if found.is_empty() {
+                    problems.push((
+                        p.display().to_string(),
+                        "no .json, .jsonl or .ndjson file (plain or .gz) below this directory".to_string(),
+                    ));
+                }
                 found.sort();
                 inputs.extend(found.into_iter().map(Input::File));
             }

@@ -1,0 +1,152 @@
+//! What the headless commands tell a script besides their data (SPEC §7):
+//! exit statuses, the archive's problems on stderr, refusals of option
+//! combinations that cannot work, and report text that stays inert.
+
+use assert_cmd::Command;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("usage-replay")
+        .expect("the binary is built")
+        .current_dir(root())
+        .args(args)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .expect("the binary runs");
+    let r = Run {
+        stdout: String::from_utf8(out.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8"),
+        code: out.status.code().expect("an exit status"),
+    };
+    assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+    r
+}
+
+#[test]
+fn csv_says_on_stderr_what_the_archive_lost() {
+    let r = run(&["audit", "--format", "csv", "samples/bad-records.jsonl"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with("stream_id,instance_id,day,"), "stdout is only CSV: {}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 3, "a header and two streams");
+    let err: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(err[0], "usage-replay: 10 events, 1 unmatched, 2 duplicates, 3 not distilled, 5 rejected");
+    assert_eq!(err.iter().filter(|l| l.starts_with("usage-replay: rejected samples/bad-records.jsonl:")).count(), 5);
+}
+
+#[test]
+fn explain_has_no_place_in_csv() {
+    let r = run(&["audit", "--format", "csv", "--explain", "samples/day.jsonl"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.contains("--explain has no place in CSV"), "{}", r.stderr);
+}
+
+#[test]
+fn a_reader_that_stops_early_does_not_change_the_exit_status() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let archive = dir.path().join("many.jsonl");
+    let g = run(&[
+        "generate",
+        "--instances",
+        "3000",
+        "--days",
+        "1",
+        "--anomalies",
+        "0.5",
+        "--quiet",
+        "--out",
+        archive.to_str().unwrap(),
+    ]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    for format in ["table", "json", "csv"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("usage-replay"))
+            .args(["audit", "--format", format])
+            .arg(&archive)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        // Read a little, then go away, as `| head -1` does.
+        let mut first = [0u8; 64];
+        child.stdout.take().expect("stdout").read_exact(&mut first).expect("some output");
+        let mut stderr = String::new();
+        child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+        let status = child.wait().expect("the binary ends");
+        assert_eq!(status.code(), Some(1), "{format}: streams failed, whoever stopped reading: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{format}: {stderr}");
+    }
+}
+
+#[test]
+fn archive_text_in_the_table_is_inert() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("esc.jsonl");
+    let line = |id: &str, ty: &str, extra: &str| {
+        format!(
+            r#"{{"event_type":"{ty}","message_id":"{id}","timestamp":"2014-10-07 00:05:00","instance_id":"i\u001b[2J\n\t\rx","launched_at":"2014-10-01 00:00:00","state":"active"{extra}}}"#
+        )
+    };
+    let text = [
+        line("a", "compute.instance.update", ""),
+        line(
+            "b",
+            "compute.instance.exists",
+            r#","audit_period_beginning":"2014-10-06 00:00:00","audit_period_ending":"2014-10-07 00:00:00""#,
+        ),
+    ]
+    .join("\n");
+    std::fs::write(&path, text).expect("write");
+    let r = run(&["audit", path.to_str().unwrap()]);
+    assert!(!r.stdout.contains('\u{1b}') && !r.stdout.contains('\r') && !r.stdout.contains('\t'), "{:?}", r.stdout);
+    let row = r.stdout.lines().nth(1).expect("a stream row");
+    assert!(row.contains(r"i\x1b[2J\x0a\x09\x0dx"), "{row:?}");
+    assert!(r.stdout.lines().all(|l| usage_replay::text::width(l) <= 80), "{}", r.stdout);
+}
+
+#[test]
+fn emit_names_the_streams_that_went_to_error() {
+    let r = run(&["emit", "samples/error-missing-os-distro.jsonl"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert!(
+        r.stderr.starts_with("usage-replay: stream 1 (733611da-7593-4e8d-baa0-c8cd4792c102 2014-10-07) went to error, no output event: 'os_distro' is on compute.instance.exists"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_directory_without_archives_is_reported() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("notes.txt"), "not an archive").expect("write");
+    let empty = dir.path().to_str().unwrap();
+    let r = run(&["audit", "--format", "json", empty, "samples/verified-quiet-day.jsonl"]);
+    assert_eq!(r.code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(doc["rejected"][0]["source"], empty);
+    assert_eq!(doc["rejected"][0]["reason"], "no .json, .jsonl or .ndjson file (plain or .gz) below this directory");
+    let alone = run(&["audit", empty]);
+    assert_eq!(alone.code, 2);
+    assert!(alone.stderr.contains(&format!("no readable input: {empty}: no .json")), "{}", alone.stderr);
+}
+
+#[test]
+fn generate_refuses_to_write_the_truth_over_the_archive() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("a.jsonl");
+    let same = dir.path().join(".").join("a.jsonl");
+    let r = run(&["generate", "--instances", "2", "--out", out.to_str().unwrap(), "--truth", same.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--out and --truth are the same file"), "{}", r.stderr);
+    assert!(!Path::new(&out).exists(), "nothing was written");
+}
