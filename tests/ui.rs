@@ -369,6 +369,55 @@ fn prompt_search_filter_and_sort() {
 }
 
 #[test]
+fn a_filter_that_shrinks_the_list_shows_every_match() {
+    let mut app = app_for("samples/day.jsonl", Options::default());
+    key(&mut app, 'G');
+    frame(&mut app, 120, 40);
+    key(&mut app, 'o'); // failed
+    let f = frame(&mut app, 120, 40);
+    assert_eq!(app.rows().len(), 4);
+    let shown = f.lines().filter(|l| l.contains("│ #") || l.contains("│▸#")).count();
+    assert_eq!(shown, 4, "every failing stream is listed, not only the selected one:\n{f}");
+}
+
+#[test]
+fn filter_words_add_up_and_the_prompt_extends_the_filter() {
+    let mut app = app_for("samples/day.jsonl", Options::default());
+    code(&mut app, KeyCode::End);
+    app.update(Action::Command("filter U1 U5".into()));
+    assert_eq!(app.rows().len(), 2, "either code");
+    // `f` offers the filter followed by a space, ready for one more word.
+    key(&mut app, 'f');
+    assert_eq!(app.prompt.as_ref().map(|p| p.input.as_str()), Some("filter U1 U5 "));
+    for c in "U2".chars() {
+        key(&mut app, c);
+    }
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.rows().len(), 4);
+    // Ctrl-W erases a word, Ctrl-U the whole input.
+    key(&mut app, 'f');
+    app.handle_key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert_eq!(app.prompt.as_ref().map(|p| p.input.as_str()), Some("filter U1 U5 "));
+    app.handle_key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert_eq!(app.prompt.as_ref().map(|p| p.input.as_str()), Some("filter U1 "));
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(app.prompt.as_ref().map(|p| p.input.as_str()), Some(""));
+}
+
+#[test]
+fn esc_never_quits() {
+    let mut app = mixed();
+    code(&mut app, KeyCode::Enter);
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Pane::Streams);
+    code(&mut app, KeyCode::Esc);
+    assert!(!app.should_quit(), "one Esc too many must not end the session");
+    assert!(frame(&mut app, 120, 40).contains("nothing to close here: q quits"));
+    key(&mut app, 'q');
+    assert!(app.should_quit());
+}
+
+#[test]
 fn back_and_quit() {
     let mut app = mixed();
     code(&mut app, KeyCode::Enter);

@@ -12,6 +12,8 @@ pub enum Action {
     Quit,
     /// Close what is open (prompt, help, a pane), or quit from the stream list.
     Back,
+    /// As `Back`, but never quits: Esc must not end a session by one press too many.
+    Close,
     ToggleHelp,
     NextPane,
     PrevPane,
@@ -50,6 +52,10 @@ pub enum Action {
     ReverseSort,
     PromptInput(char),
     PromptBackspace,
+    /// Erase the word before the cursor (Ctrl-W).
+    PromptEraseWord,
+    /// Erase the whole input (Ctrl-U).
+    PromptEraseLine,
     PromptSubmit,
     PromptCancel,
     /// Run a prompt command (`goto`, `#id`, `speed N`, `filter …`, a time).
@@ -69,6 +75,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Back => "back",
+            Action::Close => "close",
             Action::ToggleHelp => "toggle_help",
             Action::NextPane => "next_pane",
             Action::PrevPane => "prev_pane",
@@ -101,6 +108,8 @@ impl Action {
             Action::ReverseSort => "reverse_sort",
             Action::PromptInput(_) => "prompt_input",
             Action::PromptBackspace => "prompt_backspace",
+            Action::PromptEraseWord => "prompt_erase_word",
+            Action::PromptEraseLine => "prompt_erase_line",
             Action::PromptSubmit => "prompt_submit",
             Action::PromptCancel => "prompt_cancel",
             Action::Command(_) => "command",
@@ -116,6 +125,7 @@ impl Action {
         match self {
             Action::Quit => "quit now",
             Action::Back => "back / close / quit",
+            Action::Close => "back / close",
             Action::ToggleHelp => "this help",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
@@ -148,6 +158,8 @@ impl Action {
             Action::ReverseSort => "reverse the sort",
             Action::PromptInput(_) => "type",
             Action::PromptBackspace => "delete a character",
+            Action::PromptEraseWord => "delete a word",
+            Action::PromptEraseLine => "delete the whole input",
             Action::PromptSubmit => "run",
             Action::PromptCancel => "cancel",
             Action::Command(_) => "run a command",
@@ -167,6 +179,7 @@ impl Action {
     pub fn short(&self) -> &'static str {
         match self {
             Action::Back => "back",
+            Action::Close => "back",
             Action::ToggleHelp => "help",
             Action::NextPane => "pane",
             Action::Open => "open",

@@ -597,6 +597,7 @@ impl App {
             _ if self.help.is_some() => self.help_action(action),
             _ if self.data.is_none() => match action {
                 Action::Back => self.quit = true,
+                Action::Close => self.info("q quits"),
                 Action::ToggleHelp => self.help = Some(0),
                 _ => {}
             },
@@ -613,6 +614,11 @@ impl App {
             Action::PromptInput(c) => p.input.push(c),
             // Backspace on an empty prompt closes it, as in less and vim.
             Action::PromptBackspace if p.input.pop().is_none() => self.prompt = None,
+            Action::PromptEraseWord => {
+                let kept = p.input.trim_end().rfind(' ').map_or(0, |i| i + 1);
+                p.input.truncate(kept);
+            }
+            Action::PromptEraseLine => p.input.clear(),
             Action::PromptCancel | Action::Back => self.prompt = None,
             Action::PromptSubmit => {
                 let Some(p) = self.prompt.take() else { return };
@@ -680,6 +686,10 @@ impl App {
                 None if self.focus != Pane::Streams => self.focus = Pane::Streams,
                 None => self.quit = true,
             },
+            Action::Close if self.history.is_empty() && self.focus == Pane::Streams => {
+                self.info("nothing to close here: q quits")
+            }
+            Action::Close => self.main_action(Action::Back),
             Action::ToggleHelp => self.help = Some(0),
             Action::NextPane | Action::PrevPane => {
                 let order = [Pane::Streams, Pane::Events, self.inspector];
@@ -717,8 +727,12 @@ impl App {
             Action::OpenPrompt => self.prompt = Some(Prompt { kind: PromptKind::Command, input: String::new() }),
             Action::OpenSearch => self.prompt = Some(Prompt { kind: PromptKind::Search, input: String::new() }),
             Action::Filter => {
+                // The current filter, ready to be extended (or erased with Ctrl-U).
                 let mut input = "filter ".to_string();
-                input.push_str(&self.filter.describe());
+                if !self.filter.is_empty() {
+                    input.push_str(&self.filter.describe());
+                    input.push(' ');
+                }
                 self.prompt = Some(Prompt { kind: PromptKind::Command, input });
             }
             Action::SearchNext => self.search_step(true, false),
@@ -742,13 +756,14 @@ impl App {
                 }
             }
             Action::CycleOutcome => {
-                self.filter.outcome = match self.filter.outcome {
-                    None => Some(Outcome::Failed),
-                    Some(Outcome::Failed) => Some(Outcome::Error),
-                    Some(Outcome::Error) => Some(Outcome::Pending),
-                    Some(Outcome::Pending) => Some(Outcome::Verified),
-                    Some(Outcome::Verified) => None,
+                let next = match self.filter.outcomes.as_slice() {
+                    [] => Some(Outcome::Failed),
+                    [Outcome::Failed] => Some(Outcome::Error),
+                    [Outcome::Error] => Some(Outcome::Pending),
+                    [Outcome::Pending] => Some(Outcome::Verified),
+                    _ => None,
                 };
+                self.filter.set_outcome(next);
             }
             Action::ClearFilter => self.filter = Filter::default(),
             Action::CycleSort => self.sort.key = self.sort.key.next(),
@@ -759,6 +774,8 @@ impl App {
             | Action::Resize(..)
             | Action::PromptInput(_)
             | Action::PromptBackspace
+            | Action::PromptEraseWord
+            | Action::PromptEraseLine
             | Action::PromptSubmit
             | Action::PromptCancel => {}
         }
@@ -1040,9 +1057,14 @@ impl App {
         let n_events = self.selected_stream().map(|s| s.events.len()).unwrap_or(0);
         self.events.sel = self.events.sel.min(n_events.saturating_sub(1));
         self.problems.sel = self.problems.sel.min(view::problems::line_count(self).saturating_sub(1));
-        for (p, st) in [(Pane::Streams, self.streams), (Pane::Events, self.events), (Pane::Problems, self.problems)] {
+        let lens = [self.rows.len(), n_events, view::problems::line_count(self)];
+        for ((p, st), len) in
+            [(Pane::Streams, self.streams), (Pane::Events, self.events), (Pane::Problems, self.problems)]
+                .into_iter()
+                .zip(lens)
+        {
             let h = view::pane_height(self, p).max(1);
-            let off = view::visible_offset(st.off, st.sel, h);
+            let off = view::visible_offset(st.off, st.sel, h, len);
             match p {
                 Pane::Streams => self.streams.off = off,
                 Pane::Events => self.events.off = off,

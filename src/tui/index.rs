@@ -14,18 +14,30 @@ use crate::time::Timestamp;
 use rayon::prelude::*;
 use std::cmp::Ordering;
 
-/// Which streams the list shows, by their state at the clock.
+/// Which streams the list shows, by their state at the clock: words of one
+/// kind match any of them (`U0 U1`: either code), kinds combine (`failed U2`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
-    pub outcome: Option<Outcome>,
-    pub code: Option<Code>,
-    pub state: Option<StreamState>,
+    pub outcomes: Vec<Outcome>,
+    pub codes: Vec<Code>,
+    pub states: Vec<StreamState>,
     /// Lowercase text looked for in the instance id, the day and the message.
     pub text: Option<String>,
 }
 
+/// `x` is one of `set`, or the set is empty (no condition).
+fn admits<T: PartialEq>(set: &[T], x: T) -> bool {
+    set.is_empty() || set.contains(&x)
+}
+
+fn add<T: PartialEq>(set: &mut Vec<T>, x: T) {
+    if !set.contains(&x) {
+        set.push(x);
+    }
+}
+
 impl Filter {
-    /// Words naming an outcome, a code or a state set those; the rest is text.
+    /// Words naming an outcome, a code or a state add those; the rest is text.
     pub fn parse(s: &str) -> Filter {
         let mut f = Filter::default();
         let mut text: Vec<&str> = Vec::new();
@@ -36,11 +48,11 @@ impl Filter {
                 "err" => Some(Outcome::Error),
                 _ => None,
             }) {
-                f.outcome = Some(o);
+                add(&mut f.outcomes, o);
             } else if let Some(c) = Code::parse(word) {
-                f.code = Some(c);
+                add(&mut f.codes, c);
             } else if let Some(st) = StreamState::parse(&lower) {
-                f.state = Some(st);
+                add(&mut f.states, st);
             } else {
                 text.push(word);
             }
@@ -55,18 +67,17 @@ impl Filter {
         *self == Filter::default()
     }
 
+    /// Show only streams with this outcome (or every stream, `None`).
+    pub fn set_outcome(&mut self, o: Option<Outcome>) {
+        self.outcomes = o.into_iter().collect();
+    }
+
     /// The filter written back as the prompt accepts it.
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
-        if let Some(o) = self.outcome {
-            parts.push(o.as_str().into());
-        }
-        if let Some(c) = self.code {
-            parts.push(c.as_str().into());
-        }
-        if let Some(s) = self.state {
-            parts.push(s.as_str().into());
-        }
+        parts.extend(self.outcomes.iter().map(|o| o.as_str().to_string()));
+        parts.extend(self.codes.iter().map(|c| c.as_str().to_string()));
+        parts.extend(self.states.iter().map(|s| s.as_str().to_string()));
         if let Some(t) = &self.text {
             parts.push(t.clone());
         }
@@ -76,13 +87,10 @@ impl Filter {
     /// Whether the stream, as it stands (`at`), passes; `stream` gives the stream
     /// itself, read only for a text filter.
     pub fn matches<'s>(&self, archive: &Archive, stream: impl FnOnce() -> &'s Stream, at: &StreamAt) -> bool {
-        if self.outcome.is_some_and(|o| o != at.outcome) {
+        if !admits(&self.outcomes, at.outcome) || !admits(&self.states, at.state) {
             return false;
         }
-        if self.code.is_some_and(|c| at.code != Some(c)) {
-            return false;
-        }
-        if self.state.is_some_and(|st| st != at.state) {
+        if !self.codes.is_empty() && !at.code.is_some_and(|c| self.codes.contains(&c)) {
             return false;
         }
         if let Some(t) = &self.text {
@@ -272,13 +280,20 @@ mod tests {
     #[test]
     fn filter_words() {
         let f = Filter::parse("failed U2 Foo bar");
-        assert_eq!(f.outcome, Some(Outcome::Failed));
-        assert_eq!(f.code, Some(Code::U2));
+        assert_eq!(f.outcomes, [Outcome::Failed]);
+        assert_eq!(f.codes, [Code::U2]);
         assert_eq!(f.text.as_deref(), Some("foo bar"));
-        assert_eq!(Filter::parse("active").state, Some(StreamState::Active));
-        assert_eq!(Filter::parse("ok").outcome, Some(Outcome::Verified));
+        assert_eq!(Filter::parse("active").states, [StreamState::Active]);
+        assert_eq!(Filter::parse("ok").outcomes, [Outcome::Verified]);
         assert!(Filter::parse("  ").is_empty());
         assert_eq!(Filter::parse(&f.describe()), f);
+        // Words of one kind add up: any of them matches.
+        let f = Filter::parse("U0 u1 failed error U0");
+        assert_eq!(
+            (f.codes.as_slice(), f.outcomes.as_slice()),
+            (&[Code::U0, Code::U1][..], &[Outcome::Failed, Outcome::Error][..])
+        );
+        assert_eq!(f.describe(), "failed error U0 U1");
     }
 
     #[test]

@@ -109,7 +109,8 @@ impl KeyMap {
         };
         let g = Scope::Global;
         add(g, &[Key::ch('?')], A::ToggleHelp);
-        add(g, &[Key::ch('q'), Key::plain(K::Esc)], A::Back);
+        add(g, &[Key::ch('q')], A::Back);
+        add(g, &[Key::plain(K::Esc)], A::Close);
         add(g, &[Key::ch('Q'), Key::ctrl('c')], A::Quit);
         add(g, &[Key::plain(K::Tab)], A::NextPane);
         add(g, &[Key::plain(K::BackTab)], A::PrevPane);
@@ -154,6 +155,8 @@ impl KeyMap {
         add(p, &[Key::plain(K::Enter)], A::PromptSubmit);
         add(p, &[Key::plain(K::Esc)], A::PromptCancel);
         add(p, &[Key::plain(K::Backspace)], A::PromptBackspace);
+        add(p, &[Key::ctrl('w')], A::PromptEraseWord);
+        add(p, &[Key::ctrl('u')], A::PromptEraseLine);
         add(p, &[Key::ctrl('c')], A::Quit);
         KeyMap { bindings: b }
     }

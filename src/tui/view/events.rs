@@ -72,7 +72,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     let head = format!("   {} {} {} traits", pad("time", 15), rpad("Δt", 7), pad("type", type_w));
     let mut lines: Vec<Line> = vec![line_fit(vec![(head, t.label())], w)];
     let h = inner.height.saturating_sub(1) as usize;
-    let off = visible_offset(app.events.off, app.events.sel, h);
+    let off = visible_offset(app.events.off, app.events.sel, h, s.events.len());
     for i in off..(off + h).min(s.events.len()) {
         let Some(e) = d.event(s.events[i]) else { continue };
         let prev = i.checked_sub(1).and_then(|p| d.event(s.events[p]));

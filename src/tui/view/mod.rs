@@ -132,9 +132,12 @@ pub fn row_at(app: &App, p: Pane, y: u16) -> Option<usize> {
     Some(off + (y - r.y) as usize)
 }
 
-/// The first visible row so that `sel` is visible in `height` rows, moving as little as possible.
-pub fn visible_offset(off: usize, sel: usize, height: usize) -> usize {
+/// The first visible row so that `sel` is visible in `height` rows, moving as
+/// little as possible, and the rows fill the pane when there are enough of
+/// them (a list that shrank under the window scrolls back).
+pub fn visible_offset(off: usize, sel: usize, height: usize, len: usize) -> usize {
     let height = height.max(1);
+    let off = off.min(len.saturating_sub(height));
     if sel < off {
         sel
     } else if sel >= off + height {
@@ -267,9 +270,12 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(visible_offset(0, 5, 3), 3);
-        assert_eq!(visible_offset(4, 2, 3), 2);
-        assert_eq!(visible_offset(2, 3, 3), 2);
+        assert_eq!(visible_offset(0, 5, 3, 10), 3);
+        assert_eq!(visible_offset(4, 2, 3, 10), 2);
+        assert_eq!(visible_offset(2, 3, 3, 10), 2);
+        // The list shrank (a filter): the window comes back to show a full pane.
+        assert_eq!(visible_offset(14600, 1382, 10, 1383), 1373);
+        assert_eq!(visible_offset(14600, 1, 10, 2), 0);
         assert_eq!(num(1234567), "1,234,567");
         assert_eq!(num(12), "12");
         assert_eq!(delta(0), "+0s");

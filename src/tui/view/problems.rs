@@ -119,7 +119,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(block, area);
     let h = inner.height as usize;
     let n = line_count(app);
-    let off = visible_offset(app.problems.off, app.problems.sel, h);
+    let off = visible_offset(app.problems.off, app.problems.sel, h, n);
     let w = inner.width as usize;
     let mut lines: Vec<Line> = Vec::with_capacity(h);
     for i in off..(off + h).min(n) {

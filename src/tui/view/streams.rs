@@ -52,7 +52,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     }
     lines.push(line_fit(vec![(head, t.label())], w));
     let h = inner.height.saturating_sub(1) as usize;
-    let off = visible_offset(app.streams.off, app.streams.sel, h);
+    let off = visible_offset(app.streams.off, app.streams.sel, h, rows.len());
     if rows.is_empty() {
         let why = if existing == 0 {
             "no stream exists yet at the clock (press End to see every verdict)"
