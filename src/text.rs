@@ -59,6 +59,40 @@ pub fn fit(s: &str, w: usize) -> String {
     out
 }
 
+/// Wrap `s` into lines of at most `w` columns, the lines after the first
+/// starting with `indent`: at a space where there is one on the line (past its
+/// indentation), else wherever it must (a long id, a line of a record).
+pub fn wrap_hard(s: &str, w: usize, indent: &str) -> Vec<String> {
+    if width(s) <= w {
+        return vec![s.to_string()];
+    }
+    let indent = if width(indent) * 2 >= w { "" } else { indent };
+    // A break at a space must leave something on the line besides its indentation.
+    let lead = |l: &str| l.len() - l.trim_start().len();
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw > w {
+            let next = match line.rfind(' ').filter(|&sp| sp > lead(&line)) {
+                Some(sp) => {
+                    let tail = line[sp + 1..].to_string();
+                    line.truncate(sp);
+                    format!("{indent}{tail}")
+                }
+                None => indent.to_string(),
+            };
+            out.push(std::mem::replace(&mut line, next));
+            used = width(&line);
+        }
+        line.push(c);
+        used += cw;
+    }
+    out.push(line);
+    out
+}
+
 /// Wrap `s` into lines of at most `w` columns, breaking at spaces where it can.
 pub fn wrap(s: &str, w: usize) -> Vec<String> {
     let w = w.max(8);
@@ -100,6 +134,14 @@ pub fn wrap(s: &str, w: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hard_wrapping_breaks_at_spaces_when_it_can() {
+        assert_eq!(wrap_hard("from a/b.jsonl:4 (notification)", 20, "  "), ["from a/b.jsonl:4", "  (notification)"]);
+        assert_eq!(wrap_hard("  id 0123456789abcdef", 10, "  "), ["  id", "  01234567", "  89abcdef"]);
+        assert_eq!(wrap_hard("short", 10, "  "), ["short"]);
+        assert!(wrap_hard(&"é".repeat(30), 7, "  ").iter().all(|l| width(l) <= 7));
+    }
 
     #[test]
     fn control_characters_become_visible() {

@@ -405,6 +405,35 @@ fn filter_words_add_up_and_the_prompt_extends_the_filter() {
 }
 
 #[test]
+fn problems_pane_rests_only_on_records_and_opens_a_rejected_one() {
+    use usage_replay::tui::view::problems;
+    let mut app = mixed();
+    key(&mut app, 'p');
+    let n = problems::line_count(&app);
+    let mut seen = Vec::new();
+    for _ in 0..n + 2 {
+        assert!(problems::selectable(&app, app.problems.sel), "the cursor rests on line {}", app.problems.sel);
+        seen.push(app.problems.sel);
+        key(&mut app, 'j');
+    }
+    for _ in 0..n + 2 {
+        key(&mut app, 'k');
+        assert!(problems::selectable(&app, app.problems.sel), "the cursor rests on line {}", app.problems.sel);
+    }
+    assert_eq!(app.problems.sel, 0);
+    while problems::rejected_at(&app, app.problems.sel).is_none() {
+        key(&mut app, 'j');
+    }
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Detail);
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains("(rejected record)") && f.contains("reason      invalid JSON at column 43"), "{f}");
+    assert!(f.contains("First bytes of the record"), "{f}");
+    key(&mut app, 'q');
+    assert_eq!(app.focus, Pane::Problems);
+}
+
+#[test]
 fn esc_never_quits() {
     let mut app = mixed();
     code(&mut app, KeyCode::Enter);

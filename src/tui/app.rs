@@ -111,6 +111,15 @@ pub struct LoadState {
     pub replaying: Option<usize>,
 }
 
+/// Something from the problems pane shown in the detail pane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pinned {
+    /// An unmatched event (its index in the archive).
+    Event(u32),
+    /// A rejected record (its index in the archive's list).
+    Rejected(usize),
+}
+
 /// A scrollable list's selection and first visible row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ListState {
@@ -328,7 +337,9 @@ pub struct App {
     pub detail_scroll: usize,
     pub explain_scroll: usize,
     /// An event shown in the detail pane that is not in a stream (an unmatched event).
-    pub pinned_event: Option<u32>,
+    /// What the detail pane shows instead of the selected stream's event:
+    /// something opened from the problems pane.
+    pub pinned: Option<Pinned>,
     focused: Option<Focused>,
     original: Option<(u32, Result<String, String>)>,
     requested: Option<u32>,
@@ -370,7 +381,7 @@ impl App {
             problems: ListState::default(),
             detail_scroll: 0,
             explain_scroll: 0,
-            pinned_event: None,
+            pinned: None,
             focused: None,
             original: None,
             requested: None,
@@ -535,8 +546,10 @@ impl App {
 
     /// The event the detail pane shows (archive index).
     pub fn detail_event(&self) -> Option<u32> {
-        if let Some(e) = self.pinned_event {
-            return Some(e);
+        match self.pinned {
+            Some(Pinned::Event(e)) => return Some(e),
+            Some(Pinned::Rejected(_)) => return None,
+            None => {}
         }
         self.selected_stream()?.events.get(self.events.sel).copied()
     }
@@ -746,7 +759,7 @@ impl App {
                 } else {
                     self.open_pane(Pane::Explain);
                 }
-                self.pinned_event = None;
+                self.pinned = None;
             }
             Action::Problems => {
                 if self.focus == Pane::Problems {
@@ -799,11 +812,24 @@ impl App {
             Pane::Events => {
                 let n = self.selected_stream().map(|s| s.events.len()).unwrap_or(0);
                 self.events.sel = clamp(self.events.sel, n);
-                self.pinned_event = None;
+                self.pinned = None;
             }
             Pane::Problems => {
                 let n = view::problems::line_count(self);
-                self.problems.sel = clamp(self.problems.sel, n);
+                let mut sel = clamp(self.problems.sel, n);
+                // Step over blank lines and titles, in the direction of travel, or back at an end.
+                let step = if d < 0 { -1 } else { 1 };
+                for dir in [step, -step] {
+                    let mut i = sel as i64;
+                    while (0..n as i64).contains(&i) && !view::problems::selectable(self, i as usize) {
+                        i += dir;
+                    }
+                    if (0..n as i64).contains(&i) {
+                        sel = i as usize;
+                        break;
+                    }
+                }
+                self.problems.sel = sel;
             }
             Pane::Detail => self.detail_scroll = clamp(self.detail_scroll, view::scroll_max(self, p) + 1),
             Pane::Explain => self.explain_scroll = clamp(self.explain_scroll, view::scroll_max(self, p) + 1),
@@ -821,7 +847,7 @@ impl App {
                 Pane::Streams if row < self.rows.len() => self.streams.sel = row,
                 Pane::Events if self.selected_stream().is_some_and(|s| row < s.events.len()) => {
                     self.events.sel = row;
-                    self.pinned_event = None;
+                    self.pinned = None;
                 }
                 Pane::Problems if row < view::problems::line_count(self) => self.problems.sel = row,
                 _ => {}
@@ -837,12 +863,16 @@ impl App {
                 }
             }
             Pane::Events => {
-                self.pinned_event = None;
+                self.pinned = None;
                 self.open_pane(Pane::Detail);
             }
             Pane::Problems => {
-                if let Some(e) = view::problems::event_at(self, self.problems.sel) {
-                    self.pinned_event = Some(e);
+                let sel = self.problems.sel;
+                let pinned = view::problems::event_at(self, sel)
+                    .map(Pinned::Event)
+                    .or_else(|| view::problems::rejected_at(self, sel).map(Pinned::Rejected));
+                if pinned.is_some() {
+                    self.pinned = pinned;
                     self.detail_scroll = 0;
                     self.open_pane(Pane::Detail);
                 }
@@ -1007,6 +1037,14 @@ impl App {
         self.playback.playing = false;
         let t = t.max(self.playback.range.start);
         self.playback.seek(t);
+        if self.playback.is_drained() && t != Timestamp::MAX {
+            // The clock then shows the last event's time (SPEC §6): say why it is not the time asked for.
+            self.info(format!(
+                "{} is past the last expiry ({}): the replay is drained, every verdict decided",
+                t.iso(),
+                self.playback.range.settled.iso()
+            ));
+        }
     }
 
     /// Bring the derived state in line with the clock and the selection:

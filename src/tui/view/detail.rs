@@ -3,17 +3,51 @@
 //! the archive off the UI thread), scrollable.
 
 use super::{col, line_fit, pane_block};
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, Pane, Pinned};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-/// The pane's text, unwrapped.
-pub fn lines(app: &App) -> Vec<(String, Style)> {
+/// The pane's text, wrapped to `width` columns (long values and record lines
+/// go on over the next lines rather than being cut).
+pub fn lines(app: &App, width: usize) -> Vec<(String, Style)> {
+    let mut out = Vec::new();
+    for (l, st) in unwrapped(app) {
+        for piece in crate::text::wrap_hard(&l, width.max(8), "      ") {
+            out.push((piece, st));
+        }
+    }
+    out
+}
+
+/// A rejected record: where, why, and its first bytes.
+fn rejected(app: &App, i: usize) -> Vec<(String, Style)> {
+    let t = app.theme;
+    let s = crate::text::sanitize;
+    let Some(r) = app.data().and_then(|d| d.archive.rejected.get(i)) else { return Vec::new() };
+    let mut out = vec![
+        ("Rejected record".to_string(), t.title()),
+        (format!("from        {}", s(&r.location())), t.label()),
+        (format!("reason      {}", s(&r.reason)), t.warn()),
+        (String::new(), Style::new()),
+        ("First bytes of the record (at most 200)".to_string(), t.title()),
+    ];
+    if r.excerpt.is_empty() {
+        out.push(("  (none: the file itself could not be read)".into(), t.label()));
+    } else {
+        out.push((format!("  {}", s(&r.excerpt)), Style::new()));
+    }
+    out
+}
+
+fn unwrapped(app: &App) -> Vec<(String, Style)> {
     let t = app.theme;
     let Some(d) = app.data() else { return Vec::new() };
+    if let Some(Pinned::Rejected(i)) = app.pinned {
+        return rejected(app, i);
+    }
     let Some(idx) = app.detail_event() else {
         return vec![("no event selected".into(), t.label())];
     };
@@ -55,14 +89,15 @@ pub fn lines(app: &App) -> Vec<(String, Style)> {
 }
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
-    let title = match app.pinned_event {
-        Some(_) => vec![Span::styled("(unmatched event) ", app.theme.warn())],
+    let title = match app.pinned {
+        Some(Pinned::Event(_)) => vec![Span::styled("(unmatched event) ", app.theme.warn())],
+        Some(Pinned::Rejected(_)) => vec![Span::styled("(rejected record) ", app.theme.warn())],
         None => vec![],
     };
     let block = pane_block(app, Pane::Detail, title, compact);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let all = lines(app);
+    let all = lines(app, inner.width as usize);
     let h = inner.height as usize;
     let scroll = app.detail_scroll.min(all.len().saturating_sub(h));
     let w = inner.width as usize;

@@ -90,7 +90,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
             (crate::text::sanitize(&key_traits(e, &d.archive.symbols)), if future { base } else { t.label() }),
         ];
         let mut line = line_fit(pieces, w);
-        if i == app.events.sel && app.pinned_event.is_none() {
+        if i == app.events.sel && app.pinned.is_none() {
             let sel = if app.focus == Pane::Events { t.selected() } else { t.title() };
             line = line.patch_style(sel);
         }

@@ -110,7 +110,7 @@ pub fn pane_height(app: &App, p: Pane) -> usize {
 pub fn scroll_max(app: &App, p: Pane) -> usize {
     let Some(r) = list_area(app, p) else { return 0 };
     let total = match p {
-        Pane::Detail => detail::lines(app).len(),
+        Pane::Detail => detail::lines(app, r.width as usize).len(),
         Pane::Explain => explain::lines(app, r.width as usize).len(),
         _ => 0,
     };

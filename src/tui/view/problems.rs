@@ -49,6 +49,18 @@ pub fn event_at(app: &App, i: usize) -> Option<u32> {
     app.data()?.timeline.unmatched().get(i - s.unmatched).map(|(e, _)| *e)
 }
 
+/// The rejected record on a line, if it is one (its index in the archive's list).
+pub fn rejected_at(app: &App, i: usize) -> Option<usize> {
+    let s = sections(app)?;
+    (i >= s.rejected && i + 1 < s.unmatched_title).then(|| i - s.rejected)
+}
+
+/// Whether the cursor may rest on a line: not on blank separators and titles.
+pub fn selectable(app: &App, i: usize) -> bool {
+    let Some(s) = sections(app) else { return false };
+    ![s.rejected_title - 1, s.rejected_title, s.unmatched_title - 1, s.unmatched_title].contains(&i)
+}
+
 fn line(app: &App, i: usize) -> (String, Style) {
     let t = app.theme;
     let (Some(d), Some(s)) = (app.data(), sections(app)) else { return (String::new(), Style::new()) };
@@ -87,7 +99,7 @@ fn line(app: &App, i: usize) -> (String, Style) {
         return (String::new(), Style::new());
     }
     if i == s.rejected_title {
-        return (format!("Rejected records ({})", num(a.rejected.len())), t.title());
+        return (format!("Rejected records ({}) — Enter shows one", num(a.rejected.len())), t.title());
     }
     if i < s.unmatched_title - 1 {
         let r = &a.rejected[i - s.rejected];

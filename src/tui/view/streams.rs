@@ -112,7 +112,7 @@ fn pending_note(
 ) -> String {
     match s.fire_timestamp {
         // SPEC §4: marked ready when its end-of-day .exists arrived; fires once the clock passes that moment.
-        Some(ft) if ft <= clock => format!("ready: fires once the clock passes {}", ft.short()),
+        Some(ft) if ft <= clock => format!("ready: fires after {}", ft.short()),
         _ => match s.events.get(replayed.saturating_sub(1)).and_then(|&i| d.event(i)) {
             Some(e) => format!("open: expires {}", crate::trigger::expiry(e.timestamp).short()),
             None => "open".into(),
