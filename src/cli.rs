@@ -155,6 +155,8 @@ pub struct AuditArgs {
     pub no_drain: bool,
 
     /// Random version-4 message ids for output events, as the original did.
+    /// The verdicts are the same; the ids show where output events do (`emit`,
+    /// the interactive replay).
     #[arg(long)]
     pub random_ids: bool,
 
@@ -164,11 +166,13 @@ pub struct AuditArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// Only report streams with these outcomes (verified, failed, error, pending).
+    /// Only report streams with these outcomes (verified, failed, error,
+    /// pending). The exit status still covers every stream.
     #[arg(long, value_delimiter = ',', value_name = "OUTCOME")]
     pub outcome: Vec<String>,
 
-    /// Only report streams with these codes (U0 … U8).
+    /// Only report streams with these codes (U0 … U8). The exit status still
+    /// covers every stream.
     #[arg(long, value_delimiter = ',', value_name = "CODE")]
     pub code: Vec<String>,
 }
