@@ -5,6 +5,7 @@
 use super::{line_fit, num};
 use crate::pipeline::Code;
 use crate::replay::Outcome;
+use crate::text::width;
 use crate::tui::app::{App, ExternalClock};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -31,16 +32,24 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     } else {
         format!("{} UTC", pb.shown().short())
     };
-    let bar_w = 16usize;
+    // The bar gives way first on a narrow terminal, then the word "events".
+    let head = format!(" {state} ×{}", pb.speed);
+    let mut position = format!(" {}/{} events", num(c.events), num(total));
+    let fixed = |pos: &str| width(&head) + 2 + width(&clock) + 2 + width(pos);
+    if fixed(&position) + 4 > w {
+        position.truncate(position.len() - " events".len());
+    }
+    let bar_w = 16usize.min(w.saturating_sub(fixed(&position)));
+    let bar_w = if bar_w < 4 { 0 } else { bar_w };
     let filled = (c.events * bar_w).checked_div(total).unwrap_or(bar_w);
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(bar_w - filled));
     let l1 = vec![
-        (format!(" {state} ×{}", pb.speed), state_style),
+        (head, state_style),
         ("  ".into(), Style::new()),
         (clock, t.title()),
         ("  ".into(), Style::new()),
         (bar, t.playhead()),
-        (format!(" {}/{} events", num(c.events), num(total)), Style::new()),
+        (position, Style::new()),
     ];
     // Line 2: streams by outcome, by code, by state.
     let o = |x: Outcome| c.outcome[x as usize];
@@ -59,16 +68,17 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if !codes.is_empty() {
         l2.push((format!("  │ {}", codes.join(" ")), t.outcome(Outcome::Failed).remove_modifier(Modifier::BOLD)));
     }
-    l2.push((
-        format!(
-            "  │ active {} completed {} error {} expire_error {}",
-            num(c.active),
-            num(c.completed),
-            num(c.error),
-            num(c.expire_error)
-        ),
-        t.label(),
-    ));
+    // States: all four when they fit, else those that are not zero, else none
+    // (they mostly mirror the outcomes, which always show).
+    let states =
+        [("active", c.active), ("completed", c.completed), ("error", c.error), ("expire_error", c.expire_error)];
+    let used: usize = l2.iter().map(|(s, _)| width(s)).sum();
+    let all = states.iter().map(|(n, v)| format!("{n} {}", num(*v))).collect::<Vec<_>>().join(" ");
+    let nonzero = states.iter().filter(|(_, v)| *v > 0).map(|(n, v)| format!("{n} {}", num(*v))).collect::<Vec<_>>();
+    let shown = [all, nonzero.join(" ")].into_iter().find(|x| !x.is_empty() && used + 4 + width(x) <= w);
+    if let Some(x) = shown {
+        l2.push((format!("  │ {x}"), t.label()));
+    }
 
     // Line 3: feedback first (the answer to the last key, then the time-sync
     // clock, which change), then the load problems (which `p` also browses),
