@@ -434,6 +434,22 @@ fn problems_pane_rests_only_on_records_and_opens_a_rejected_one() {
 }
 
 #[test]
+fn keys_that_cannot_go_further_say_so() {
+    let mut app = mixed();
+    code(&mut app, KeyCode::Home);
+    key(&mut app, ',');
+    assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("at the start: no event is replayed yet"));
+    code(&mut app, KeyCode::End);
+    key(&mut app, 'G');
+    key(&mut app, 'e');
+    assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("wrapped to the top of the list"));
+    // A stream part-way through says how many of its events the clock has replayed.
+    app.update(Action::Command("2014-10-06 13:12".into()));
+    app.update(Action::Command("#5".into()));
+    assert!(frame(&mut app, 120, 40).contains("Events of #5 (1 of 3 replayed)"));
+}
+
+#[test]
 fn esc_never_quits() {
     let mut app = mixed();
     code(&mut app, KeyCode::Enter);

@@ -896,6 +896,10 @@ impl App {
             let target = ev.get(next).map(|e| e.timestamp).unwrap_or(Timestamp::MAX);
             self.playback.seek(target);
         } else {
+            if t <= self.playback.range.start {
+                self.info("at the start: no event is replayed yet");
+                return;
+            }
             let prev = ev.partition_point(|e| e.timestamp < t);
             let target = if prev == 0 { self.playback.range.start } else { ev[prev - 1].timestamp };
             self.playback.seek(target);
@@ -920,6 +924,13 @@ impl App {
         let found = (1..=n).map(|k| if forward { (start + k) % n } else { (start + n - k) % n }).find(|&r| failing(r));
         match found {
             Some(r) => {
+                if (forward && r <= start) || (!forward && r >= start) {
+                    self.info(if forward {
+                        "wrapped to the top of the list"
+                    } else {
+                        "wrapped to the bottom of the list"
+                    });
+                }
                 self.streams.sel = r;
                 if self.focus == Pane::Problems {
                     self.focus = Pane::Streams;
@@ -944,8 +955,18 @@ impl App {
                 index::contains_ci(d.archive.symbols.get(e.event_type), &term)
                     || index::contains_ci(&e.message_id(&d.archive.symbols), &term)
             };
-            match find_from(self.events.sel, n, forward, from_current, hit) {
-                Some(i) => self.events.sel = i,
+            let start = self.events.sel;
+            match find_from(start, n, forward, from_current, hit) {
+                Some(i) => {
+                    if wrapped(start, i, forward) {
+                        self.info(if forward {
+                            "search wrapped to the first event"
+                        } else {
+                            "search wrapped to the last event"
+                        });
+                    }
+                    self.events.sel = i
+                }
                 None => self.error(format!("no event matches {:?}", crate::text::sanitize(&term))),
             }
             return;
@@ -963,8 +984,12 @@ impl App {
                             || index::contains_ci(&r.message, &term)
                     }))
         };
-        match find_from(self.streams.sel, rows.len(), forward, from_current, hit) {
+        let start = self.streams.sel;
+        match find_from(start, rows.len(), forward, from_current, hit) {
             Some(r) => {
+                if wrapped(start, r, forward) {
+                    self.info(if forward { "search wrapped to the top" } else { "search wrapped to the bottom" });
+                }
                 self.streams.sel = r;
                 if self.focus == Pane::Problems {
                     self.focus = Pane::Streams;
@@ -1148,6 +1173,15 @@ impl App {
         } else {
             None
         }
+    }
+}
+
+/// Whether moving from `from` to `to` went round the end of the list.
+fn wrapped(from: usize, to: usize, forward: bool) -> bool {
+    if forward {
+        to < from
+    } else {
+        to > from
     }
 }
 

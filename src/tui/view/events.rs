@@ -51,7 +51,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     let t = app.theme;
     let stream = app.selected_stream();
     let title = match stream {
-        Some(s) => vec![Span::raw(format!("of #{} ({}) ", s.id, s.events.len()))],
+        // As the stream list counts them: the events replayed by the clock, of all.
+        Some(s) => {
+            let replayed = d.timeline.stream_at(s, app.playback.clock).map_or(0, |a| a.events);
+            let n = s.events.len();
+            let count = if replayed == n { n.to_string() } else { format!("{replayed} of {n} replayed") };
+            vec![Span::raw(format!("of #{} ({count}) ", s.id))]
+        }
         None => vec![],
     };
     let block = pane_block(app, Pane::Events, title, compact);

@@ -18,7 +18,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     let rows = app.rows();
     let clock = app.playback.clock;
     let existing = d.timeline.streams_at(clock);
-    let mut title = vec![Span::raw(format!("{}/{} ", rows.len(), existing))];
+    let mut title = vec![Span::raw(format!("{}/{} ", super::num(rows.len()), super::num(existing)))];
     if !app.filter.is_empty() {
         title.push(Span::styled(format!("· filter: {} ", app.filter.describe()), t.warn()));
     }
