@@ -195,6 +195,9 @@ proptest! {
         prop_assert_eq!(loaded("p.json", &format!("[{}\n]\n", lines.join(",\n"))), (ids.clone(), 0));
         let pretty = serde_json::to_string_pretty(&values).unwrap();
         prop_assert_eq!(loaded("p.json", &pretty), (ids.clone(), 0));
+        // Records pretty-printed one after another, as `jq .` writes them.
+        let jq: Vec<String> = values.iter().map(|v| serde_json::to_string_pretty(v).unwrap()).collect();
+        prop_assert_eq!(loaded("p.json", &jq.join("\n")), (ids.clone(), 0));
         // A pretty array where one record is broken and holds nested objects of its own.
         let k = spoiled.index(values.len());
         let mut parts: Vec<String> = values
