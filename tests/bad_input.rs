@@ -2,36 +2,11 @@
 //! records with their file and line, unreadable paths are reported, the rest
 //! loads, and no panic or backtrace ever reaches the user.
 
-use assert_cmd::Command;
+mod common;
+use common::run_in;
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-/// Run the binary in `dir` (paths in messages stay short); it must never panic.
-fn run_in(dir: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Run {
-    let mut cmd = Command::cargo_bin("usage-replay").expect("the binary is built");
-    // A hang fails the test instead of stalling the suite.
-    cmd.current_dir(dir).args(args).timeout(std::time::Duration::from_secs(300));
-    if let Some(input) = stdin {
-        cmd.write_stdin(input);
-    }
-    let out = cmd.output().expect("the binary runs");
-    let run = Run {
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        code: out.status.code().expect("the binary exits normally"),
-    };
-    for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
-        assert!(!run.stderr.contains(bad), "{args:?}: stderr shows {bad:?}:\n{}", run.stderr);
-    }
-    run
-}
 
 fn audit(dir: &Path, paths: &[&str]) -> (Value, i32) {
     let mut args = vec!["audit", "--format", "json"];

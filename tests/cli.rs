@@ -2,37 +2,11 @@
 //! exit statuses, the archive's problems on stderr, refusals of option
 //! combinations that cannot work, and report text that stays inert.
 
-use assert_cmd::Command;
+mod common;
+use common::run;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("usage-replay")
-        .expect("the binary is built")
-        .current_dir(root())
-        .args(args)
-        .timeout(std::time::Duration::from_secs(300))
-        .output()
-        .expect("the binary runs");
-    let r = Run {
-        stdout: String::from_utf8(out.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8"),
-        code: out.status.code().expect("an exit status"),
-    };
-    assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
-    r
-}
 
 #[test]
 fn csv_says_on_stderr_what_the_archive_lost() {

@@ -2,35 +2,10 @@
 //! the results documented in samples/README.md, and the `events` / `emit`
 //! outputs committed under samples/expected/.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-/// What one run of the binary printed.
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-/// Run the binary from the repository root; nothing may ever panic.
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("usage-replay")
-        .expect("the binary is built")
-        .timeout(std::time::Duration::from_secs(300))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let run = Run {
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        code: out.status.code().expect("the binary exits normally"),
-    };
-    for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
-        assert!(!run.stderr.contains(bad), "{args:?}: stderr shows {bad:?}:\n{}", run.stderr);
-    }
-    run
-}
+mod common;
+use common::run;
 
 fn audit_json(args: &[&str]) -> (Value, i32) {
     let mut all = vec!["audit", "--format", "json"];

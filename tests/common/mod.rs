@@ -1,0 +1,40 @@
+//! Running the real binary from the integration tests.
+
+// Each test crate uses only part of it.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::Path;
+
+/// What one run of the binary printed.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Run the binary in `dir` (paths in messages stay short), with `stdin` if
+/// given; nothing may ever panic, and a hang fails the test instead of
+/// stalling the suite.
+pub fn run_in(dir: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Run {
+    let mut cmd = Command::cargo_bin("usage-replay").expect("the binary is built");
+    cmd.current_dir(dir).args(args).timeout(std::time::Duration::from_secs(300));
+    if let Some(input) = stdin {
+        cmd.write_stdin(input);
+    }
+    let out = cmd.output().expect("the binary runs");
+    let run = Run {
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        code: out.status.code().expect("the binary exits normally"),
+    };
+    for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
+        assert!(!run.stderr.contains(bad), "{args:?}: stderr shows {bad:?}:\n{}", run.stderr);
+    }
+    run
+}
+
+/// Run the binary from the repository root.
+pub fn run(args: &[&str]) -> Run {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
+}
