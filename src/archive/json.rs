@@ -440,15 +440,19 @@ pub fn parse_top(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
     }
 }
 
+/// What a JSON syntax error is, without serde_json's " at line L column C".
+pub fn syntax_description(e: &serde_json::Error) -> String {
+    let mut what = e.to_string();
+    if let Some(i) = what.rfind(" at line ") {
+        what.truncate(i);
+    }
+    what
+}
+
 /// A short reason for a JSON syntax error, with the column (and line, for
 /// multi-line texts) where it was found: `invalid JSON at column 17: …`.
 pub fn syntax_reason(e: &serde_json::Error, multi_line: bool) -> String {
-    let what = e.to_string();
-    // serde_json appends " at line L column C"; keep only the description.
-    let desc = match what.rfind(" at line ") {
-        Some(i) => &what[..i],
-        None => &what,
-    };
+    let desc = syntax_description(e);
     if multi_line {
         format!("invalid JSON at line {} column {}: {}", e.line(), e.column(), desc)
     } else {
