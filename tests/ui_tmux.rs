@@ -168,6 +168,36 @@ fn a_terminate_signal_restores_the_terminal() {
 }
 
 #[test]
+fn the_replay_ends_when_its_terminal_goes_away() {
+    if !tmux_available() {
+        eprintln!("SKIPPED the_replay_ends_when_its_terminal_goes_away: tmux is not installed (CI installs it)");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_usage-replay");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let t = Tmux::new();
+    let (w, h) = ("100".to_string(), "30".to_string());
+    let cmd = format!("exec env TERM=xterm-256color '{bin}' '{fixture}'");
+    let out = t.cmd(&["new-session", "-d", "-s", "main", "-x", &w, "-y", &h, &cmd]);
+    assert!(out.status.success(), "new-session: {}", String::from_utf8_lossy(&out.stderr));
+    t.wait_for("the stream list", |s| s.contains("Streams 8/8"));
+    let pid = String::from_utf8_lossy(&t.cmd(&["display-message", "-p", "-t", "main", "#{pane_pid}"]).stdout)
+        .trim()
+        .to_string();
+    // The window closes: the terminal hangs up under the replay.
+    let _ = t.cmd(&["kill-server"]);
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|st| st.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(), "the replay {pid} still runs after its terminal went away");
+}
+
+#[test]
 fn unreadable_input_exits_with_status_2() {
     if !tmux_available() {
         eprintln!("SKIPPED unreadable_input_exits_with_status_2: tmux is not installed (CI installs it)");

@@ -103,6 +103,50 @@ fn frame_wait(app: &App) -> Duration {
     }
 }
 
+/// Whether the terminal behind `fd` has hung up (or is no longer valid).
+fn hung_up(fd: &impl std::os::fd::AsFd) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(fd, PollFlags::IN)];
+    let now = Timespec { tv_sec: 0, tv_nsec: 0 };
+    poll(&mut fds, Some(&now)).is_ok() && fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
+}
+
+/// A terminate, hang-up or quit signal sets `signal`; the event loop then
+/// restores the terminal and returns. Should the loop not get there (a read
+/// of a terminal that went away can spin inside the terminal library), the
+/// process ends anyway, a second later, with the same status. A terminal
+/// that hangs up without a signal reaching the process counts as a hang-up.
+fn watch_signals(signal: Arc<AtomicUsize>, input_is_tty: bool) -> Result<()> {
+    let end = move |signal: &AtomicUsize, sig: i32| {
+        signal.store(sig as usize, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_secs(1));
+        restore();
+        std::process::exit(128 + sig);
+    };
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGQUIT]).context("handling signals")?;
+    let on_signal = Arc::clone(&signal);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                end(&on_signal, sig);
+            }
+        })
+        .context("handling signals")?;
+    if input_is_tty {
+        std::thread::Builder::new()
+            .name("hang-up".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_millis(500));
+                if hung_up(&io::stdin()) {
+                    end(&signal, SIGHUP);
+                }
+            })
+            .context("watching the terminal")?;
+    }
+    Ok(())
+}
+
 /// Run the interactive replay over `paths` until the user quits, publishing
 /// or following the time-sync clock as `clock` says. Returns the exit
 /// status: 0, 2 when no input could be loaded, or 128 + the signal's number
@@ -125,9 +169,8 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     // A terminate, hang-up or quit signal ends the session like `Q`: the
     // terminal is restored, and the exit status says which signal it was.
     let signal = Arc::new(AtomicUsize::new(0));
-    for sig in [SIGTERM, SIGHUP, SIGQUIT] {
-        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize).context("handling signals")?;
-    }
+    let input_is_tty = io::stdin().is_terminal();
+    watch_signals(Arc::clone(&signal), input_is_tty)?;
     let signalled = || signal.load(Ordering::Relaxed);
     let loader = Loader::spawn(paths).context("starting the loader")?;
     let (orig_tx, orig_rx) = mpsc::channel::<(u32, Result<String, String>)>();
@@ -144,6 +187,12 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
         }
         dirty |= sync.follow(&mut app);
         if app.should_quit() || signalled() != 0 {
+            break;
+        }
+        // A terminal that went away (its window closed) ends the session as a hang-up
+        // does; reading it would only ever give end-of-file.
+        if input_is_tty && hung_up(&io::stdin()) {
+            signal.store(SIGHUP as usize, Ordering::Relaxed);
             break;
         }
         // A followed time shows within one poll, keys or not.
