@@ -256,12 +256,8 @@ fn emit(a: EmitArgs) -> Result<i32> {
 
 /// Commands whose stdout is data say what was rejected on stderr.
 fn report_rejected(archive: &Archive) {
-    use usage_replay::text::sanitize;
-    for r in archive.rejected.iter().take(20) {
-        eprintln!("usage-replay: rejected {}: {}", sanitize(&r.location()), sanitize(&r.reason));
-    }
-    if archive.rejected.len() > 20 {
-        eprintln!("usage-replay: … and {} more rejected records", archive.rejected.len() - 20);
+    for item in usage_replay::report::rejected_items(archive) {
+        eprintln!("usage-replay: {item}");
     }
 }
 

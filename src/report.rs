@@ -202,16 +202,11 @@ impl Audit<'_> {
 
     /// The first rejected records, one per item wrapped to `width` columns.
     pub fn load_problems(&self, width: usize) -> Vec<String> {
-        use crate::text::{sanitize, wrap};
         let mut lines = Vec::new();
-        for r in self.archive.rejected.iter().take(20) {
-            let text = format!("rejected {}: {}", sanitize(&r.location()), sanitize(&r.reason));
-            for (i, l) in wrap(&text, width.saturating_sub(4)).into_iter().enumerate() {
+        for item in rejected_items(self.archive) {
+            for (i, l) in crate::text::wrap(&item, width.saturating_sub(4)).into_iter().enumerate() {
                 lines.push(if i == 0 { format!("  {l}") } else { format!("    {l}") });
             }
-        }
-        if self.archive.rejected.len() > 20 {
-            lines.push(format!("  … {} more rejected records (see --format json)", self.archive.rejected.len() - 20));
         }
         lines
     }
@@ -276,4 +271,20 @@ impl Audit<'_> {
         }
         Ok(())
     }
+}
+
+/// The first 20 rejected records as one line of text each (`rejected FILE:LINE:
+/// reason`, archive text neutralised), then how many more there are.
+pub fn rejected_items(archive: &Archive) -> Vec<String> {
+    use crate::text::sanitize;
+    let mut items: Vec<String> = archive
+        .rejected
+        .iter()
+        .take(20)
+        .map(|r| format!("rejected {}: {}", sanitize(&r.location()), sanitize(&r.reason)))
+        .collect();
+    if archive.rejected.len() > 20 {
+        items.push(format!("… {} more rejected records (see audit --format json)", archive.rejected.len() - 20));
+    }
+    items
 }

@@ -79,18 +79,24 @@ fn exited(screen: &str) -> bool {
     screen.lines().any(|l| l.starts_with("DONE-"))
 }
 
-fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+/// Where tmux is absent (CI installs it), a test says so and passes.
+fn skipped_without_tmux(test: &str) -> bool {
+    let available = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!("SKIPPED {test}: tmux is not installed (CI installs it)");
+    }
+    !available
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_usage-replay");
+const MIXED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
 
 #[test]
 fn interactive_session_in_tmux() {
-    if !tmux_available() {
-        eprintln!("SKIPPED interactive_session_in_tmux: tmux is not installed (CI installs it)");
+    if skipped_without_tmux("interactive_session_in_tmux") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_usage-replay");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let (bin, fixture) = (BIN, MIXED);
     let t = Tmux::new();
     t.shell(120, 40, "-u NO_COLOR");
     t.keys(&[&format!("'{bin}' '{fixture}'; echo DONE-$?"), "Enter"]);
@@ -142,12 +148,10 @@ fn interactive_session_in_tmux() {
 
 #[test]
 fn a_terminate_signal_restores_the_terminal() {
-    if !tmux_available() {
-        eprintln!("SKIPPED a_terminate_signal_restores_the_terminal: tmux is not installed (CI installs it)");
+    if skipped_without_tmux("a_terminate_signal_restores_the_terminal") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_usage-replay");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let (bin, fixture) = (BIN, MIXED);
     let t = Tmux::new();
     t.shell(100, 30, "");
     t.keys(&[&format!("'{bin}' '{fixture}'; echo DONE-$?"), "Enter"]);
@@ -169,12 +173,10 @@ fn a_terminate_signal_restores_the_terminal() {
 
 #[test]
 fn the_replay_ends_when_its_terminal_goes_away() {
-    if !tmux_available() {
-        eprintln!("SKIPPED the_replay_ends_when_its_terminal_goes_away: tmux is not installed (CI installs it)");
+    if skipped_without_tmux("the_replay_ends_when_its_terminal_goes_away") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_usage-replay");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let (bin, fixture) = (BIN, MIXED);
     let t = Tmux::new();
     let (w, h) = ("100".to_string(), "30".to_string());
     let cmd = format!("exec env TERM=xterm-256color '{bin}' '{fixture}'");
@@ -199,11 +201,10 @@ fn the_replay_ends_when_its_terminal_goes_away() {
 
 #[test]
 fn unreadable_input_exits_with_status_2() {
-    if !tmux_available() {
-        eprintln!("SKIPPED unreadable_input_exits_with_status_2: tmux is not installed (CI installs it)");
+    if skipped_without_tmux("unreadable_input_exits_with_status_2") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_usage-replay");
+    let bin = BIN;
     let t = Tmux::new();
     t.shell(100, 30, "");
     t.keys(&[&format!("'{bin}' /nonexistent/archive.jsonl; echo DONE-$?"), "Enter"]);
@@ -249,12 +250,10 @@ fn post_time(a: &ureq::Agent, port: u16, body: &str) -> u16 {
 
 #[test]
 fn publish_and_follow_the_clock_in_tmux() {
-    if !tmux_available() {
-        eprintln!("SKIPPED publish_and_follow_the_clock_in_tmux: tmux is not installed (CI installs it)");
+    if skipped_without_tmux("publish_and_follow_the_clock_in_tmux") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_usage-replay");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/mixed.jsonl");
+    let (bin, fixture) = (BIN, MIXED);
     let a = agent();
 
     // A drop-in time service with a time posted by a real client.

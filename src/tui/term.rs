@@ -169,8 +169,9 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     // A terminate, hang-up or quit signal ends the session like `Q`: the
     // terminal is restored, and the exit status says which signal it was.
     let signal = Arc::new(AtomicUsize::new(0));
-    let input_is_tty = io::stdin().is_terminal();
-    watch_signals(Arc::clone(&signal), input_is_tty)?;
+    // A terminal that goes away is a hang-up, watched off the loop: reading it
+    // can spin inside the terminal library and never come back to the loop.
+    watch_signals(Arc::clone(&signal), io::stdin().is_terminal())?;
     let signalled = || signal.load(Ordering::Relaxed);
     let loader = Loader::spawn(paths).context("starting the loader")?;
     let (orig_tx, orig_rx) = mpsc::channel::<(u32, Result<String, String>)>();
@@ -187,12 +188,6 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
         }
         dirty |= sync.follow(&mut app);
         if app.should_quit() || signalled() != 0 {
-            break;
-        }
-        // A terminal that went away (its window closed) ends the session as a hang-up
-        // does; reading it would only ever give end-of-file.
-        if input_is_tty && hung_up(&io::stdin()) {
-            signal.store(SIGHUP as usize, Ordering::Relaxed);
             break;
         }
         // A followed time shows within one poll, keys or not.
