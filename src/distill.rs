@@ -1010,4 +1010,60 @@ mod tests {
         let e = excerpt(long.as_bytes());
         assert!(e.len() <= 200 && e.starts_with("{\"x\": \"é"));
     }
+
+    /// Both rule sets' outcomes of one record, from one parse, in the order asked.
+    fn both(text: &str) -> Vec<Outcome<'static>> {
+        let mut out = Vec::new();
+        distill_text_with(text.as_bytes(), Unit::Line, &RuleSet::ALL, &mut out);
+        assert!(out.iter().enumerate().all(|(i, o)| o.loc().side as usize == i), "{out:?}");
+        out.into_iter().map(Outcome::into_owned).collect()
+    }
+
+    fn delete_end(payload: &str) -> String {
+        notif(payload).replace("compute.instance.create.end", "compute.instance.delete.end")
+    }
+
+    #[test]
+    fn one_parse_gives_each_rule_set_its_own_traits() {
+        let o = both(&delete_end(
+            r#"{"instance_id":"i","instance_uuid":"u","tenant_id":null,"instance_type_id":3,"deleted_at":"","terminated_at":"2014-10-06 10:00:00"}"#,
+        ));
+        assert_eq!(o.len(), 2);
+        assert_eq!(get(&o[0], "instance_id").as_deref(), Some("text:i"));
+        assert_eq!(get(&o[1], "instance_id").as_deref(), Some("text:u"), "instance_uuid comes first");
+        assert_eq!(get(&o[0], "instance_type_id").as_deref(), Some("int:3"));
+        assert_eq!(get(&o[1], "instance_flavor_id").as_deref(), Some("int:3"));
+        // The first field present is "": no deleted_at, and terminated_at is not consulted.
+        assert_eq!(get(&o[1], "deleted_at"), None);
+    }
+
+    #[test]
+    fn a_null_field_gives_way_to_the_next_one() {
+        let o = both(&delete_end(r#"{"instance_id":null,"deleted_at":null,"terminated_at":"2014-10-06 10:00:00"}"#));
+        assert_eq!(get(&o[1], "deleted_at").as_deref(), Some("dt:2014-10-06T10:00:00.000000Z"));
+        assert_eq!(get(&o[1], "instance_id"), None);
+        let text = r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06 10:00:00","_context_project_id":"p9","exception":{"kwargs":{"uuid":"x1"}},"instance":{"uuid":"x2"},"payload":{"image_meta":{"instance_type_flavor_id":"5","com.rackspace__1__options":4},"instance_type_id":3,"bandwidth":{"public":{"bw_in":12,"bw_out":null}}}}"#;
+        let o = both(text);
+        assert_eq!(get(&o[1], "tenant_id").as_deref(), Some("text:p9"));
+        assert_eq!(get(&o[1], "instance_id").as_deref(), Some("text:x1"));
+        assert_eq!(get(&o[1], "instance_flavor_id").as_deref(), Some("int:5"));
+        assert_eq!(get(&o[1], "rax_options").as_deref(), Some("text:4"));
+        assert_eq!(get(&o[1], "bandwidth_in").as_deref(), Some("text:12"));
+        assert_eq!(get(&o[1], "bandwidth_out"), None);
+        assert_eq!(get(&o[0], "tenant_id"), None, "2014 reads payload.tenant_id only");
+    }
+
+    #[test]
+    fn each_rule_set_distils_its_own_types_and_rejects_for_itself() {
+        let text = r#"{"event_type":"snapshot_instance","message_id":"m","timestamp":"2014-10-06 10:00:00","payload":{"instance_id":"i"}}"#;
+        let o = both(text);
+        assert!(matches!(&o[0], Outcome::NotDistilled(t, _) if t == "snapshot_instance"));
+        assert!(matches!(&o[1], Outcome::Event(..)));
+        let o = both(&notif(r#"{"instance_id":"i","image_meta":{"instance_type_flavor_id":"large"}}"#));
+        assert!(matches!(&o[0], Outcome::Event(..)));
+        assert_eq!(reason(&o[1]), r#"payload.image_meta.instance_type_flavor_id: not an integer: "large""#);
+        // A record that is no JSON is rejected for both.
+        let o = both("{nope");
+        assert_eq!(reason(&o[0]), reason(&o[1]));
+    }
 }

@@ -265,3 +265,228 @@ pub fn check(events: &[&Event], symbols: &Symbols) -> Result<Audit2015, Crash> {
     }
     Ok(audit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Archive;
+    use serde_json::json;
+
+    const X: &str = "compute.instance.exists";
+    const DAY: (&str, &str) = ("2014-10-06 00:00:00", "2014-10-07 00:00:00");
+
+    /// A distilled event of instance i1 with the usual values; `extra` overrides (null removes).
+    fn ev(event_type: &str, id: &str, ts: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut v = json!({"event_type": event_type, "message_id": id, "timestamp": ts, "instance_id": "i1",
+            "tenant_id": "t1", "state": "active", "launched_at": "2014-01-01 00:00:00", "instance_flavor_id": 2});
+        for (k, x) in extra.as_object().cloned().unwrap_or_default() {
+            v[&k] = x;
+        }
+        v
+    }
+
+    fn exists(id: &str, ts: &str, period: (&str, &str), extra: serde_json::Value) -> serde_json::Value {
+        let mut v = ev(X, id, ts, extra);
+        v["audit_period_beginning"] = period.0.into();
+        v["audit_period_ending"] = period.1.into();
+        v
+    }
+
+    const U1: &str = "00000000-0000-4000-8000-000000000001";
+    const U2: &str = "00000000-0000-4000-8000-000000000002";
+
+    fn audit(events: &[serde_json::Value]) -> (Archive, Result<Audit2015, Crash>) {
+        let text: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+        let a = Archive::from_bytes("t.jsonl", text.join("\n").as_bytes());
+        assert!(a.rejected.is_empty(), "{:?}", a.rejected);
+        let evs: Vec<&Event> = a.events.iter().collect();
+        let r = check(&evs, &a.symbols);
+        (a, r)
+    }
+
+    /// (code, message) of each result, `None` when verified.
+    fn codes(r: &Audit2015) -> Vec<Option<(Code, String)>> {
+        r.results.iter().map(|x| x.failure.as_ref().map(|f| (f.code, f.message.clone()))).collect()
+    }
+
+    fn one(events: &[serde_json::Value]) -> Option<(Code, String)> {
+        let (_, r) = audit(events);
+        let r = r.expect("no crash");
+        assert_eq!(r.results.len(), 1);
+        codes(&r).remove(0)
+    }
+
+    fn failed(code: Code, message: &str) -> Option<(Code, String)> {
+        Some((code, message.to_string()))
+    }
+
+    #[test]
+    fn every_exists_gets_a_result_against_the_events_since_the_previous_one() {
+        let (a, r) = audit(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", json!({})),
+            exists(U1, "2014-10-06 12:00:00", ("2014-10-06 00:00:00", "2014-10-06 12:00:00"), json!({})),
+            exists(U2, "2014-10-07 00:05:00", DAY, json!({})),
+        ]);
+        let r = r.unwrap();
+        assert_eq!(r.results.iter().map(|x| x.exists).collect::<Vec<_>>(), vec![Some(1), Some(2)]);
+        assert_eq!(r.results.iter().map(|x| x.block.clone()).collect::<Vec<_>>(), vec![0..1, 2..2]);
+        // The second block is empty, the instance launched long ago: verified.
+        assert_eq!(codes(&r), vec![None, None]);
+        assert_eq!(a.events.len(), 3);
+    }
+
+    #[test]
+    fn u1_only_for_an_active_instance() {
+        let x = exists(U1, "2014-10-07 00:05:00", DAY, json!({"launched_at": null}));
+        assert_eq!(one(&[x]), failed(Code::U1, ".exists has no launched_at value."));
+        let x = exists(U1, "2014-10-07 00:05:00", DAY, json!({"launched_at": "", "state": "stopped"}));
+        assert_eq!(one(&[x]), None);
+    }
+
+    #[test]
+    fn u8_needs_an_empty_block_and_a_launch_inside_the_period_bounds_included() {
+        let launched = json!({"launched_at": "2014-10-06 00:00:00"});
+        let x = exists(U1, "2014-10-07 00:05:00", DAY, launched.clone());
+        assert_eq!(
+            one(&[x.clone()]),
+            failed(Code::U8, ".exists launched_at in audit period, but no related events found.")
+        );
+        let x2 = exists(U1, "2014-10-07 00:05:00", DAY, json!({"launched_at": "2014-10-07 00:00:00"}));
+        assert_eq!(one(&[x2]).map(|f| f.0), Some(Code::U8), "the end bound is inside");
+        let create = ev("compute.instance.create.end", "m0", "2014-10-06 00:00:01", launched);
+        assert_eq!(one(&[create, x]), None);
+    }
+
+    #[test]
+    fn u2_compares_only_the_last_operation_of_the_block_with_its_value_first() {
+        let old =
+            ev("compute.instance.finish_resize.end", "m1", "2014-10-06 10:00:00", json!({"instance_flavor_id": 1}));
+        let new = ev("compute.instance.finish_resize.end", "m2", "2014-10-06 11:00:00", json!({}));
+        let x = exists(U1, "2014-10-07 00:05:00", DAY, json!({}));
+        assert_eq!(one(&[old.clone(), new.clone(), x.clone()]), None, "the last one agrees");
+        let late = ev("compute.instance.rescue.end", "m3", "2014-10-06 12:00:00", json!({"instance_flavor_id": 1}));
+        assert_eq!(
+            one(&[new.clone(), late, x.clone()]),
+            failed(Code::U2, "Conflicting 'instance_flavor_id' values ('1' != '2')"),
+            "the operation's value first"
+        );
+        // .start events and the 2014 list are not compared any more.
+        let start =
+            ev("compute.instance.resize.prep.start", "m4", "2014-10-06 09:00:00", json!({"instance_flavor_id": 1}));
+        assert_eq!(one(&[start, x]), None);
+    }
+
+    #[test]
+    fn a_field_on_only_one_side_fails_the_pipeline() {
+        let op = ev("compute.instance.rebuild.end", "m1", "2014-10-06 10:00:00", json!({"os_distro": "ubuntu"}));
+        let x = exists(U1, "2014-10-07 00:05:00", DAY, json!({}));
+        let (a, r) = audit(&[op, x]);
+        let crash = r.unwrap_err();
+        assert!(matches!(crash, Crash::Missing(MissingField { present_on: 0, missing_on: 1, .. })));
+        let evs: Vec<&Event> = a.events.iter().collect();
+        assert_eq!(
+            crash.describe(&evs, &a.symbols),
+            format!(
+                "'os_distro' is on compute.instance.rebuild.end (msg m1) but not on compute.instance.exists (msg {U1})"
+            )
+        );
+    }
+
+    #[test]
+    fn a_non_eod_exists_without_an_operation_warns_and_warnings_accumulate() {
+        let half = ("2014-10-06 00:00:00", "2014-10-06 12:00:00");
+        let (_, r) = audit(&[
+            ev("compute.instance.update", "m0", "2014-10-06 01:00:00", json!({})),
+            exists(U1, "2014-10-06 12:00:00", half, json!({})),
+            ev("compute.instance.update", "m1", "2014-10-06 13:00:00", json!({})),
+            exists(U2, "2014-10-07 00:05:00", DAY, json!({})),
+        ]);
+        let r = r.unwrap();
+        assert_eq!(r.warnings, vec![format!("Non-EOD .exists found (msg_id: {U1}) with no operation event.")]);
+        assert_eq!(r.results.iter().map(|x| x.warnings_so_far).collect::<Vec<_>>(), vec![1, 1]);
+        assert_eq!(codes(&r), vec![None, None], "a warning is not a failure");
+        // With an operation event in the block, no warning.
+        let (_, r) = audit(&[
+            ev("compute.instance.rebuild.end", "m0", "2014-10-06 01:00:00", json!({})),
+            exists(U1, "2014-10-06 12:00:00", half, json!({})),
+        ]);
+        assert!(r.unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn a_trailing_block_gives_u0_after_the_results() {
+        let (_, r) = audit(&[
+            exists(U1, "2014-10-07 00:05:00", DAY, json!({})),
+            ev("compute.instance.update", "m1", "2014-10-07 00:05:00", json!({})),
+        ]);
+        let r = r.unwrap();
+        assert_eq!(r.results[1].exists, None);
+        assert_eq!(r.results[1].block, 1..2);
+        assert_eq!(codes(&r)[1], failed(Code::U0, "Notifications, but no .exists notification found."));
+        assert_eq!(r.first_failure().map(|f| f.code), Some(Code::U0));
+    }
+
+    #[test]
+    fn the_delete_checks_in_their_order_with_the_2015_wording() {
+        let deleted = json!({"state": "deleted", "deleted_at": "2014-10-06 10:00:00"});
+        let del =
+            |id: &str, extra: serde_json::Value| ev("compute.instance.delete.end", id, "2014-10-06 10:00:00", extra);
+        let x = |extra: serde_json::Value| exists(U1, "2014-10-07 00:05:00", DAY, extra);
+        assert_eq!(
+            one(&[del("m1", deleted.clone()), x(json!({}))]),
+            failed(Code::U6, ".deleted events found but .exists has no deleted_at value.")
+        );
+        assert_eq!(
+            one(&[x(json!({"deleted_at": "2014-10-06 10:00:00"}))]),
+            failed(Code::U3, ".exists state not 'deleted' but .exists deleted_at is set.")
+        );
+        assert_eq!(
+            one(&[x(json!({"state": "deleted", "deleted_at": "2013-12-31 00:00:00"}))]),
+            failed(Code::U4, ".exists deleted_at < .exists launched_at.")
+        );
+        assert_eq!(
+            one(&[x(deleted.clone())]),
+            failed(Code::U5, ".exists deleted_at in audit period, but no matching .delete event found.")
+        );
+        assert_eq!(
+            one(&[del("m1", deleted.clone()), del("m2", deleted.clone()), x(deleted.clone())]),
+            failed(Code::U7, "Multiple .delete.end events")
+        );
+        assert_eq!(
+            one(&[del("m1", json!({"state": "deleted", "deleted_at": "2014-10-06 11:00:00"})), x(deleted.clone())]),
+            failed(Code::U2, "Conflicting 'deleted_at' values ('2014-10-06 10:00:00' != '2014-10-06 11:00:00')"),
+            "the exists' value first"
+        );
+        assert_eq!(one(&[del("m1", deleted.clone()), x(deleted)]), None);
+    }
+
+    #[test]
+    fn u4_without_launched_at_fails_the_pipeline() {
+        let x = exists(
+            U1,
+            "2014-10-07 00:05:00",
+            DAY,
+            json!({"state": "deleted", "deleted_at": "2014-10-06 10:00:00", "launched_at": null}),
+        );
+        assert_eq!(audit(&[x]).1.unwrap_err(), Crash::NoLaunchedAtForU4 { exists: 0 });
+    }
+
+    #[test]
+    fn an_exists_whose_message_id_is_no_uuid_fails_the_pipeline() {
+        for id in ["msg-1234abcd", "00000000-0000-4000-8000-00000000000"] {
+            let (_, r) = audit(&[exists(id, "2014-10-07 00:05:00", DAY, json!({}))]);
+            assert_eq!(r.unwrap_err(), Crash::NotUuid { exists: 0 }, "{id}");
+        }
+        for id in [
+            "{00000000-0000-4000-8000-000000000001}",
+            "urn:uuid:00000000-0000-4000-8000-000000000001",
+            "00000000000040008000000000000001",
+            "00000000-0000-4000-8000-00000000000A",
+        ] {
+            assert!(python_uuid(id).is_some(), "{id}");
+            let (_, r) = audit(&[exists(id, "2014-10-07 00:05:00", DAY, json!({}))]);
+            assert!(r.is_ok(), "{id}");
+        }
+        assert_eq!(python_uuid("{00000000-0000-4000-8000-000000000001}"), python_uuid(U1));
+    }
+}
