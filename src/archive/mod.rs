@@ -6,7 +6,6 @@
 //! memory, only its events are. Each event remembers where it came from
 //! ([`Origin`]) so that the UI can show the original record again.
 
-pub mod json;
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};

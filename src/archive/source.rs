@@ -376,7 +376,7 @@ pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, Strin
 fn syntax_reason_at(e: &serde_json::Error, text: &[u8], start: usize) -> String {
     let line0 = memchr::memchr_iter(b'\n', &text[..start]).count();
     let col0 = column(text, start);
-    let desc = super::json::syntax_description(e);
+    let desc = crate::json::syntax_description(e);
     let (line, col) = if e.line() <= 1 { (line0 + 1, col0 + e.column()) } else { (line0 + e.line(), e.column()) };
     format!("invalid JSON at line {line} column {col}: {desc}")
 }
