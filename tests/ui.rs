@@ -738,3 +738,30 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn key_hints_on_screen_follow_the_key_map() {
+    use usage_replay::tui::keymap::Key;
+    let mut app = mixed();
+    // Rebind: every hint that names these keys must follow.
+    for b in app.keymap.bindings.iter_mut() {
+        match (&b.action, b.key.code) {
+            (Action::NextPane, _) => b.key = Key { code: KeyCode::F(2), ctrl: false },
+            (Action::PromptSubmit, _) => b.key = Key { code: KeyCode::F(5), ctrl: false },
+            (Action::Back, KeyCode::Char('q')) => b.key = Key { code: KeyCode::Char('x'), ctrl: true },
+            _ => {}
+        }
+    }
+    let compact = frame(&mut app, 80, 24);
+    assert!(compact.contains("· F(2): next pane"), "{compact}");
+    assert!(!compact.contains("Tab: next pane"), "{compact}");
+    app.update(Action::Close);
+    assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("nothing to close here: C-x quits"));
+    app.update(Action::OpenPrompt);
+    let prompt = frame(&mut app, 120, 40);
+    assert!(prompt.contains("F(5) runs · Esc cancels"), "{prompt}");
+    app.update(Action::PromptCancel);
+    app.update(Action::ToggleHelp);
+    let help = frame(&mut app, 120, 40);
+    assert!(help.contains("Keys — ? or C-x closes, j/k scroll"), "{help}");
+}
