@@ -64,7 +64,7 @@ pub struct SourceInfo {
 }
 
 /// Progress of a load, reported after every chunk.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadProgress {
     pub files_total: usize,
     pub files_done: usize,
