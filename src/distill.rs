@@ -4,8 +4,8 @@
 //! Everything here runs on the parse threads and borrows from the input text;
 //! strings are interned later, in archive order, by the loader.
 
-use crate::archive::json::{parse_top, syntax_reason, Object, Payload, PayloadSlot, Scalar, Top};
 use crate::event::{sym, RecordKind, Sym};
+use crate::json::{parse_top, syntax_reason, Object, Payload, PayloadSlot, Scalar, Top};
 use crate::pyfmt;
 use crate::rules::RuleSet;
 use crate::time::{parse_datetime, DateTimeError, Timestamp};

@@ -14,6 +14,7 @@ pub mod distill;
 pub mod event;
 pub mod explain;
 pub mod generate;
+pub mod json;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod replay;

@@ -230,7 +230,8 @@ impl Audit<'_> {
                     let mut buf = Vec::with_capacity(streams.len() * 400);
                     for s in streams {
                         buf.extend_from_slice(b",\n    ");
-                        serde_json::to_writer(&mut buf, &self.row(s, explain))?;
+                        let row = serde_json::to_string(&self.row(s, explain))?;
+                        buf.extend_from_slice(crate::text::escape_json(&row).as_bytes());
                     }
                     Ok(buf)
                 })
@@ -257,6 +258,8 @@ impl Audit<'_> {
             "rejected": rejected,
         });
         let tail = serde_json::to_string_pretty(&tail)?;
+        // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
+        let tail = crate::text::escape_json(&tail);
         // Splice the remaining members into the open object.
         out.write_all(b"  ")?;
         out.write_all(tail.trim_start_matches('{').trim_start().as_bytes())?;
@@ -286,17 +289,19 @@ impl Audit<'_> {
             "first_event",
             "last_event",
         ])?;
+        // docs/outputs.md#hostile-text: archive text is made visible, as in the table.
+        let safe = crate::text::sanitize;
         for s in self.streams.iter().filter(|s| filter(s)) {
             let r = self.row(s, false);
             w.write_record([
                 r.stream_id.to_string(),
-                r.instance_id,
+                safe(&r.instance_id),
                 r.day,
                 r.state.to_string(),
                 r.trigger.unwrap_or("").to_string(),
                 r.outcome.to_string(),
                 r.code.unwrap_or("").to_string(),
-                r.message.to_string(),
+                safe(r.message),
                 r.event_count.to_string(),
                 r.first_event,
                 r.last_event,

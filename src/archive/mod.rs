@@ -6,7 +6,6 @@
 //! memory, only its events are. Each event remembers where it came from
 //! ([`Origin`]) so that the UI can show the original record again.
 
-pub mod json;
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
@@ -66,7 +65,7 @@ pub struct SourceInfo {
 }
 
 /// Progress of a load, reported after every chunk.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadProgress {
     pub files_total: usize,
     pub files_done: usize,
