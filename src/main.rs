@@ -147,7 +147,7 @@ impl Phases {
 
 /// Load the archive.
 fn load(paths: &[PathBuf], keep: Keep) -> Result<Archive> {
-    match Archive::load_with(paths, LoadOptions { keep }, |_| true) {
+    match Archive::load_with(paths, LoadOptions { keep, show_originals: false }, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),

@@ -53,8 +53,9 @@ impl RejectedRecord {
 #[derive(Debug)]
 pub struct SourceInfo {
     pub name: String,
-    /// Where the content can be read again (a spool file for standard input).
-    pub path: Option<PathBuf>,
+    /// Where the content can be read again (a spool file for a pipe or
+    /// standard input in the replay), if it can.
+    pub reread: Option<source::Reread>,
     pub gzip: bool,
     pub layout: Option<Layout>,
     pub size_on_disk: u64,
@@ -97,8 +98,6 @@ pub struct Archive {
     /// Records whose type no event definition covers, counted by type.
     pub not_distilled: BTreeMap<String, u64>,
     pub records: u64,
-    /// Keeps standard input's spool file alive as long as the archive.
-    _spool: Vec<tempfile::TempPath>,
 }
 
 impl std::fmt::Debug for Archive {
@@ -164,6 +163,10 @@ impl Keep {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadOptions {
     pub keep: Keep,
+    /// Whether records must be shown again later (the interactive replay): a
+    /// pipe or standard input is then spooled (docs/inputs.md#spool). Without
+    /// it (the headless commands) they are read once, as a stream, and no copy is kept.
+    pub show_originals: bool,
 }
 
 impl Archive {
@@ -178,7 +181,6 @@ impl Archive {
             duplicates: 0,
             not_distilled: BTreeMap::new(),
             records: 0,
-            _spool: Vec::new(),
         }
     }
 
@@ -195,7 +197,7 @@ impl Archive {
         };
         let info = SourceInfo {
             name: name.to_string(),
-            path: None,
+            reread: None,
             gzip,
             layout: None,
             size_on_disk: bytes.len() as u64,
@@ -215,9 +217,10 @@ impl Archive {
         loader.finish()
     }
 
-    /// Load every path (SPEC §1), keeping every trait. See [`Archive::load_with`].
+    /// Load every path (SPEC §1), keeping every trait and what is needed to
+    /// show every record again. See [`Archive::load_with`].
     pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
-        Archive::load_with(paths, LoadOptions::default(), progress)
+        Archive::load_with(paths, LoadOptions { keep: Keep::All, show_originals: true }, progress)
     }
 
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
@@ -245,17 +248,9 @@ impl Archive {
         for input in inputs {
             let o = match &input {
                 Input::File(p) if source::is_rereadable(p) => source::open_file(p),
-                // A pipe is read once, into a file: sniffing it for gzip would eat its first bytes.
-                Input::File(p) => source::spool_path(p, &read).and_then(|tmp| {
-                    let o = source::open_file(&tmp);
-                    loader.spool.push(tmp);
-                    o
-                }),
-                Input::Stdin => source::spool_stdin(&read).and_then(|tmp| {
-                    let o = source::open_file(&tmp);
-                    loader.spool.push(tmp);
-                    o
-                }),
+                // A pipe is read once: as it comes, or into a spool to show its records again.
+                _ if options.show_originals => source::open_spooled(&input, &read),
+                _ => Ok(source::open_stream(&input)),
             };
             opened.push((input, o));
         }
@@ -269,11 +264,11 @@ impl Archive {
             loader.tally.progress.current = name.clone();
             let outcome = match o {
                 Ok(o) => match source::reader(&o, &read) {
-                    Ok(r) => {
+                    Ok((r, gzip)) => {
                         let info = SourceInfo {
                             name: name.clone(),
-                            path: Some(o.path.clone()),
-                            gzip: o.gzip,
+                            reread: o.reread(),
+                            gzip,
                             layout: None,
                             size_on_disk: o.size_on_disk,
                             bytes: 0,
@@ -324,8 +319,8 @@ impl Archive {
     /// For envelopes and STv2 pairs this is the notification inside.
     pub fn original(&self, origin: &Origin) -> Result<String, String> {
         let src = self.sources.get(origin.source as usize).ok_or("unknown source")?;
-        let path = src.path.as_ref().ok_or("the source cannot be read again")?;
-        let bytes = source::read_at(path, src.gzip, origin.offset, origin.len as usize)
+        let from = src.reread.as_ref().ok_or("the source cannot be read again")?;
+        let bytes = source::read_at(from, src.gzip, origin.offset, origin.len as usize)
             .map_err(|e| format!("{}: {e}", src.name))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", src.name))?;
@@ -377,7 +372,6 @@ enum Piece {
 struct Loader {
     options: LoadOptions,
     symbols: SharedSymbols,
-    spool: Vec<tempfile::TempPath>,
     tally: Tally,
 }
 
@@ -476,7 +470,7 @@ fn spawn_reader<'s>(
 
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
-        Loader { options, symbols: SharedSymbols::default(), spool: Vec::new(), tally: Tally::default() }
+        Loader { options, symbols: SharedSymbols::default(), tally: Tally::default() }
     }
 
     fn read_source(
@@ -627,7 +621,6 @@ impl Loader {
             duplicates: self.tally.duplicates,
             not_distilled: self.tally.not_distilled,
             records: self.tally.records,
-            _spool: self.spool,
         }
     }
 }
