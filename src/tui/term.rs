@@ -3,9 +3,10 @@
 //! resizes and wall time into actions.
 
 use super::action::Action;
-use super::app::{App, Options, Request};
+use super::app::{App, Options};
 use super::clocksync::{ClockOptions, ClockSync};
-use super::load::Loader;
+use super::load::{guarded, Loader};
+use super::types::Request;
 use super::view;
 use anyhow::{Context as _, Result};
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
@@ -27,19 +28,6 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 thread_local! {
     /// Set on the thread that owns the terminal.
     static UI_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Run `f` on a worker thread, turning a panic into an error message instead
-/// of letting it print over the screen (the hook stays quiet off the UI thread).
-pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown error".into());
-        format!("internal error: {msg}")
-    })
 }
 
 /// Put the terminal back as it was. Safe to call any number of times.
@@ -180,11 +168,11 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     loop {
         let mut dirty = false;
         while let Ok(ev) = loader.events.try_recv() {
-            app.on_load_event(ev);
+            app.update(Action::Load(ev));
             dirty = true;
         }
         while let Ok((event, text)) = orig_rx.try_recv() {
-            app.set_original(event, text);
+            app.update(Action::Original(event, text));
             dirty = true;
         }
         dirty |= sync.follow(&mut app);
@@ -247,14 +235,4 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
         return Ok(2);
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_worker_panic_becomes_an_error_message() {
-        assert_eq!(super::guarded(|| 7), Ok(7));
-        let r: Result<(), String> = super::guarded(|| panic!("boom {}", 1));
-        assert_eq!(r, Err("internal error: boom 1".to_string()));
-    }
 }
