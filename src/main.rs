@@ -147,9 +147,9 @@ impl Phases {
     }
 }
 
-/// Load the archive, distilled by each rule set asked for.
+/// Load the archive, distilled by each rule set asked for; a pipe is read as a stream.
 fn load(paths: &[PathBuf], keep: Keep, rules: Rules) -> Result<Archive> {
-    match Archive::load_with(paths, LoadOptions { keep, rules }, |_| true) {
+    match Archive::load_with(paths, LoadOptions { keep, show_originals: false, rules }, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),

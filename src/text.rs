@@ -45,7 +45,7 @@ pub fn is_hostile(c: char) -> bool {
 
 /// Whether `s` may hold a hostile character: cheap on plain ASCII text.
 fn may_be_hostile(s: &str) -> bool {
-    s.bytes().any(|b| b < 0x20 || b >= 0x7f) && s.chars().any(is_hostile)
+    s.bytes().any(|b| !(0x20..0x7f).contains(&b)) && s.chars().any(is_hostile)
 }
 
 /// Replace every hostile character ([`is_hostile`]) with a visible escape such

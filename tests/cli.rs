@@ -186,3 +186,43 @@ fn archive_text_is_inert_in_every_output() {
     let first: serde_json::Value = serde_json::from_str(events.lines().next().expect("an event")).expect("JSON");
     assert_eq!(first["instance_id"], evil);
 }
+
+/// Run the binary with `$TMPDIR` pointing at `tmp`, `input` on standard input.
+fn run_with_tmpdir(tmp: &std::path::Path, args: &[&str], input: Vec<u8>) -> (String, String, i32) {
+    let out = assert_cmd::Command::cargo_bin("usage-replay")
+        .expect("the binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", tmp)
+        .args(args)
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8");
+    (text(out.stdout), text(out.stderr), out.status.code().expect("an exit status"))
+}
+
+#[test]
+fn headless_commands_read_standard_input_without_a_spool() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let day = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/verified-quiet-day.jsonl")).expect("sample");
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&day).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let from_file = run(&["audit", "--format", "json", "samples/verified-quiet-day.jsonl"]).stdout;
+    for input in [day.clone(), gz] {
+        let (out, err, code) = run_with_tmpdir(tmp.path(), &["audit", "--format", "json", "-"], input.clone());
+        assert_eq!((code, out.as_str()), (0, from_file.as_str()), "{err}");
+        for cmd in ["events", "emit"] {
+            let (out, err, code) = run_with_tmpdir(tmp.path(), &[cmd, "-"], input.clone());
+            assert_eq!(code, 0, "{cmd}: {err}");
+            assert_eq!(out, run(&[cmd, "samples/verified-quiet-day.jsonl"]).stdout, "{cmd} from standard input");
+        }
+    }
+    let left: Vec<_> =
+        std::fs::read_dir(tmp.path()).expect("the temp dir").map(|e| e.expect("entry").file_name()).collect();
+    assert!(left.is_empty(), "left in $TMPDIR: {left:?}");
+}

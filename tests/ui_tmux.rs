@@ -196,7 +196,9 @@ fn an_interrupt_signal_restores_the_terminal_after_and_during_the_load() {
         return;
     }
     let t = Tmux::new();
-    t.shell(100, 30, "");
+    // Whatever the replay spools goes here, and nothing of it may stay.
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    t.shell(100, 30, &format!("TMPDIR='{}'", tmp.path().display()));
     signal_restores_the_terminal(&t, MIXED, "Streams 8/8", "INT", 130);
     // A pipe that stays open without ever ending: the replay is still loading it.
     let fifo = t.dir.path().join("slow.jsonl");
@@ -206,6 +208,9 @@ fn an_interrupt_signal_restores_the_terminal_after_and_during_the_load() {
     t.keys(&["clear", "Enter"]);
     t.keys(&[&format!("sleep 60 > '{fifo}' & clear"), "Enter"]);
     signal_restores_the_terminal(&t, fifo, "Loading", "INT", 130);
+    let left: Vec<_> =
+        std::fs::read_dir(tmp.path()).expect("the temp dir").map(|e| e.expect("entry").file_name()).collect();
+    assert!(left.is_empty(), "left in $TMPDIR: {left:?}");
 }
 
 #[test]

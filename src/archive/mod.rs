@@ -54,8 +54,9 @@ impl RejectedRecord {
 #[derive(Debug, Clone)]
 pub struct SourceInfo {
     pub name: String,
-    /// Where the content can be read again (a spool file for standard input).
-    pub path: Option<PathBuf>,
+    /// Where the content can be read again (a spool file for a pipe or
+    /// standard input in the replay), if it can.
+    pub reread: Option<source::Reread>,
     pub gzip: bool,
     pub layout: Option<Layout>,
     pub size_on_disk: u64,
@@ -102,8 +103,6 @@ pub struct Archive {
     pub rules: RuleSet,
     /// The same records distilled by the second rule set, when two were asked for.
     pub alt: Option<Box<Archive>>,
-    /// Keeps standard input's spool file alive as long as the archive.
-    _spool: Vec<tempfile::TempPath>,
 }
 
 impl std::fmt::Debug for Archive {
@@ -145,6 +144,10 @@ impl Keep {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadOptions {
     pub keep: Keep,
+    /// Whether records must be shown again later (the interactive replay): a
+    /// pipe or standard input is then spooled (docs/inputs.md#spool). Without
+    /// it (the headless commands) they are read once, as a stream, and no copy is kept.
+    pub show_originals: bool,
     /// The rule sets whose trait tables distil the records: one archive each,
     /// from one parse of every record (the second in [`Archive::alt`]).
     pub rules: Rules,
@@ -164,7 +167,6 @@ impl Archive {
             records: 0,
             rules: RuleSet::Y2014,
             alt: None,
-            _spool: Vec::new(),
         }
     }
 
@@ -186,7 +188,7 @@ impl Archive {
         };
         let info = SourceInfo {
             name: name.to_string(),
-            path: None,
+            reread: None,
             gzip,
             layout: None,
             size_on_disk: bytes.len() as u64,
@@ -206,9 +208,10 @@ impl Archive {
         loader.finish()
     }
 
-    /// Load every path (SPEC §1), keeping every trait. See [`Archive::load_with`].
+    /// Load every path (SPEC §1), keeping every trait and what is needed to
+    /// show every record again. See [`Archive::load_with`].
     pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
-        Archive::load_with(paths, LoadOptions::default(), progress)
+        Archive::load_with(paths, LoadOptions { keep: Keep::All, show_originals: true, ..LoadOptions::default() }, progress)
     }
 
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
@@ -230,17 +233,9 @@ impl Archive {
         for input in inputs {
             let o = match &input {
                 Input::File(p) if source::is_rereadable(p) => source::open_file(p),
-                // A pipe is read once, into a file: sniffing it for gzip would eat its first bytes.
-                Input::File(p) => source::spool_path(p, &read).and_then(|tmp| {
-                    let o = source::open_file(&tmp);
-                    loader.spool.push(tmp);
-                    o
-                }),
-                Input::Stdin => source::spool_stdin(&read).and_then(|tmp| {
-                    let o = source::open_file(&tmp);
-                    loader.spool.push(tmp);
-                    o
-                }),
+                // A pipe is read once: as it comes, or into a spool to show its records again.
+                _ if options.show_originals => source::open_spooled(&input, &read),
+                _ => Ok(source::open_stream(&input)),
             };
             opened.push((input, o));
         }
@@ -254,11 +249,11 @@ impl Archive {
             loader.tally.progress.current = name.clone();
             let outcome = match o {
                 Ok(o) => match source::reader(&o, &read) {
-                    Ok(r) => {
+                    Ok((r, gzip)) => {
                         let info = SourceInfo {
                             name: name.clone(),
-                            path: Some(o.path.clone()),
-                            gzip: o.gzip,
+                            reread: o.reread(),
+                            gzip,
                             layout: None,
                             size_on_disk: o.size_on_disk,
                             bytes: 0,
@@ -309,8 +304,8 @@ impl Archive {
     /// For envelopes and STv2 pairs this is the notification inside.
     pub fn original(&self, origin: &Origin) -> Result<String, String> {
         let src = self.sources.get(origin.source as usize).ok_or("unknown source")?;
-        let path = src.path.as_ref().ok_or("the source cannot be read again")?;
-        let bytes = source::read_at(path, src.gzip, origin.offset, origin.len as usize)
+        let from = src.reread.as_ref().ok_or("the source cannot be read again")?;
+        let bytes = source::read_at(from, src.gzip, origin.offset, origin.len as usize)
             .map_err(|e| format!("{}: {e}", src.name))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", src.name))?;
@@ -362,7 +357,6 @@ enum Piece {
 struct Loader {
     options: LoadOptions,
     symbols: SharedSymbols,
-    spool: Vec<tempfile::TempPath>,
     tally: Tally,
     /// What the second rule set made of the records, when there is one.
     alt: Option<Tally>,
@@ -475,7 +469,7 @@ fn spawn_reader<'s>(
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
         let alt = (options.rules.sets().len() > 1).then(Tally::default);
-        Loader { options, symbols: SharedSymbols::default(), spool: Vec::new(), tally: Tally::default(), alt }
+        Loader { options, symbols: SharedSymbols::default(), tally: Tally::default(), alt }
     }
 
     /// A problem with a whole file: every rule set's archive lists it.
@@ -648,9 +642,9 @@ impl Loader {
         let sets = self.options.rules.sets();
         let alt = self.alt.map(|mut alt| {
             alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
-            Box::new(alt.into_archive(symbols.clone(), sets[1], Vec::new(), None))
+            Box::new(alt.into_archive(symbols.clone(), sets[1], None))
         });
-        self.tally.into_archive(symbols, sets[0], self.spool, alt)
+        self.tally.into_archive(symbols, sets[0], alt)
     }
 }
 
@@ -659,7 +653,6 @@ impl Tally {
         self,
         symbols: Symbols,
         rules: RuleSet,
-        spool: Vec<tempfile::TempPath>,
         alt: Option<Box<Archive>>,
     ) -> Archive {
         let mut events = self.events;
@@ -676,7 +669,6 @@ impl Tally {
             records: self.records,
             rules,
             alt,
-            _spool: spool,
         }
     }
 }
