@@ -14,6 +14,7 @@ pub mod distill;
 pub mod event;
 pub mod explain;
 pub mod generate;
+pub mod hash;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod replay;
@@ -21,6 +22,8 @@ pub mod report;
 pub mod symbols;
 pub mod text;
 pub mod time;
+#[cfg(feature = "timesync")]
 pub mod timesync;
 pub mod trigger;
+#[cfg(feature = "tui")]
 pub mod tui;

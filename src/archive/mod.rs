@@ -11,9 +11,9 @@ pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
 use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
+use crate::hash::HashSet;
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use source::{Input, Layout, Opened};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -386,7 +386,7 @@ struct Loader {
 #[derive(Default)]
 struct Tally {
     events: Vec<Event>,
-    seen: FxHashSet<MessageId>,
+    seen: HashSet<MessageId>,
     sources: Vec<SourceInfo>,
     rejected: Vec<RejectedRecord>,
     duplicates: u64,
