@@ -14,6 +14,7 @@ pub mod distill;
 pub mod event;
 pub mod explain;
 pub mod generate;
+pub mod hash;
 pub mod json;
 pub mod pipeline;
 pub mod pyfmt;
@@ -23,7 +24,9 @@ pub mod rules;
 pub mod symbols;
 pub mod text;
 pub mod time;
+#[cfg(feature = "timesync")]
 pub mod timesync;
 pub mod triage;
 pub mod trigger;
+#[cfg(feature = "tui")]
 pub mod tui;

@@ -13,11 +13,11 @@
 
 use crate::archive::Archive;
 use crate::event::{sym, Event, Value};
+use crate::hash::HashMap;
 use crate::pipeline::{self, Audit2015, Code, IdMode, OutputEvent, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -165,7 +165,7 @@ pub struct Replay<'a> {
     next: usize,
     streams: Vec<Stream>,
     /// Active streams by key (usually one each).
-    open: FxHashMap<StreamKey, Vec<u32>>,
+    open: HashMap<StreamKey, Vec<u32>>,
     /// Active streams marked ready since the clock last moved forward. A
     /// stream is marked ready at the current clock and every forward move fires
     /// all of them, so they all share the fire timestamp `now`.
@@ -194,7 +194,7 @@ impl<'a> Replay<'a> {
             now: Timestamp::MIN,
             next: 0,
             streams: Vec::with_capacity(n),
-            open: FxHashMap::default(),
+            open: HashMap::default(),
             ready: Vec::new(),
             expiry: BinaryHeap::with_capacity(n),
             unmatched: Vec::new(),

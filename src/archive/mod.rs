@@ -10,10 +10,10 @@ pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
 use crate::event::{Event, MessageId, Origin, RecordKind, Symbols, Trait, Traits, Value};
+use crate::hash::HashSet;
 use crate::rules::{RuleSet, Rules};
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use source::{Input, Layout, Opened};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -377,7 +377,7 @@ fn take_all(tally: &mut Tally, alt: &mut Option<Tally>, source: u32, results: Ve
 #[derive(Default)]
 struct Tally {
     events: Vec<Event>,
-    seen: FxHashSet<MessageId>,
+    seen: HashSet<MessageId>,
     sources: Vec<SourceInfo>,
     rejected: Vec<RejectedRecord>,
     duplicates: u64,

@@ -4,10 +4,10 @@
 use super::playback::Range;
 use crate::archive::Archive;
 use crate::event::Event;
+use crate::hash::HashMap;
 use crate::replay::{Outcome, Stream, Timeline};
 use crate::time::Timestamp;
 use crate::trigger::StreamKey;
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// Counts at the clock for the header.
@@ -72,7 +72,7 @@ pub struct Data {
     pub range: Range,
     /// Instance-days that have more than one stream, with their stream ids,
     /// so an explanation names its siblings without scanning every stream.
-    siblings: FxHashMap<StreamKey, Vec<u32>>,
+    siblings: HashMap<StreamKey, Vec<u32>>,
 }
 
 impl std::fmt::Debug for Data {
@@ -96,9 +96,9 @@ impl Data {
         // The clock stands at the last decision at the end (docs/ui.md): the engine knows when that was.
         let settled = timeline.last_decision().map_or(last, |t| t.max(last));
         // First stream of each instance-day; only repeated ones get a list.
-        let mut first_of: FxHashMap<StreamKey, u32> = FxHashMap::default();
+        let mut first_of: HashMap<StreamKey, u32> = HashMap::default();
         first_of.reserve(timeline.streams().len());
-        let mut by_key: FxHashMap<StreamKey, Vec<u32>> = FxHashMap::default();
+        let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
         for s in timeline.streams() {
             if let Some(&f) = first_of.get(&s.key) {
                 by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
