@@ -20,6 +20,7 @@ pub mod replay;
 pub mod report;
 pub mod symbols;
 pub mod text;
+pub mod ticket;
 pub mod time;
 pub mod timesync;
 pub mod trigger;

@@ -145,13 +145,30 @@ impl Phases {
     }
 }
 
-/// Load the archive.
-fn load(paths: &[PathBuf], keep: Keep) -> Result<Archive> {
-    match Archive::load_with(paths, LoadOptions { keep }, |_| true) {
+/// Load the archive, with the instance and tenant filter.
+fn load(input: &InputArgs, keep: Keep) -> Result<Archive> {
+    let options = LoadOptions { keep, instances: input.only.instance.clone(), tenants: input.only.tenant.clone() };
+    match Archive::load_with(&input.paths, options, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// docs/outputs.md#exit-statuses: nothing read at all, or a named path that cannot be
+/// read, is status 2 with a one-line reason, after the report of whatever was read.
+fn unusable(archive: &Archive, code: i32) -> i32 {
+    if let Some(why) = usage_replay::ticket::nothing_to_audit(archive) {
+        eprintln!("usage-replay: {why}");
+        return EXIT_UNUSABLE;
+    }
+    if !archive.unreadable.is_empty() {
+        for u in &archive.unreadable {
+            eprintln!("usage-replay: cannot read {}", usage_replay::text::sanitize(u));
+        }
+        return EXIT_UNUSABLE;
+    }
+    code
 }
 
 fn audit(a: AuditArgs) -> Result<i32> {
@@ -169,12 +186,17 @@ fn audit(a: AuditArgs) -> Result<i32> {
         return Err(anyhow!("--explain has no place in CSV: use --format table or --format json"));
     }
     let clock = Phases::start();
-    let archive = load(&a.input.paths, Keep::Audit)?;
+    let archive = load(&a.input, Keep::Audit)?;
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let replay = Replay::run(&archive, !a.no_drain, ids);
     clock.lap("replay");
-    let audit = Audit { archive: &archive, streams: replay.streams(), unmatched: replay.unmatched().len() };
+    let audit = Audit {
+        archive: &archive,
+        streams: replay.streams(),
+        unmatched: replay.unmatched().len(),
+        unmatched_events: replay.unmatched(),
+    };
     let filter = |s: &Stream| {
         (outcomes.is_empty() || outcomes.contains(&s.outcome()))
             && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
@@ -199,6 +221,7 @@ fn audit(a: AuditArgs) -> Result<i32> {
         report_rejected(&archive);
     }
     clock.lap("report");
+    let code = unusable(&archive, code);
     // The process ends here: freeing a large archive piece by piece would only delay the exit.
     std::mem::forget(replay);
     std::mem::forget(archive);
@@ -206,7 +229,7 @@ fn audit(a: AuditArgs) -> Result<i32> {
 }
 
 fn events(a: InputArgs) -> Result<i32> {
-    let archive = load(&a.paths, Keep::All)?;
+    let archive = load(&a, Keep::All)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for e in &archive.events {
@@ -215,11 +238,11 @@ fn events(a: InputArgs) -> Result<i32> {
     }
     out.flush()?;
     report_rejected(&archive);
-    Ok(0)
+    Ok(unusable(&archive, 0))
 }
 
 fn emit(a: EmitArgs) -> Result<i32> {
-    let archive = load(&a.input.paths, Keep::Audit)?;
+    let archive = load(&a.input, Keep::Audit)?;
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let replay = Replay::run(&archive, !a.no_drain, ids);
     let stdout = io::stdout();
@@ -251,12 +274,15 @@ fn emit(a: EmitArgs) -> Result<i32> {
         eprintln!("usage-replay: … and {} more streams in error", silent.len() - 20);
     }
     report_rejected(&archive);
-    Ok(0)
+    Ok(unusable(&archive, 0))
 }
 
-/// Commands whose stdout is data say what was rejected on stderr.
+/// Commands whose stdout is data say on stderr what was rejected, not distilled,
+/// empty or skipped.
 fn report_rejected(archive: &Archive) {
-    for item in usage_replay::report::rejected_items(archive) {
+    let notes =
+        usage_replay::ticket::not_distilled_line(archive).into_iter().chain(usage_replay::ticket::input_notes(archive));
+    for item in usage_replay::report::rejected_items(archive).into_iter().chain(notes) {
         eprintln!("usage-replay: {item}");
     }
 }

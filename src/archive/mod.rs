@@ -64,6 +64,31 @@ pub struct SourceInfo {
     pub records: u64,
 }
 
+/// A record dropped as a duplicate of an earlier one with the same message id.
+#[derive(Debug, Clone)]
+pub struct Duplicate {
+    pub message_id: MessageId,
+    pub event_type: Sym,
+    pub timestamp: crate::time::Timestamp,
+    pub origin: Origin,
+}
+
+/// Why an input gave nothing: it is empty, or it holds no record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Barren {
+    Empty,
+    NoRecord,
+}
+
+impl Barren {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Barren::Empty => "empty file",
+            Barren::NoRecord => "no record in it",
+        }
+    }
+}
+
 /// Progress of a load, reported after every chunk.
 #[derive(Debug, Clone, Default)]
 pub struct LoadProgress {
@@ -98,6 +123,14 @@ pub struct Archive {
     /// Records whose type no event definition covers, counted by type.
     pub not_distilled: BTreeMap<String, u64>,
     pub records: u64,
+    /// The duplicates themselves, in archive order (the later copies; the first one is the event).
+    pub duplicate_records: Vec<Duplicate>,
+    /// Files below a named directory that were not read: their names are not archive names.
+    pub skipped: Vec<String>,
+    /// Paths named (not found in a walk) that could not be opened, as `name: reason` (also among `rejected`).
+    pub unreadable: Vec<String>,
+    /// Events left out by the load's instance or tenant filter.
+    pub filtered: u64,
     /// Keeps standard input's spool file alive as long as the archive.
     _spool: Vec<tempfile::TempPath>,
 }
@@ -147,7 +180,9 @@ impl Keep {
         match self {
             Keep::All => u64::MAX,
             Keep::Audit => {
+                // The tenant too: reports name each stream's tenant, and the load may filter by it.
                 bit(sym::INSTANCE_ID)
+                    | bit(sym::TENANT_ID)
                     | match event_type {
                         "compute.instance.exists" => EXISTS,
                         "compute.instance.delete.end" => bit(sym::LAUNCHED_AT) | bit(sym::DELETED_AT),
@@ -162,9 +197,20 @@ impl Keep {
 }
 
 /// How to load.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub keep: Keep,
+    /// Keep only the events of these instances (all when empty).
+    pub instances: Vec<String>,
+    /// Keep only the events that carry one of these tenants (all when empty).
+    pub tenants: Vec<String>,
+}
+
+impl LoadOptions {
+    /// Whether the load leaves events out.
+    pub fn filters(&self) -> bool {
+        !self.instances.is_empty() || !self.tenants.is_empty()
+    }
 }
 
 impl Archive {
@@ -179,6 +225,10 @@ impl Archive {
             duplicates: 0,
             not_distilled: BTreeMap::new(),
             records: 0,
+            duplicate_records: Vec::new(),
+            skipped: Vec::new(),
+            unreadable: Vec::new(),
+            filtered: 0,
             _spool: Vec::new(),
         }
     }
@@ -228,11 +278,18 @@ impl Archive {
         options: LoadOptions,
         mut progress: impl FnMut(&LoadProgress) -> bool,
     ) -> Result<Archive, LoadError> {
-        let (inputs, problems) = source::expand(paths);
+        let source::Expanded { inputs, problems, skipped } = source::expand(paths);
         let mut loader = Loader::new(options);
+        loader.skipped = skipped;
         let mut failures: Vec<String> = Vec::new();
+        // Paths named (not found in a walk) that could not be opened.
+        let named = |name: &str| paths.iter().any(|p| p.display().to_string() == name);
+        let mut unreadable: Vec<String> = Vec::new();
         for (file, reason) in problems {
             failures.push(format!("{file}: {reason}"));
+            if named(&file) && reason.starts_with("cannot open") {
+                unreadable.push(format!("{file}: {reason}"));
+            }
             loader.tally.rejected.push(RejectedRecord {
                 file,
                 line: None,
@@ -293,7 +350,13 @@ impl Archive {
                     }
                     Err(e) => Err(source::io_reason(Some(&e), "cannot open")),
                 },
-                Err(e) => Err(source::io_reason(Some(&e), "cannot open")),
+                Err(e) => {
+                    let reason = source::io_reason(Some(&e), "cannot open");
+                    if named(&name) {
+                        unreadable.push(format!("{name}: {reason}"));
+                    }
+                    Err(reason)
+                }
             };
             match outcome {
                 Ok(()) => any_ok = true,
@@ -318,7 +381,9 @@ impl Archive {
             let why = if failures.is_empty() { "no input files found".to_string() } else { failures.join("; ") };
             return Err(LoadError::NoInput(why));
         }
-        Ok(loader.finish())
+        let mut archive = loader.finish();
+        archive.unreadable = unreadable;
+        Ok(archive)
     }
 
     /// The original text of the record an event came from, re-read from its source.
@@ -353,6 +418,27 @@ impl Archive {
     pub fn not_distilled_total(&self) -> u64 {
         self.not_distilled.values().sum()
     }
+
+    /// The inputs that gave nothing, in load order: empty, or holding no record.
+    pub fn barren_inputs(&self) -> Vec<(&str, Barren)> {
+        self.sources
+            .iter()
+            // A file that failed as a whole is among the rejected already.
+            .filter(|s| s.records == 0 && !self.rejected.iter().any(|r| r.file == s.name))
+            .map(|s| (s.name.as_str(), if s.bytes == 0 { Barren::Empty } else { Barren::NoRecord }))
+            .collect()
+    }
+
+    /// Events read per source, in the order of `sources`.
+    pub fn events_per_source(&self) -> Vec<u64> {
+        let mut n = vec![0u64; self.sources.len()];
+        for e in &self.events {
+            if let Some(c) = n.get_mut(e.origin.source as usize) {
+                *c += 1;
+            }
+        }
+        n
+    }
 }
 
 enum SourceError {
@@ -380,6 +466,7 @@ struct Loader {
     symbols: SharedSymbols,
     spool: Vec<tempfile::TempPath>,
     tally: Tally,
+    skipped: Vec<String>,
 }
 
 /// What the loader has taken so far, in archive order.
@@ -393,6 +480,24 @@ struct Tally {
     not_distilled: BTreeMap<String, u64>,
     records: u64,
     progress: LoadProgress,
+    duplicate_records: Vec<Duplicate>,
+    only: Option<Only>,
+    filtered: u64,
+}
+
+/// The load's instance and tenant filter, interned.
+struct Only {
+    instances: FxHashSet<Sym>,
+    tenants: FxHashSet<Sym>,
+}
+
+impl Only {
+    fn keeps(&self, e: &Event) -> bool {
+        let has = |set: &FxHashSet<Sym>, name: Sym| {
+            set.is_empty() || matches!(e.get(name), Some(Value::Text(s)) if set.contains(&s))
+        };
+        has(&self.instances, sym::INSTANCE_ID) && has(&self.tenants, sym::TENANT_ID)
+    }
 }
 
 /// A line of a JSON Lines chunk: where it starts in the chunk, its length and number.
@@ -477,7 +582,15 @@ fn spawn_reader<'s>(
 
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
-        Loader { options, symbols: SharedSymbols::default(), spool: Vec::new(), tally: Tally::default() }
+        let symbols = SharedSymbols::default();
+        let mut tally = Tally::default();
+        if options.filters() {
+            tally.only = Some(Only {
+                instances: options.instances.iter().map(|i| symbols.intern(i)).collect(),
+                tenants: options.tenants.iter().map(|t| symbols.intern(t)).collect(),
+            });
+        }
+        Loader { options, symbols, spool: Vec::new(), tally, skipped: Vec::new() }
     }
 
     fn read_source(
@@ -628,6 +741,10 @@ impl Loader {
             duplicates: self.tally.duplicates,
             not_distilled: self.tally.not_distilled,
             records: self.tally.records,
+            duplicate_records: self.tally.duplicate_records,
+            skipped: self.skipped,
+            unreadable: Vec::new(),
+            filtered: self.tally.filtered,
             _spool: self.spool,
         }
     }
@@ -693,10 +810,20 @@ impl Tally {
         self.sources[source as usize].records += 1;
         match t {
             Taken::Event(e) => {
+                if self.only.as_ref().is_some_and(|o| !o.keeps(&e)) {
+                    self.filtered += 1;
+                    return;
+                }
                 if !self.seen.insert(e.message_id) {
-                    // SPEC §1: the first event with a message id wins.
+                    // docs/inputs.md#duplicates: the first event with a message id wins.
                     self.duplicates += 1;
                     self.progress.duplicates += 1;
+                    self.duplicate_records.push(Duplicate {
+                        message_id: e.message_id,
+                        event_type: e.event_type,
+                        timestamp: e.timestamp,
+                        origin: e.origin,
+                    });
                     return;
                 }
                 self.events.push(e);

@@ -31,12 +31,23 @@ impl Input {
     }
 }
 
+/// The command-line paths expanded.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub inputs: Vec<Input>,
+    /// Per path: a missing path, an unreadable directory.
+    pub problems: Vec<(String, String)>,
+    /// Regular files below a directory whose names are not archive names, in sorted path order.
+    pub skipped: Vec<String>,
+}
+
 /// Expand the command-line paths: directories become every matching regular file
 /// below them, in sorted path order. Problems (a missing path, an unreadable
-/// directory) are returned beside the inputs, per path.
-pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
+/// directory) and the files a walk passed over are returned beside the inputs.
+pub fn expand(paths: &[PathBuf]) -> Expanded {
     let mut inputs = Vec::new();
     let mut problems = Vec::new();
+    let mut skipped = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             inputs.push(Input::Stdin);
@@ -45,11 +56,16 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
+                let mut passed = Vec::new();
                 for entry in walkdir::WalkDir::new(p).follow_links(true) {
                     match entry {
                         Ok(e) => {
-                            if e.file_type().is_file() && is_archive_name(&e.file_name().to_string_lossy()) {
-                                found.push(e.into_path());
+                            if e.file_type().is_file() {
+                                if is_archive_name(&e.file_name().to_string_lossy()) {
+                                    found.push(e.into_path());
+                                } else {
+                                    passed.push(e.into_path());
+                                }
                             }
                         }
                         Err(e) => {
@@ -66,13 +82,15 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
                     ));
                 }
                 found.sort();
+                passed.sort();
                 inputs.extend(found.into_iter().map(Input::File));
+                skipped.extend(passed.iter().map(|p| p.display().to_string()));
             }
             Ok(_) => inputs.push(Input::File(p.clone())),
             Err(e) => problems.push((p.display().to_string(), io_reason(Some(&e), "cannot open"))),
         }
     }
-    (inputs, problems)
+    Expanded { inputs, problems, skipped }
 }
 
 pub fn io_reason(e: Option<&io::Error>, what: &str) -> String {
