@@ -15,6 +15,12 @@ pub fn is_archive_name(name: &str) -> bool {
     n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
 }
 
+/// A directory's own documentation (`README`, `README.md`, …): not an archive, and
+/// not worth a word when a walk passes over it (docs/inputs.md#directories).
+fn is_readme(name: &str) -> bool {
+    name.get(..6).is_some_and(|n| n.eq_ignore_ascii_case("readme"))
+}
+
 /// One input as given on the command line, expanded.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -63,7 +69,7 @@ pub fn expand(paths: &[PathBuf]) -> Expanded {
                             if e.file_type().is_file() {
                                 if is_archive_name(&e.file_name().to_string_lossy()) {
                                     found.push(e.into_path());
-                                } else {
+                                } else if !is_readme(&e.file_name().to_string_lossy()) {
                                     passed.push(e.into_path());
                                 }
                             }
