@@ -660,9 +660,11 @@ fn the_samples_directory_opens_clean() {
         assert!(by_code(&doc, code) > 0, "samples show {code}");
     }
     assert_eq!(by_code(&doc, "U0"), 2);
-    assert!(doc["rejected"].as_array().expect("a list").iter().all(|r| r["source"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("samples/bad-records.jsonl:"))));
+    assert!(doc["rejected"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .all(|r| r["source"].as_str().is_some_and(|s| s.starts_with("samples/bad-records.jsonl:"))));
     assert_eq!(doc["skipped"], serde_json::json!([]), "the README is no archive, and not worth a word");
     let inputs = doc["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), 18);

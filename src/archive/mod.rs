@@ -56,6 +56,8 @@ pub struct SourceInfo {
     pub name: String,
     /// Where the content can be read again (a spool file for standard input).
     pub path: Option<PathBuf>,
+    /// The content itself, for a source made in memory (the built-in demo).
+    pub memory: Option<Arc<Vec<u8>>>,
     pub gzip: bool,
     pub layout: Option<Layout>,
     pub size_on_disk: u64,
@@ -234,8 +236,8 @@ impl Archive {
     }
 
     /// An archive read from bytes in memory, as if they were a file called `name`
-    /// (gzip recognised by its magic bytes). Used by tests and examples; records
-    /// cannot be shown again from such a source.
+    /// (gzip recognised by its magic bytes). Used by the demo, tests and examples;
+    /// records of a plain (not gzip) source can be shown again.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Archive {
         let mut loader = Loader::new(LoadOptions::default());
         let gzip = bytes.starts_with(&[0x1f, 0x8b]);
@@ -247,6 +249,7 @@ impl Archive {
         let info = SourceInfo {
             name: name.to_string(),
             path: None,
+            memory: (!gzip).then(|| Arc::new(bytes.to_vec())),
             gzip,
             layout: None,
             size_on_disk: bytes.len() as u64,
@@ -331,6 +334,7 @@ impl Archive {
                         let info = SourceInfo {
                             name: name.clone(),
                             path: Some(o.path.clone()),
+                            memory: None,
                             gzip: o.gzip,
                             layout: None,
                             size_on_disk: o.size_on_disk,
@@ -390,9 +394,15 @@ impl Archive {
     /// For envelopes and STv2 pairs this is the notification inside.
     pub fn original(&self, origin: &Origin) -> Result<String, String> {
         let src = self.sources.get(origin.source as usize).ok_or("unknown source")?;
-        let path = src.path.as_ref().ok_or("the source cannot be read again")?;
-        let bytes = source::read_at(path, src.gzip, origin.offset, origin.len as usize)
-            .map_err(|e| format!("{}: {e}", src.name))?;
+        let bytes = match (&src.memory, &src.path) {
+            (Some(m), _) => {
+                let at = origin.offset as usize;
+                m.get(at..at + origin.len as usize).ok_or("the record is not in the source")?.to_vec()
+            }
+            (None, Some(path)) => source::read_at(path, src.gzip, origin.offset, origin.len as usize)
+                .map_err(|e| format!("{}: {e}", src.name))?,
+            (None, None) => return Err("the source cannot be read again".into()),
+        };
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", src.name))?;
         let value = match origin.kind {
