@@ -16,7 +16,7 @@ use usage_replay::archive::Archive;
 use usage_replay::pipeline::IdMode;
 use usage_replay::replay::Timeline;
 use usage_replay::tui::app::{App, Options};
-use usage_replay::tui::{render, Action};
+use usage_replay::tui::{prompt, render, Action};
 
 fn main() {
     let mut paths: Vec<PathBuf> =
@@ -64,8 +64,11 @@ fn main() {
         (d.archive.events[n / 2].timestamp.iso(), d.archive.events[n / 4].timestamp.iso())
     };
     let cases: Vec<(&str, Vec<Input>)> = vec![
-        ("seek to the middle (: TIME)", vec![Input::Untimed(KeyCode::Esc), Input::Command(mid.clone())]),
-        ("seek back to the first quarter", vec![Input::Command(quarter.clone())]),
+        (
+            "seek to the middle (: TIME)",
+            vec![Input::Untimed(KeyCode::Esc), Input::Command(prompt::parse(&mid).expect("a time"))],
+        ),
+        ("seek back to the first quarter", vec![Input::Command(prompt::parse(&quarter).expect("a time"))]),
         ("j (next stream)", vec![Input::Key(KeyCode::Char('j'))]),
         ("k (previous stream)", vec![Input::Key(KeyCode::Char('k'))]),
         ("PgDn", vec![Input::Key(KeyCode::PageDown)]),
@@ -98,7 +101,7 @@ fn main() {
                 match input {
                     Input::Untimed(_) => {}
                     Input::Key(c) => app.handle_key(KeyEvent::new(*c, KeyModifiers::NONE)),
-                    Input::Command(c) => app.update(Action::Command(c.clone())),
+                    Input::Command(a) => app.update(a.clone()),
                     Input::Play => {
                         if !app.playback.playing {
                             app.update(Action::Rewind);
@@ -127,7 +130,8 @@ fn main() {
 
 enum Input {
     Key(KeyCode),
-    Command(String),
+    /// A line typed at the `:` prompt, parsed beforehand.
+    Command(Action),
     Untimed(KeyCode),
     Play,
 }

@@ -13,7 +13,7 @@
 
 use crate::archive::Archive;
 use crate::event::{sym, Event, Value};
-use crate::pipeline::{self, Code, IdMode, OutputEvent, Verdict};
+use crate::pipeline::{self, Audit2015, Code, IdMode, OutputEvent, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
 use rayon::prelude::*;
@@ -113,6 +113,8 @@ pub struct StreamResult {
     /// The check's exact message, or the description of the pipeline failure.
     pub message: String,
     pub verdict: Option<Verdict>,
+    /// The 2015 results and warnings (docs/rules2015.md#checks), under that rule set.
+    pub audit2015: Option<Box<Audit2015>>,
     pub output: Vec<OutputEvent>,
 }
 
@@ -301,7 +303,7 @@ impl<'a> Replay<'a> {
     /// SPEC §4 `add(e)`.
     pub fn add(&mut self, idx: u32) {
         let e: &Event = &self.archive.events[idx as usize];
-        let key = match trigger::match_event(e, self.archive.symbols.get(e.event_type)) {
+        let key = match trigger::match_event(e, self.archive.symbols.get(e.event_type), self.archive.rules) {
             Ok(k) => k,
             Err(why) => {
                 self.unmatched.push((idx, why));
@@ -380,6 +382,7 @@ impl<'a> Replay<'a> {
                 code: None,
                 message: String::new(),
                 verdict: None,
+                audit2015: None,
                 output: Vec::new(),
             });
             return;
@@ -399,10 +402,14 @@ fn verdict(
     ids: IdMode,
 ) -> (StreamState, StreamResult) {
     let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-    let run = pipeline::run_with(s.id, &events, &archive.symbols, ids, false);
+    let run = pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, ids, false);
     let (state, outcome, code, message) = match &run.result {
         Ok(()) => {
-            let failure = run.verdict.as_ref().and_then(|v| v.failure.as_ref());
+            let failure = match &run.audit2015 {
+                // docs/rules2015.md#outcome: the first failed result in stream order.
+                Some(a) => a.first_failure(),
+                None => run.verdict.as_ref().and_then(|v| v.failure.as_ref()),
+            };
             match failure {
                 Some(f) => (StreamState::Completed, Outcome::Failed, Some(f.code), f.message.clone()),
                 None => (StreamState::Completed, Outcome::Verified, None, String::new()),
@@ -416,8 +423,16 @@ fn verdict(
             (st, Outcome::Error, None, desc.clone())
         }
     };
-    let result =
-        StreamResult { trigger, decided_at: now, outcome, code, message, verdict: run.verdict, output: run.output };
+    let result = StreamResult {
+        trigger,
+        decided_at: now,
+        outcome,
+        code,
+        message,
+        verdict: run.verdict,
+        audit2015: run.audit2015.map(Box::new),
+        output: run.output,
+    };
     (state, result)
 }
 

@@ -1,6 +1,8 @@
 //! The interactive replay driven in-process: actions and keys with explicit
 //! clock ticks, frames rendered into ratatui's TestBackend (SPEC §6).
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -67,10 +69,10 @@ fn loading_screen() {
             rejected: 7,
             duplicates: 3,
         };
-        app.on_load_event(LoadEvent::Progress(p.clone()));
+        app.update(Action::Load(LoadEvent::Progress(p.clone())));
         insta::assert_snapshot!(format!("loading_{w}x{h}"), frame(&mut app, w, h));
         p.bytes_read = p.bytes_total;
-        app.on_load_event(LoadEvent::Replaying(41_000));
+        app.update(Action::Load(LoadEvent::Replaying(41_000)));
         assert!(frame(&mut app, w, h).contains("Replaying 41,000 events"));
         // Keys other than quit and help do nothing while loading; q quits.
         key(&mut app, 'j');
@@ -83,7 +85,7 @@ fn loading_screen() {
 #[test]
 fn load_failure_ends_the_app() {
     let mut app = App::new_loading(vec!["missing".into()], Options::default());
-    app.on_load_event(LoadEvent::Failed("no readable input: missing: not found".into()));
+    app.update(Action::Load(LoadEvent::Failed("no readable input: missing: not found".into())));
     assert!(app.should_quit());
     assert_eq!(app.failure.as_deref(), Some("no readable input: missing: not found"));
 }
@@ -197,7 +199,7 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
     code(&mut app, KeyCode::Home);
     let start = app.playback.clock;
     assert_eq!(app.counts().streams, 0);
-    app.update(Action::Command("speed 600".into()));
+    common::command(&mut app, "speed 600");
     assert_eq!(app.playback.speed, 600);
     key(&mut app, ' ');
     assert!(app.playback.playing);
@@ -218,7 +220,7 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
     key(&mut app, '[');
     assert_eq!(app.playback.speed, 60);
     // Play through to the end: the replay stops there, drained.
-    app.update(Action::Command("speed 86400".into()));
+    common::command(&mut app, "speed 86400");
     for _ in 0..20 {
         app.update(Action::Tick(Duration::from_secs(1)));
     }
@@ -234,8 +236,8 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
 fn fires_and_expiries_happen_at_their_moment_during_playback() {
     let mut app = mixed();
     // Stream #6 (no .exists) expires two days after its last event, 2014-10-06 15:01.
-    app.update(Action::Command("2014-10-08 15:00:59".into()));
-    app.update(Action::Command("speed 1".into()));
+    common::command(&mut app, "2014-10-08 15:00:59");
+    common::command(&mut app, "speed 1");
     let six = |app: &App| {
         let d = app.data().unwrap();
         d.timeline.stream_at(d.timeline.stream(6).unwrap(), app.playback.clock).unwrap()
@@ -255,7 +257,7 @@ fn fires_and_expiries_happen_at_their_moment_during_playback() {
 fn seeking_back_then_forward_equals_playing_straight() {
     let mut straight = mixed();
     code(&mut straight, KeyCode::Home);
-    straight.update(Action::Command("speed 3600".into()));
+    common::command(&mut straight, "speed 3600");
     key(&mut straight, ' ');
     for _ in 0..17 {
         straight.update(Action::Tick(Duration::from_secs(1)));
@@ -265,19 +267,19 @@ fn seeking_back_then_forward_equals_playing_straight() {
     let expect = frame(&mut straight, 120, 40);
 
     let mut seeker = mixed();
-    seeker.update(Action::Command(target.iso()));
+    common::command(&mut seeker, &target.iso());
     // Backwards (exact, no replay), then forward again by the same amount.
-    seeker.update(Action::Command("-6h".into()));
+    common::command(&mut seeker, "-6h");
     assert_eq!(seeker.playback.clock, target.plus_micros(-6 * 3600 * 1_000_000));
     assert_matches_engine(&seeker);
-    seeker.update(Action::Command("+6h".into()));
+    common::command(&mut seeker, "+6h");
     assert_eq!(seeker.playback.clock, target);
     assert_matches_engine(&seeker);
     assert_eq!(frame(&mut seeker, 120, 40), expect);
     // From the end and back again.
     code(&mut seeker, KeyCode::End);
     assert!(seeker.playback.is_drained());
-    seeker.update(Action::Command(target.iso()));
+    common::command(&mut seeker, &target.iso());
     assert_eq!(frame(&mut seeker, 120, 40), expect);
 }
 
@@ -334,7 +336,7 @@ fn prompt_search_filter_and_sort() {
     assert_eq!(app.selected_stream().map(|s| s.id), Some(7));
     key(&mut app, 'n'); // the only match: stays
     assert_eq!(app.selected_stream().map(|s| s.id), Some(7));
-    app.update(Action::Command("filter U2".into()));
+    common::command(&mut app, "filter U2");
     assert_eq!(app.rows().len(), 1);
     assert_eq!(app.selected_stream().map(|s| s.id), Some(5));
     key(&mut app, 'F');
@@ -344,21 +346,21 @@ fn prompt_search_filter_and_sort() {
     key(&mut app, 'o'); // error
     assert_eq!(app.rows().len(), 1);
     key(&mut app, 'F');
-    app.update(Action::Command("sort outcome".into()));
+    common::command(&mut app, "sort outcome");
     let first = app.rows().get(0).unwrap();
     assert_eq!(app.data().unwrap().stream(first).unwrap().outcome(), Outcome::Failed);
-    app.update(Action::Command("sort id desc".into()));
+    common::command(&mut app, "sort id desc");
     assert_eq!(app.rows().get(0), Some(8));
     // Bad input says why and changes nothing.
     let clock = app.playback.clock;
-    app.update(Action::Command("+6x".into()));
+    common::command(&mut app, "+6x");
     assert!(app.status.as_ref().is_some_and(|s| s.error));
     assert_eq!(app.playback.clock, clock);
-    app.update(Action::Command("#99".into()));
+    common::command(&mut app, "#99");
     assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("no stream #99")));
     // A stream that does not exist yet at the clock moves the clock to it.
     code(&mut app, KeyCode::Home);
-    app.update(Action::Command("#5".into()));
+    common::command(&mut app, "#5");
     assert_eq!(app.selected_stream().map(|s| s.id), Some(5));
     assert_eq!(app.playback.clock, t("2014-10-06 13:10:00"));
     // Esc closes the prompt without running it.
@@ -384,7 +386,7 @@ fn a_filter_that_shrinks_the_list_shows_every_match() {
 fn filter_words_add_up_and_the_prompt_extends_the_filter() {
     let mut app = app_for("samples/day.jsonl", Options::default());
     code(&mut app, KeyCode::End);
-    app.update(Action::Command("filter U1 U5".into()));
+    common::command(&mut app, "filter U1 U5");
     assert_eq!(app.rows().len(), 2, "either code");
     // `f` offers the filter followed by a space, ready for one more word.
     key(&mut app, 'f');
@@ -406,7 +408,7 @@ fn filter_words_add_up_and_the_prompt_extends_the_filter() {
 
 #[test]
 fn problems_pane_rests_only_on_records_and_opens_a_rejected_one() {
-    use usage_replay::tui::view::problems;
+    use usage_replay::tui::content::problems;
     let mut app = mixed();
     key(&mut app, 'p');
     let n = problems::line_count(&app);
@@ -444,8 +446,8 @@ fn keys_that_cannot_go_further_say_so() {
     key(&mut app, 'e');
     assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("wrapped to the top of the list"));
     // A stream part-way through says how many of its events the clock has replayed.
-    app.update(Action::Command("2014-10-06 13:12".into()));
-    app.update(Action::Command("#5".into()));
+    common::command(&mut app, "2014-10-06 13:12");
+    common::command(&mut app, "#5");
     assert!(frame(&mut app, 120, 40).contains("Events of #5 (1 of 3 replayed)"));
 }
 
@@ -612,20 +614,20 @@ fn escape_sequences_from_the_archive_are_drawn_inert() {
 fn external_clock_hooks() {
     let mut app = mixed();
     key(&mut app, ' ');
-    app.apply_external_clock(ExternalClock::Time(t("2014-10-06 14:00:00")));
+    app.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 14:00:00"))));
     assert!(!app.playback.playing);
     assert_eq!(app.playback.clock, t("2014-10-06 14:00:00"));
     assert_eq!(app.clock(), t("2014-10-06 14:00:00"));
     assert_matches_engine(&app);
     // Backwards too.
-    app.apply_external_clock(ExternalClock::Time(t("2014-10-06 08:00:00")));
+    app.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 08:00:00"))));
     assert_eq!(app.counts().events, 2);
     assert!(frame(&mut app, 120, 40).contains("2014-10-06 08:00:00Z UTC"));
     assert!(frame(&mut app, 120, 40).contains("following the time-sync service"));
-    app.apply_external_clock(ExternalClock::NotPublished);
+    app.update(Action::FollowedClock(ExternalClock::NotPublished));
     let f = frame(&mut app, 120, 40);
     assert!(f.contains("waiting for the time-sync service to publish a time"), "{f}");
-    app.apply_external_clock(ExternalClock::Unavailable("connection refused".into()));
+    app.update(Action::FollowedClock(ExternalClock::Unavailable("connection refused".into())));
     let f = frame(&mut app, 120, 40);
     assert!(f.contains("time-sync unavailable, retrying: connection refused"), "{f}");
     // The UI keeps working meanwhile.
@@ -643,9 +645,9 @@ fn external_clock_hooks() {
     assert_eq!(app.data().unwrap().timeline.counts_at(settled.plus_micros(-1))[3], 1);
     // A time received before the archive is loaded applies once it is.
     let mut loading = App::new_loading(vec![MIXED.into()], Options::default());
-    loading.apply_external_clock(ExternalClock::Time(t("2014-10-06 12:00:00")));
+    loading.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 12:00:00"))));
     let (a, tl) = load_paths(&[PathBuf::from(MIXED)]);
-    loading.on_load_event(LoadEvent::Done(Box::new(usage_replay::tui::app::Data::new(a, tl))));
+    loading.update(Action::Load(LoadEvent::Done(Arc::new(usage_replay::tui::app::Data::new(a, tl)))));
     assert_eq!(loading.playback.clock, t("2014-10-06 12:00:00"));
 }
 
@@ -726,7 +728,7 @@ proptest::proptest! {
         let span = (r.settled.micros() - r.start.micros()) as u64;
         for (at, play, ms) in moves {
             let t = Timestamp::from_micros(r.start.micros() + (span * at / 1000) as i64);
-            app.update(Action::Command(t.iso()));
+            common::command(&mut app, &t.iso());
             if play {
                 key(&mut app, ' ');
                 app.update(Action::Tick(Duration::from_millis(ms)));
@@ -735,4 +737,31 @@ proptest::proptest! {
             assert_matches_engine(&app);
         }
     }
+}
+
+#[test]
+fn key_hints_on_screen_follow_the_key_map() {
+    use usage_replay::tui::keymap::Key;
+    let mut app = mixed();
+    // Rebind: every hint that names these keys must follow.
+    for b in app.keymap.bindings.iter_mut() {
+        match (&b.action, b.key.code) {
+            (Action::NextPane, _) => b.key = Key { code: KeyCode::F(2), ctrl: false },
+            (Action::PromptSubmit, _) => b.key = Key { code: KeyCode::F(5), ctrl: false },
+            (Action::Back, KeyCode::Char('q')) => b.key = Key { code: KeyCode::Char('x'), ctrl: true },
+            _ => {}
+        }
+    }
+    let compact = frame(&mut app, 80, 24);
+    assert!(compact.contains("· F(2): next pane"), "{compact}");
+    assert!(!compact.contains("Tab: next pane"), "{compact}");
+    app.update(Action::Close);
+    assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("nothing to close here: C-x quits"));
+    app.update(Action::OpenPrompt);
+    let prompt = frame(&mut app, 120, 40);
+    assert!(prompt.contains("F(5) runs · Esc cancels"), "{prompt}");
+    app.update(Action::PromptCancel);
+    app.update(Action::ToggleHelp);
+    let help = frame(&mut app, 120, 40);
+    assert!(help.contains("Keys — ? or C-x closes, j/k scroll"), "{help}");
 }

@@ -3,6 +3,8 @@
 //! through the same calls the event loop makes (`ClockSync::follow` and
 //! `ClockSync::publish`), frames rendered into ratatui's TestBackend.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -30,7 +32,7 @@ fn load() -> (Arc<Archive>, Arc<Timeline>) {
 
 fn loaded() -> LoadEvent {
     let (a, t) = load();
-    LoadEvent::Done(Box::new(Data::new(a, t)))
+    LoadEvent::Done(Arc::new(Data::new(a, t)))
 }
 
 fn frame(app: &mut App) -> String {
@@ -117,7 +119,7 @@ fn the_published_clock_is_the_playback_clock() {
     sync.publish(&app);
     assert_eq!(get(&a, addr), (200, String::new()));
 
-    app.on_load_event(loaded());
+    app.update(Action::Load(loaded()));
     sync.publish(&app);
     // At the end: the first moment every stream has decided, which a follower replays to the same verdicts.
     let end = app.clock();
@@ -156,7 +158,7 @@ fn an_archive_without_events_publishes_nothing() {
     std::fs::write(&path, "not json\n").expect("write");
     let archive = Archive::load(&[path], |_| true).expect("loads, with a rejected record");
     let timeline = Timeline::build(&archive, IdMode::Stable);
-    app.on_load_event(LoadEvent::Done(Box::new(Data::new(Arc::new(archive), Arc::new(timeline)))));
+    app.update(Action::Load(LoadEvent::Done(Arc::new(Data::new(Arc::new(archive), Arc::new(timeline))))));
     sync.publish(&app);
     assert_eq!(get(&a, addr), (200, String::new()));
 }
@@ -198,7 +200,7 @@ fn the_replay_follows_a_published_clock() {
         follow_until(&sync, &mut app, at, |a| a.external == Some(ExternalClock::Time(t(at))));
         assert!(app.is_loading());
     }
-    app.on_load_event(loaded());
+    app.update(Action::Load(loaded()));
     assert_eq!(app.clock(), t("2014-10-06 14:00:00"));
     assert_matches_engine(&app);
     let f = frame(&mut app);
@@ -259,14 +261,14 @@ fn the_replay_follows_a_published_clock() {
         assert!(!app.playback.playing);
         assert!(frame(&mut app).contains("playback keys are off"), "key {k:?}");
     }
-    app.update(Action::Command("+6h".into()));
+    common::command(&mut app, "+6h");
     assert_eq!(app.playback.clock, t("2014-10-06 17:00:00"));
-    app.update(Action::Command("#8".into()));
+    common::command(&mut app, "#8");
     assert!(frame(&mut app).contains("stream #8 does not exist yet at the followed clock"));
     // Everything else works as usual.
     key(&mut app, 'j');
     assert_eq!(app.streams.sel, 1);
-    app.update(Action::Command("speed 60".into()));
+    common::command(&mut app, "speed 60");
     assert_eq!(app.playback.speed, 60);
 
     // The service goes away: shown, retried, and followed again when it is back.
@@ -289,7 +291,7 @@ fn following_opens_before_the_first_event_until_a_time_is_published() {
     let server = time_server();
     let (mut app, sync) = following(&format!("http://{}/time", server.local_addr()));
     assert!(frame(&mut app).contains("Loading"), "the loading screen");
-    app.on_load_event(loaded());
+    app.update(Action::Load(loaded()));
     assert!(frame(&mut app).contains("waiting for the time-sync service to answer"));
     follow_until(&sync, &mut app, "not published", |a| a.external == Some(ExternalClock::NotPublished));
     assert_eq!(app.playback.clock, app.data().unwrap().range.start);
@@ -305,7 +307,7 @@ fn an_error_status_from_the_service_is_shown() {
     let server = time_server();
     // A path prefix the service does not serve: GET /elsewhere/time answers 404.
     let (mut app, sync) = following(&format!("http://{}/elsewhere", server.local_addr()));
-    app.on_load_event(loaded());
+    app.update(Action::Load(loaded()));
     follow_until(&sync, &mut app, "the 404", |a| matches!(a.external, Some(ExternalClock::Unavailable(_))));
     let f = frame(&mut app);
     assert!(f.contains("time-sync unavailable, retrying: the time service answered HTTP 404 Not Found"), "{f}");

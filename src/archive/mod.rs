@@ -6,11 +6,11 @@
 //! memory, only its events are. Each event remembers where it came from
 //! ([`Origin`]) so that the UI can show the original record again.
 
-pub mod json;
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
 use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
+use crate::rules::{RuleSet, Rules};
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -51,7 +51,7 @@ impl RejectedRecord {
 }
 
 /// One input file as loaded.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceInfo {
     pub name: String,
     /// Where the content can be read again (a spool file for standard input).
@@ -92,7 +92,7 @@ impl Barren {
 }
 
 /// Progress of a load, reported after every chunk.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadProgress {
     pub files_total: usize,
     pub files_done: usize,
@@ -133,6 +133,10 @@ pub struct Archive {
     pub unreadable: Vec<String>,
     /// Events left out by the load's instance or tenant filter.
     pub filtered: u64,
+    /// The rule set whose trait table made these events.
+    pub rules: RuleSet,
+    /// The same records distilled by the second rule set, when two were asked for.
+    pub alt: Option<Box<Archive>>,
     /// Keeps standard input's spool file alive as long as the archive.
     _spool: Vec<tempfile::TempPath>,
 }
@@ -156,44 +160,19 @@ pub enum Keep {
     /// Every trait (the UI, `events`).
     #[default]
     All,
-    /// Only what the usage trigger and checks read (SPEC §3, §5.1): `instance_id`
-    /// everywhere, the checked fields on `.exists`, on the compared operations
-    /// and on `delete.end`. Every trait is still converted, so the same records
+    /// Only what the usage trigger and the rule set's checks read
+    /// ([`RuleSet::audit_mask`]): `instance_id` everywhere, the checked fields
+    /// on `.exists`, on the compared operations and on `delete.end`. Every trait is still converted, so the same records
     /// are rejected; the audit just does not hold values it never reads.
     Audit,
 }
 
 impl Keep {
-    fn mask(self, event_type: &str) -> u64 {
-        const fn bit(s: Sym) -> u64 {
-            1 << s.0
-        }
-        const U2: u64 = bit(sym::LAUNCHED_AT)
-            | bit(sym::INSTANCE_TYPE_ID)
-            | bit(sym::TENANT_ID)
-            | bit(sym::OS_ARCHITECTURE)
-            | bit(sym::OS_VERSION)
-            | bit(sym::OS_DISTRO);
-        const EXISTS: u64 = U2
-            | bit(sym::STATE)
-            | bit(sym::DELETED_AT)
-            | bit(sym::AUDIT_PERIOD_BEGINNING)
-            | bit(sym::AUDIT_PERIOD_ENDING);
+    fn mask(self, set: RuleSet, event_type: &str) -> u64 {
         match self {
             Keep::All => u64::MAX,
-            Keep::Audit => {
-                // The tenant too: reports name each stream's tenant, and the load may filter by it.
-                bit(sym::INSTANCE_ID)
-                    | bit(sym::TENANT_ID)
-                    | match event_type {
-                        "compute.instance.exists" => EXISTS,
-                        "compute.instance.delete.end" => bit(sym::LAUNCHED_AT) | bit(sym::DELETED_AT),
-                        // Not compared, but the explanations cite it (SPEC §5.1 note).
-                        "compute.instance.finish_resize.end" => U2,
-                        t if crate::pipeline::usage::OPERATION_TYPES.contains(&t) => U2,
-                        _ => 0,
-                    }
-            }
+            // The tenant too: reports name each stream's tenant, and the load may filter by it.
+            Keep::Audit => set.audit_mask(event_type) | (1 << sym::TENANT_ID.0),
         }
     }
 }
@@ -202,6 +181,9 @@ impl Keep {
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub keep: Keep,
+    /// The rule sets whose trait tables distil the records: one archive each,
+    /// from one parse of every record (the second in [`Archive::alt`]).
+    pub rules: Rules,
     /// Keep only the events of these instances (all when empty).
     pub instances: Vec<String>,
     /// Keep only the events that carry one of these tenants (all when empty).
@@ -231,6 +213,8 @@ impl Archive {
             skipped: Vec::new(),
             unreadable: Vec::new(),
             filtered: 0,
+            rules: RuleSet::Y2014,
+            alt: None,
             _spool: Vec::new(),
         }
     }
@@ -239,7 +223,12 @@ impl Archive {
     /// (gzip recognised by its magic bytes). Used by the demo, tests and examples;
     /// records of a plain (not gzip) source can be shown again.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Archive {
-        let mut loader = Loader::new(LoadOptions::default());
+        Archive::from_bytes_with(name, bytes, LoadOptions::default())
+    }
+
+    /// As [`Archive::from_bytes`], with load options (rule sets, traits kept).
+    pub fn from_bytes_with(name: &str, bytes: &[u8], options: LoadOptions) -> Archive {
+        let mut loader = Loader::new(options);
         let gzip = bytes.starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn Read + Send> = if gzip {
             Box::new(source::Gunzip::new(std::io::Cursor::new(bytes.to_vec())))
@@ -258,7 +247,7 @@ impl Archive {
         };
         let read = Arc::new(AtomicU64::new(0));
         if let Err(SourceError::Io(reason)) = loader.read_source(info, reader, &read, &mut |_| true) {
-            loader.tally.rejected.push(RejectedRecord {
+            loader.reject_file(RejectedRecord {
                 file: name.to_string(),
                 line: None,
                 index: None,
@@ -293,13 +282,7 @@ impl Archive {
             if named(&file) && reason.starts_with("cannot open") {
                 unreadable.push(format!("{file}: {reason}"));
             }
-            loader.tally.rejected.push(RejectedRecord {
-                file,
-                line: None,
-                index: None,
-                reason,
-                excerpt: String::new(),
-            });
+            loader.reject_file(RejectedRecord { file, line: None, index: None, reason, excerpt: String::new() });
         }
         let read = Arc::new(AtomicU64::new(0));
         let mut opened: Vec<(Input, std::io::Result<Opened>)> = Vec::new();
@@ -366,7 +349,7 @@ impl Archive {
                 Ok(()) => any_ok = true,
                 Err(reason) => {
                     failures.push(format!("{name}: {reason}"));
-                    loader.tally.rejected.push(RejectedRecord {
+                    loader.reject_file(RejectedRecord {
                         file: name,
                         line: None,
                         index: None,
@@ -386,6 +369,9 @@ impl Archive {
             return Err(LoadError::NoInput(why));
         }
         let mut archive = loader.finish();
+        if let Some(alt) = archive.alt.as_mut() {
+            alt.unreadable = unreadable.clone();
+        }
         archive.unreadable = unreadable;
         Ok(archive)
     }
@@ -477,6 +463,19 @@ struct Loader {
     spool: Vec<tempfile::TempPath>,
     tally: Tally,
     skipped: Vec<String>,
+    /// What the second rule set made of the records, when there is one.
+    alt: Option<Tally>,
+}
+
+/// Hand each record's outcomes to the tally of its rule set, in archive order.
+fn take_all(tally: &mut Tally, alt: &mut Option<Tally>, source: u32, results: Vec<Vec<(u8, Taken)>>) {
+    for (side, t) in results.into_iter().flatten() {
+        match (side, alt.as_mut()) {
+            (0, _) => tally.take(source, t),
+            (_, Some(a)) => a.take(source, t),
+            (_, None) => {}
+        }
+    }
 }
 
 /// What the loader has taken so far, in archive order.
@@ -496,6 +495,7 @@ struct Tally {
 }
 
 /// The load's instance and tenant filter, interned.
+#[derive(Clone)]
 struct Only {
     instances: FxHashSet<Sym>,
     tenants: FxHashSet<Sym>,
@@ -593,14 +593,21 @@ fn spawn_reader<'s>(
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
         let symbols = SharedSymbols::default();
-        let mut tally = Tally::default();
-        if options.filters() {
-            tally.only = Some(Only {
-                instances: options.instances.iter().map(|i| symbols.intern(i)).collect(),
-                tenants: options.tenants.iter().map(|t| symbols.intern(t)).collect(),
-            });
+        let only = options.filters().then(|| Only {
+            instances: options.instances.iter().map(|i| symbols.intern(i)).collect(),
+            tenants: options.tenants.iter().map(|t| symbols.intern(t)).collect(),
+        });
+        let tally = || Tally { only: only.clone(), ..Tally::default() };
+        let alt = (options.rules.sets().len() > 1).then(tally);
+        Loader { options, symbols, spool: Vec::new(), tally: tally(), alt, skipped: Vec::new() }
+    }
+
+    /// A problem with a whole file: every rule set's archive lists it.
+    fn reject_file(&mut self, r: RejectedRecord) {
+        if let Some(a) = self.alt.as_mut() {
+            a.rejected.push(r.clone());
         }
-        Loader { options, symbols, spool: Vec::new(), tally, skipped: Vec::new() }
+        self.tally.rejected.push(r);
     }
 
     fn read_source(
@@ -611,6 +618,9 @@ impl Loader {
         progress: &mut dyn FnMut(&LoadProgress) -> bool,
     ) -> Result<(), SourceError> {
         let idx = self.tally.sources.len() as u32;
+        if let Some(a) = self.alt.as_mut() {
+            a.sources.push(info.clone());
+        }
         self.tally.sources.push(info);
         std::thread::scope(|scope| {
             let (rx, recycle) = spawn_reader(scope, r);
@@ -619,12 +629,12 @@ impl Loader {
             let mut layout = None;
             let mut document: Vec<u8> = Vec::new();
             // The results of the previous chunk, taken while the next one is parsed.
-            let mut pending: Vec<Vec<Taken>> = Vec::new();
+            let mut pending: Vec<Vec<(u8, Taken)>> = Vec::new();
             for piece in rx.iter() {
                 let (mut bytes, last) = match piece {
                     Piece::Bytes(b, last) => (b, last),
                     Piece::Failed(e) => {
-                        self.tally.take_all(idx, std::mem::take(&mut pending));
+                        take_all(&mut self.tally, &mut self.alt, idx, std::mem::take(&mut pending));
                         return Err(self.read_error(idx, &e));
                     }
                 };
@@ -638,14 +648,15 @@ impl Loader {
                     Layout::JsonLines => {
                         // Parsing this chunk on every core overlaps taking the last one.
                         let prev = std::mem::take(&mut pending);
-                        let (symbols, keep, tally) = (&self.symbols, self.options.keep, &mut self.tally);
+                        let (symbols, keep, sets) = (&self.symbols, self.options.keep, self.options.rules.sets());
+                        let (tally, alt) = (&mut self.tally, &mut self.alt);
                         let ((parsed, next_line), ()) = rayon::join(
-                            || parse_lines(symbols, keep, idx, &bytes, skip, base, line_no),
-                            || tally.take_all(idx, prev),
+                            || parse_lines(symbols, keep, sets, idx, &bytes, skip, base, line_no),
+                            || take_all(tally, alt, idx, prev),
                         );
                         line_no = next_line;
                         if base == 0 && !last {
-                            let events = parsed.iter().flatten().filter(|t| matches!(t, Taken::Event(_))).count();
+                            let events = parsed.iter().flatten().filter(|t| matches!(t, (0, Taken::Event(_)))).count();
                             self.reserve_for(bytes.len(), events);
                         }
                         pending = parsed;
@@ -669,7 +680,7 @@ impl Loader {
                     return Err(SourceError::Cancelled);
                 }
             }
-            self.tally.take_all(idx, pending);
+            take_all(&mut self.tally, &mut self.alt, idx, pending);
             Ok(())
         })
     }
@@ -683,8 +694,10 @@ impl Loader {
         let per_byte = chunk_events as f64 / chunk_bytes.max(1) as f64;
         // Only an estimate, capped so that a wrong guess costs little.
         let guess = ((total as f64 * per_byte * 1.05) as usize).min(64 << 20);
-        self.tally.events.reserve(guess.saturating_sub(self.tally.events.len()));
-        self.tally.seen.reserve(guess.saturating_sub(self.tally.seen.len()));
+        for t in std::iter::once(&mut self.tally).chain(self.alt.as_mut()) {
+            t.events.reserve(guess.saturating_sub(t.events.len()));
+            t.seen.reserve(guess.saturating_sub(t.seen.len()));
+        }
     }
 
     fn read_error(&self, idx: u32, e: &std::io::Error) -> SourceError {
@@ -702,9 +715,9 @@ impl Loader {
         let text = &buf[skip..];
         let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text).collect();
         let line_of = |off: usize| -> u32 { (newlines.partition_point(|&n| n < off) + 1) as u32 };
-        let (symbols, keep) = (&self.symbols, self.options.keep);
+        let (symbols, keep, sets) = (&self.symbols, self.options.keep, self.options.rules.sets());
         let mut out = Vec::new();
-        distill::distill_text(text, distill::Unit::Document, &mut out);
+        distill::distill_text_with(text, distill::Unit::Document, sets, &mut out);
         let broken =
             out.len() == 1 && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"));
         let records = if broken { source::document_records(text) } else { Vec::new() };
@@ -717,60 +730,103 @@ impl Loader {
                 match el {
                     Ok((off, len)) => {
                         let mut one = Vec::new();
-                        distill::distill_text(&text[off..off + len], distill::Unit::Element, &mut one);
+                        distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
                         for o in one {
-                            taken.push(convert(shift(o, off, i as u32), symbols, keep, source, skip as u64, line_of));
+                            taken.push(convert(
+                                shift(o, off, i as u32),
+                                symbols,
+                                keep,
+                                sets,
+                                source,
+                                skip as u64,
+                                line_of,
+                            ));
                         }
                     }
                     Err((off, reason)) => {
                         let end = (off + 200).min(text.len());
-                        let loc =
-                            Loc { offset: off, len: end - off, index: Some(i as u32), kind: RecordKind::Notification };
+                        let loc = Loc {
+                            side: distill::EVERY_SIDE,
+                            offset: off,
+                            len: end - off,
+                            index: Some(i as u32),
+                            kind: RecordKind::Notification,
+                        };
                         let excerpt = distill::excerpt(&text[off..end]);
-                        let o = Outcome::Rejected { reason, excerpt, loc };
-                        taken.push(convert(o, symbols, keep, source, skip as u64, line_of));
+                        for side in 0..sets.len() {
+                            let loc = Loc { side: side as u8, ..loc };
+                            let o = Outcome::Rejected { reason: reason.clone(), excerpt: excerpt.clone(), loc };
+                            taken.push(convert(o, symbols, keep, sets, source, skip as u64, line_of));
+                        }
                     }
                 }
             }
         } else {
-            taken = out.into_iter().map(|o| convert(o, symbols, keep, source, skip as u64, line_of)).collect();
+            taken = out.into_iter().map(|o| convert(o, symbols, keep, sets, source, skip as u64, line_of)).collect();
         }
-        self.tally.take_all(source, vec![taken]);
+        take_all(&mut self.tally, &mut self.alt, source, vec![taken]);
     }
 
     fn finish(self) -> Archive {
-        let mut events = self.tally.events;
+        let symbols = self.symbols.into_symbols();
+        let sets = self.options.rules.sets();
+        let skipped = self.skipped;
+        let alt = self.alt.map(|mut alt| {
+            alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
+            let mut a = alt.into_archive(symbols.clone(), sets[1], Vec::new(), None);
+            a.skipped = skipped.clone();
+            Box::new(a)
+        });
+        let mut archive = self.tally.into_archive(symbols, sets[0], self.spool, alt);
+        archive.skipped = skipped;
+        archive
+    }
+}
+
+impl Tally {
+    fn into_archive(
+        self,
+        symbols: Symbols,
+        rules: RuleSet,
+        spool: Vec<tempfile::TempPath>,
+        alt: Option<Box<Archive>>,
+    ) -> Archive {
+        let mut events = self.events;
         // SPEC §4: stably sorted by timestamp; ties keep archive order.
         events.par_sort_by_key(|e| e.timestamp);
         events.shrink_to_fit();
         Archive {
-            symbols: self.symbols.into_symbols(),
+            symbols,
             events,
-            sources: self.tally.sources,
-            rejected: self.tally.rejected,
-            duplicates: self.tally.duplicates,
-            not_distilled: self.tally.not_distilled,
-            records: self.tally.records,
-            duplicate_records: self.tally.duplicate_records,
-            skipped: self.skipped,
+            sources: self.sources,
+            rejected: self.rejected,
+            duplicates: self.duplicates,
+            not_distilled: self.not_distilled,
+            records: self.records,
+            duplicate_records: self.duplicate_records,
+            skipped: Vec::new(),
             unreadable: Vec::new(),
-            filtered: self.tally.filtered,
-            _spool: self.spool,
+            filtered: self.filtered,
+            rules,
+            alt,
+            _spool: spool,
         }
     }
 }
 
 /// Distill the lines of one chunk on all cores; the results in archive order and
 /// the number of the line after the chunk.
+#[allow(clippy::too_many_arguments)]
 fn parse_lines(
     symbols: &SharedSymbols,
     keep: Keep,
+    sets: &[RuleSet],
     source: u32,
     chunk: &[u8],
     skip: usize,
     base: u64,
     mut line_no: u32,
-) -> (Vec<Vec<Taken>>, u32) {
+) -> (Vec<Vec<(u8, Taken)>>, u32) {
     let mut lines = Vec::with_capacity(chunk.len() / 512 + 1);
     let mut start = skip;
     for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
@@ -787,17 +843,17 @@ fn parse_lines(
         }
         start = nl + 1;
     }
-    let results: Vec<Vec<Taken>> = lines
+    let results: Vec<Vec<(u8, Taken)>> = lines
         .par_chunks(128)
         .map(|batch| {
             let mut out = Vec::with_capacity(batch.len());
             let mut tmp = Vec::new();
             for l in batch {
                 let text = &chunk[l.start..l.start + l.len];
-                distill::distill_text(text, distill::Unit::Line, &mut tmp);
+                distill::distill_text_with(text, distill::Unit::Line, sets, &mut tmp);
                 let line_base = base + l.start as u64;
                 for o in tmp.drain(..) {
-                    out.push(convert(o, symbols, keep, source, line_base, |_| l.number));
+                    out.push(convert(o, symbols, keep, sets, source, line_base, |_| l.number));
                 }
             }
             out
@@ -807,12 +863,6 @@ fn parse_lines(
 }
 
 impl Tally {
-    fn take_all(&mut self, source: u32, results: Vec<Vec<Taken>>) {
-        for t in results.into_iter().flatten() {
-            self.take(source, t);
-        }
-    }
-
     /// Take one record's result, in archive order: drop duplicates, count.
     fn take(&mut self, source: u32, t: Taken) {
         self.records += 1;
@@ -859,21 +909,35 @@ fn convert(
     o: Outcome,
     symbols: &SharedSymbols,
     keep: Keep,
+    sets: &[RuleSet],
     source: u32,
     base: u64,
     line_of: impl Fn(usize) -> u32,
-) -> Taken {
-    match o {
-        Outcome::Event(d, loc) => Taken::Event(intern(d, symbols, keep, source, loc, base, line_of(loc.offset))),
+) -> (u8, Taken) {
+    let side = o.loc().side;
+    let set = sets.get(side as usize).copied().unwrap_or_default();
+    let taken = match o {
+        Outcome::Event(d, loc) => Taken::Event(intern(d, symbols, keep, set, source, loc, base, line_of(loc.offset))),
         Outcome::NotDistilled(t, _) => Taken::NotDistilled(t.into_owned()),
         Outcome::Rejected { reason, excerpt, loc } => {
             Taken::Rejected { reason, excerpt, line: line_of(loc.offset), index: loc.index }
         }
-    }
+    };
+    (side, taken)
 }
 
-fn intern(d: Distilled, symbols: &SharedSymbols, keep: Keep, source: u32, loc: Loc, base: u64, line: u32) -> Event {
-    let mask = keep.mask(&d.event_type);
+#[allow(clippy::too_many_arguments)]
+fn intern(
+    d: Distilled,
+    symbols: &SharedSymbols,
+    keep: Keep,
+    set: RuleSet,
+    source: u32,
+    loc: Loc,
+    base: u64,
+    line: u32,
+) -> Event {
+    let mask = keep.mask(set, &d.event_type);
     let traits: Vec<Trait> = d
         .traits
         .into_iter()

@@ -309,8 +309,22 @@ pub fn detect_layout(head: &[u8], complete: bool) -> Layout {
     }
     let opens = |t: &[u8]| matches!(t.first(), Some(b'{') | Some(b'['));
     let as_lines = lines.iter().filter(|l| opens(l) && parses(l)).count();
-    let as_document =
-        document_records(text).iter().filter(|r| matches!(r, Ok((off, _)) if opens(&text[*off..]))).count();
+    // A record of a document ends its line, or is followed by the `,` or `]` of
+    // its array: any other value followed by more on its line is the balanced prefix of
+    // a damaged line (a stray `}}` inside it), not a record.
+    let ends_well = |end: usize| {
+        let rest = &text[end..];
+        let p = rest.iter().position(|b| *b != b' ' && *b != b'\t' && *b != b'\r').unwrap_or(rest.len());
+        match rest.get(p) {
+            None | Some(b'\n') => true,
+            Some(b',') | Some(b']') => text.starts_with(b"["),
+            Some(_) => false,
+        }
+    };
+    let as_document = document_records(text)
+        .iter()
+        .filter(|r| matches!(r, Ok((off, len)) if opens(&text[*off..]) && ends_well(off + len)))
+        .count();
     match as_document.cmp(&as_lines) {
         std::cmp::Ordering::Greater => Layout::Document,
         std::cmp::Ordering::Less => Layout::JsonLines,
@@ -400,7 +414,7 @@ pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, Strin
 fn syntax_reason_at(e: &serde_json::Error, text: &[u8], start: usize) -> String {
     let line0 = memchr::memchr_iter(b'\n', &text[..start]).count();
     let col0 = column(text, start);
-    let desc = super::json::syntax_description(e);
+    let desc = crate::json::syntax_description(e);
     let (line, col) = if e.line() <= 1 { (line0 + 1, col0 + e.column()) } else { (line0 + e.line(), e.column()) };
     format!("invalid JSON at line {line} column {col}: {desc}")
 }
@@ -518,6 +532,10 @@ mod tests {
         assert_eq!(detect_layout(cut.as_bytes(), true), Layout::JsonLines);
         // records written one after another, pretty-printed (`jq .` output)
         assert_eq!(detect_layout(b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n", true), Layout::Document);
+        // a stray `}}` inside the first line does not make a document of JSON Lines
+        let damaged = "{\"a\": {\"b\": 1}}, \"c\": 2}\n".to_string() + &"{\"a\":2}\n".repeat(3);
+        assert_eq!(detect_layout(damaged.as_bytes(), true), Layout::JsonLines);
+        assert_eq!(detect_layout(damaged.as_bytes(), false), Layout::JsonLines);
         // a single huge JSON Lines record
         assert_eq!(detect_layout(b"{\"a\":\"xxxxxxxx", false), Layout::JsonLines);
     }

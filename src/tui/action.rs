@@ -1,11 +1,14 @@
-//! The vocabulary of the UI: every key, mouse gesture, prompt command and
-//! clock tick becomes one [`Action`], which [`App::update`](super::App::update)
-//! applies. Tests and scripts send actions directly.
+//! The vocabulary of the UI: every key, mouse gesture, prompt command, clock
+//! tick and background report becomes one [`Action`], which
+//! [`App::update`](super::App::update) applies. Tests and scripts send actions
+//! directly.
 
-use super::app::Pane;
+use super::index::{Filter, SortKey};
+use super::load::LoadEvent;
+use super::types::{ExternalClock, Pane, Seek};
 use std::time::Duration;
 
-/// Something the user (or the event loop) asks the app to do.
+/// Something the user, the event loop or a background worker asks the app to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Leave the app at once.
@@ -44,7 +47,11 @@ pub enum Action {
     PrevFailure,
     /// Show the selected stream's explanation (or, from it, the event detail).
     Explain,
+    /// Open the problems pane, or close it when it is focused.
     Problems,
+    /// Open the problems pane (`:problems`).
+    ShowProblems,
+    /// Open the prompt with the current filter, ready to be edited.
     Filter,
     CycleOutcome,
     ClearFilter,
@@ -58,8 +65,16 @@ pub enum Action {
     PromptEraseLine,
     PromptSubmit,
     PromptCancel,
-    /// Run a prompt command (`goto`, `#id`, `speed N`, `filter …`, a time).
-    Command(String),
+    /// Move the clock to a time, by an offset, or to a time of day (`:` prompt).
+    Seek(Seek),
+    /// Set the playback speed, in event-seconds per wall second (`:speed N`).
+    SetSpeed(u64),
+    /// Replace the stream list's filter (`:filter …`).
+    SetFilter(Filter),
+    /// Sort the stream list by a key, optionally descending (`:sort KEY [asc|desc]`).
+    SetSort(SortKey, Option<bool>),
+    /// Select a stream by id, moving the clock to it if it does not exist yet (`:#id`).
+    SelectStream(u32),
     /// Wall time elapsed since the previous tick; playback moves by elapsed × speed.
     Tick(Duration),
     Resize(u16, u16),
@@ -67,6 +82,12 @@ pub enum Action {
     Scroll(Pane, i32),
     /// A left click at a terminal cell.
     Click(u16, u16),
+    /// What the background loader reported.
+    Load(LoadEvent),
+    /// What the time-sync follower saw: the clock to follow, or why there is none.
+    FollowedClock(ExternalClock),
+    /// The original record of an event, re-read off the UI thread (or why it could not be).
+    Original(u32, Result<String, String>),
 }
 
 impl Action {
@@ -101,6 +122,7 @@ impl Action {
             Action::PrevFailure => "prev_failure",
             Action::Explain => "explain",
             Action::Problems => "problems",
+            Action::ShowProblems => "show_problems",
             Action::Filter => "filter",
             Action::CycleOutcome => "cycle_outcome",
             Action::ClearFilter => "clear_filter",
@@ -112,11 +134,18 @@ impl Action {
             Action::PromptEraseLine => "prompt_erase_line",
             Action::PromptSubmit => "prompt_submit",
             Action::PromptCancel => "prompt_cancel",
-            Action::Command(_) => "command",
+            Action::Seek(_) => "seek",
+            Action::SetSpeed(_) => "set_speed",
+            Action::SetFilter(_) => "set_filter",
+            Action::SetSort(..) => "set_sort",
+            Action::SelectStream(_) => "select_stream",
             Action::Tick(_) => "tick",
             Action::Resize(..) => "resize",
             Action::Scroll(..) => "scroll",
             Action::Click(..) => "click",
+            Action::Load(_) => "load",
+            Action::FollowedClock(_) => "followed_clock",
+            Action::Original(..) => "original",
         }
     }
 
@@ -151,6 +180,7 @@ impl Action {
             Action::PrevFailure => "previous failing stream",
             Action::Explain => "explanation ↔ event detail",
             Action::Problems => "load problems and unmatched events",
+            Action::ShowProblems => "show load problems and unmatched events",
             Action::Filter => "filter: code, outcome, state, text",
             Action::CycleOutcome => "cycle the outcome filter",
             Action::ClearFilter => "clear the filter",
@@ -162,17 +192,32 @@ impl Action {
             Action::PromptEraseLine => "delete the whole input",
             Action::PromptSubmit => "run",
             Action::PromptCancel => "cancel",
-            Action::Command(_) => "run a command",
+            Action::Seek(_) => "move the clock",
+            Action::SetSpeed(_) => "set the speed",
+            Action::SetFilter(_) => "filter the stream list",
+            Action::SetSort(..) => "sort the stream list",
+            Action::SelectStream(_) => "select a stream",
             Action::Tick(_) => "advance playback",
             Action::Resize(..) => "resize",
             Action::Scroll(..) => "scroll",
             Action::Click(..) => "select",
+            Action::Load(_) => "take what the loader reported",
+            Action::FollowedClock(_) => "follow the time-sync clock",
+            Action::Original(..) => "show an event's original record",
         }
     }
 
     /// Whether the action moves the playback clock (refused while following a time-sync clock).
     pub fn moves_clock(&self) -> bool {
-        matches!(self, Action::TogglePlay | Action::StepForward | Action::StepBack | Action::Rewind | Action::Drain)
+        matches!(
+            self,
+            Action::TogglePlay
+                | Action::StepForward
+                | Action::StepBack
+                | Action::Rewind
+                | Action::Drain
+                | Action::Seek(_)
+        )
     }
 
     /// A short label for the footer.

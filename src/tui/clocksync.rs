@@ -4,7 +4,9 @@
 //! own; the event loop only calls [`ClockSync::follow`] and
 //! [`ClockSync::publish`] once per iteration, which never block.
 
-use super::app::{App, ExternalClock};
+use super::action::Action;
+use super::app::App;
+use super::types::ExternalClock;
 use crate::time::Timestamp;
 use crate::timesync::{self, ClockFollower, FollowStatus, PlaybackClockServer};
 use anyhow::{Context as _, Result};
@@ -121,11 +123,11 @@ impl ClockSync {
 
 /// What the follower reports, as the app takes it: one to one.
 pub fn apply_follow_status(app: &mut App, status: FollowStatus) {
-    app.apply_external_clock(match status {
+    app.update(Action::FollowedClock(match status {
         FollowStatus::Time(t) => ExternalClock::Time(t),
         FollowStatus::NotPublished => ExternalClock::NotPublished,
         FollowStatus::Unavailable(why) => ExternalClock::Unavailable(why),
-    });
+    }));
 }
 
 /// The time to publish: the playback clock once the replay is loaded and

@@ -3,7 +3,7 @@
 //! drift from the code.
 
 use super::action::Action;
-use super::app::Pane;
+use super::types::Pane;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a binding applies.
@@ -218,9 +218,24 @@ impl KeyMap {
         out
     }
 
-    /// The first key of an action in a scope (or globally), for hints.
+    /// The first key of an action in a scope, for hints.
     pub fn key_for(&self, scope: Scope, action: &Action) -> Option<Key> {
         self.bindings.iter().find(|b| b.scope == scope && b.action == *action).map(|b| b.key)
+    }
+
+    /// Every key of an action in a scope, in key-map order.
+    pub fn keys_for(&self, scope: Scope, action: &Action) -> Vec<Key> {
+        self.bindings.iter().filter(|b| b.scope == scope && b.action == *action).map(|b| b.key).collect()
+    }
+
+    /// How a hint on screen names the key for `action` in `scope`: its first
+    /// key there, else its first key everywhere, else its name (an action
+    /// with no key is reached from the `:` prompt).
+    pub fn hint(&self, scope: Scope, action: &Action) -> String {
+        self.key_for(scope, action)
+            .or_else(|| self.key_for(Scope::Global, action))
+            .map(|k| k.label())
+            .unwrap_or_else(|| action.name().to_string())
     }
 }
 

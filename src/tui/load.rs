@@ -2,7 +2,7 @@
 //! timeline on a worker thread, reporting progress over a channel so the first
 //! frame is drawn at once and the UI stays responsive. Quitting cancels.
 
-use super::app::Data;
+use super::data::Data;
 use crate::archive::{Archive, LoadError, LoadProgress};
 use crate::pipeline::IdMode;
 use crate::replay::Timeline;
@@ -11,14 +11,46 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 
-/// What the loader reports.
+/// What the loader reports; the event loop hands it to the app as
+/// [`Action::Load`](super::Action::Load).
+#[derive(Clone, Debug)]
 pub enum LoadEvent {
     Progress(LoadProgress),
     /// Reading is done; the replay of this many events is being built.
     Replaying(usize),
     /// The archive, its timeline and what the panes derive from them.
-    Done(Box<Data>),
+    Done(Arc<Data>),
     Failed(String),
+}
+
+/// Two reports are the same when they say the same; two loaded archives only
+/// when they are the very same one.
+impl PartialEq for LoadEvent {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (LoadEvent::Progress(a), LoadEvent::Progress(b)) => a == b,
+            (LoadEvent::Replaying(a), LoadEvent::Replaying(b)) => a == b,
+            (LoadEvent::Done(a), LoadEvent::Done(b)) => Arc::ptr_eq(a, b),
+            (LoadEvent::Failed(a), LoadEvent::Failed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for LoadEvent {}
+
+/// Run `f` on a worker thread, turning a panic into an error message instead
+/// of letting it print over the screen (the terminal's panic hook stays quiet
+/// off the UI thread).
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown error".into());
+        format!("internal error: {msg}")
+    })
 }
 
 pub struct Loader {
@@ -33,7 +65,7 @@ impl Loader {
         let stop = cancel.clone();
         std::thread::Builder::new().name("load".into()).spawn(move || {
             let failed = tx.clone();
-            if let Err(e) = super::term::guarded(|| load(paths, tx, stop)) {
+            if let Err(e) = guarded(|| load(paths, tx, stop)) {
                 let _ = failed.send(LoadEvent::Failed(e));
             }
         })?;
@@ -64,6 +96,16 @@ fn load(paths: Vec<PathBuf>, tx: mpsc::Sender<LoadEvent>, stop: Arc<AtomicBool>)
     let timeline = Timeline::build(&archive, IdMode::Stable);
     if !stop.load(Ordering::Relaxed) {
         let data = Data::new(Arc::new(archive), Arc::new(timeline));
-        let _ = tx.send(LoadEvent::Done(Box::new(data)));
+        let _ = tx.send(LoadEvent::Done(Arc::new(data)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_worker_panic_becomes_an_error_message() {
+        assert_eq!(super::guarded(|| 7), Ok(7));
+        let r: Result<(), String> = super::guarded(|| panic!("boom {}", 1));
+        assert_eq!(r, Err("internal error: boom 1".to_string()));
     }
 }

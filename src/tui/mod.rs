@@ -12,16 +12,21 @@
 pub mod action;
 pub mod app;
 pub mod clocksync;
+pub mod content;
+pub mod data;
 pub mod index;
 pub mod keymap;
+pub mod layout;
 pub mod load;
 pub mod playback;
 pub mod prompt;
 pub mod term;
 pub mod theme;
+pub mod types;
 pub mod view;
 
 pub use action::Action;
-pub use app::{App, ExternalClock, Options, Pane};
+pub use app::{App, Options};
 pub use term::run;
+pub use types::{ExternalClock, Pane, Seek};
 pub use view::render;

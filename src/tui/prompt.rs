@@ -1,33 +1,17 @@
-//! The `:` prompt's commands (SPEC §6: goto time, stream id, speed), parsed
-//! into a [`Command`] that the app runs.
+//! The `:` prompt (SPEC §6: goto time, stream id, speed), parsed into the
+//! typed [`Action`] it asks for; the app applies it like any key.
 
+use super::action::Action;
 use super::index::{Filter, SortKey};
-use crate::time::{parse_datetime, Timestamp};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Seek to an absolute time.
-    Goto(Timestamp),
-    /// Seek by an offset from the clock, in microseconds.
-    Relative(i64),
-    /// Seek to a time of day (microseconds since midnight) on the clock's day.
-    TimeOfDay(i64),
-    Stream(u32),
-    Speed(u64),
-    Filter(Filter),
-    Sort(SortKey, Option<bool>),
-    Rewind,
-    Drain,
-    Problems,
-    Help,
-    Quit,
-}
+use super::types::Seek;
+use crate::time::parse_datetime;
 
 /// What the prompt accepts, for error messages.
 pub const USAGE: &str =
     "a time (2014-10-06 12:00, 12:00), +6h / -30m / +2d / -90s, #id, speed N, filter …, sort KEY, start, end";
 
-pub fn parse(input: &str) -> Result<Command, String> {
+/// The action a line typed at the `:` prompt asks for, or what is wrong with it.
+pub fn parse(input: &str) -> Result<Action, String> {
     let s = input.trim();
     let (word, rest) = match s.split_once(char::is_whitespace) {
         Some((w, r)) => (w, r.trim()),
@@ -37,9 +21,9 @@ pub fn parse(input: &str) -> Result<Command, String> {
         "" => return Err(format!("type {USAGE}")),
         "speed" => {
             let n = rest.trim_start_matches(['x', '×']);
-            return n.parse::<u64>().map(Command::Speed).map_err(|_| format!("not a speed: {rest:?} (1 … 86400)"));
+            return n.parse::<u64>().map(Action::SetSpeed).map_err(|_| format!("not a speed: {rest:?} (1 … 86400)"));
         }
-        "filter" => return Ok(Command::Filter(Filter::parse(rest))),
+        "filter" => return Ok(Action::SetFilter(Filter::parse(rest))),
         "sort" => {
             let mut words = rest.split_whitespace();
             let key = words.next().unwrap_or("");
@@ -51,29 +35,29 @@ pub fn parse(input: &str) -> Result<Command, String> {
                 Some("asc") => Some(false),
                 Some(w) => return Err(format!("asc or desc, not {w:?}")),
             };
-            return Ok(Command::Sort(key, dir));
+            return Ok(Action::SetSort(key, dir));
         }
         "goto" | "g" | "seek" if !rest.is_empty() => return parse(rest),
-        "start" | "home" | "rewind" => return Ok(Command::Rewind),
-        "end" | "drain" => return Ok(Command::Drain),
-        "problems" | "rejected" | "unmatched" => return Ok(Command::Problems),
-        "help" => return Ok(Command::Help),
-        "q" | "quit" => return Ok(Command::Quit),
+        "start" | "home" | "rewind" => return Ok(Action::Rewind),
+        "end" | "drain" => return Ok(Action::Drain),
+        "problems" | "rejected" | "unmatched" => return Ok(Action::ShowProblems),
+        "help" => return Ok(Action::ToggleHelp),
+        "q" | "quit" => return Ok(Action::Quit),
         _ => {}
     }
     if let Some(id) = s.strip_prefix('#') {
-        return id.parse::<u32>().map(Command::Stream).map_err(|_| format!("not a stream id: {s:?}"));
+        return id.parse::<u32>().map(Action::SelectStream).map_err(|_| format!("not a stream id: {s:?}"));
     }
     if s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<u32>().map(Command::Stream).map_err(|_| format!("not a stream id: {s:?}"));
+        return s.parse::<u32>().map(Action::SelectStream).map_err(|_| format!("not a stream id: {s:?}"));
     }
     if s.starts_with(['+', '-']) {
-        return relative(s).map(Command::Relative);
+        return relative(s).map(|us| Action::Seek(Seek::By(us)));
     }
     if let Some(t) = time_of_day(s) {
-        return Ok(Command::TimeOfDay(t));
+        return Ok(Action::Seek(Seek::TimeOfDay(t)));
     }
-    parse_datetime(s).map(Command::Goto).map_err(|_| format!("not understood: {s:?}; type {USAGE}"))
+    parse_datetime(s).map(|t| Action::Seek(Seek::To(t))).map_err(|_| format!("not understood: {s:?}; type {USAGE}"))
 }
 
 /// `+6h`, `-30m`, `+2d`, `-90s`, or several units: `+1h30m`.
@@ -131,20 +115,28 @@ mod tests {
 
     #[test]
     fn commands() {
-        assert_eq!(parse("+6h"), Ok(Command::Relative(6 * 3600 * 1_000_000)));
-        assert_eq!(parse("-30m"), Ok(Command::Relative(-30 * 60 * 1_000_000)));
-        assert_eq!(parse("+2d"), Ok(Command::Relative(2 * 86400 * 1_000_000)));
-        assert_eq!(parse("-90s"), Ok(Command::Relative(-90 * 1_000_000)));
-        assert_eq!(parse("+1h30m"), Ok(Command::Relative(5400 * 1_000_000)));
-        assert_eq!(parse("#123"), Ok(Command::Stream(123)));
-        assert_eq!(parse("42"), Ok(Command::Stream(42)));
-        assert_eq!(parse("speed 600"), Ok(Command::Speed(600)));
-        assert_eq!(parse("speed x60"), Ok(Command::Speed(60)));
-        assert_eq!(parse("12:30"), Ok(Command::TimeOfDay(45_000 * 1_000_000)));
-        assert_eq!(parse("2014-10-06T12:00:00Z"), Ok(Command::Goto(parse_datetime("2014-10-06T12:00:00Z").unwrap())));
-        assert_eq!(parse("goto 2014-10-06"), Ok(Command::Goto(parse_datetime("2014-10-06").unwrap())));
-        assert_eq!(parse("sort outcome desc"), Ok(Command::Sort(SortKey::Outcome, Some(true))));
-        assert_eq!(parse("end"), Ok(Command::Drain));
+        assert_eq!(parse("+6h"), Ok(Action::Seek(Seek::By(6 * 3600 * 1_000_000))));
+        assert_eq!(parse("-30m"), Ok(Action::Seek(Seek::By(-30 * 60 * 1_000_000))));
+        assert_eq!(parse("+2d"), Ok(Action::Seek(Seek::By(2 * 86400 * 1_000_000))));
+        assert_eq!(parse("-90s"), Ok(Action::Seek(Seek::By(-90 * 1_000_000))));
+        assert_eq!(parse("+1h30m"), Ok(Action::Seek(Seek::By(5400 * 1_000_000))));
+        assert_eq!(parse("#123"), Ok(Action::SelectStream(123)));
+        assert_eq!(parse("42"), Ok(Action::SelectStream(42)));
+        assert_eq!(parse("speed 600"), Ok(Action::SetSpeed(600)));
+        assert_eq!(parse("speed x60"), Ok(Action::SetSpeed(60)));
+        assert_eq!(parse("12:30"), Ok(Action::Seek(Seek::TimeOfDay(45_000 * 1_000_000))));
+        assert_eq!(
+            parse("2014-10-06T12:00:00Z"),
+            Ok(Action::Seek(Seek::To(parse_datetime("2014-10-06T12:00:00Z").unwrap())))
+        );
+        assert_eq!(parse("goto 2014-10-06"), Ok(Action::Seek(Seek::To(parse_datetime("2014-10-06").unwrap()))));
+        assert_eq!(parse("sort outcome desc"), Ok(Action::SetSort(SortKey::Outcome, Some(true))));
+        assert_eq!(parse("end"), Ok(Action::Drain));
+        assert_eq!(parse("start"), Ok(Action::Rewind));
+        assert_eq!(parse("problems"), Ok(Action::ShowProblems));
+        assert_eq!(parse("help"), Ok(Action::ToggleHelp));
+        assert_eq!(parse("quit"), Ok(Action::Quit));
+        assert_eq!(parse("filter U2"), Ok(Action::SetFilter(Filter::parse("U2"))));
         for bad in ["+", "+6x", "+h", "yesterday", "speed fast", "#x", "sort color", ""] {
             assert!(parse(bad).is_err(), "{bad:?} should not parse");
         }

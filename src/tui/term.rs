@@ -3,9 +3,10 @@
 //! resizes and wall time into actions.
 
 use super::action::Action;
-use super::app::{App, Options, Request};
+use super::app::{App, Options};
 use super::clocksync::{ClockOptions, ClockSync};
-use super::load::Loader;
+use super::load::{guarded, Loader};
+use super::types::Request;
 use super::view;
 use anyhow::{Context as _, Result};
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
@@ -13,7 +14,7 @@ use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
-use signal_hook::consts::{SIGHUP, SIGQUIT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use std::io::{self, Stdout};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,19 +28,6 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 thread_local! {
     /// Set on the thread that owns the terminal.
     static UI_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Run `f` on a worker thread, turning a panic into an error message instead
-/// of letting it print over the screen (the hook stays quiet off the UI thread).
-pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown error".into());
-        format!("internal error: {msg}")
-    })
 }
 
 /// Put the terminal back as it was. Safe to call any number of times.
@@ -111,7 +99,7 @@ fn hung_up(fd: &impl std::os::fd::AsFd) -> bool {
     poll(&mut fds, Some(&now)).is_ok() && fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
 }
 
-/// A terminate, hang-up or quit signal sets `signal`; the event loop then
+/// A terminate, interrupt, hang-up or quit signal sets `signal`; the event loop then
 /// restores the terminal and returns. Should the loop not get there (a read
 /// of a terminal that went away can spin inside the terminal library), the
 /// process ends anyway, a second later, with the same status. A terminal
@@ -123,7 +111,8 @@ fn watch_signals(signal: Arc<AtomicUsize>, input_is_tty: bool) -> Result<()> {
         restore();
         std::process::exit(128 + sig);
     };
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGQUIT]).context("handling signals")?;
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGQUIT]).context("handling signals")?;
     let on_signal = Arc::clone(&signal);
     std::thread::Builder::new()
         .name("signals".into())
@@ -150,7 +139,7 @@ fn watch_signals(signal: Arc<AtomicUsize>, input_is_tty: bool) -> Result<()> {
 /// Run the interactive replay over `paths` until the user quits, publishing
 /// or following the time-sync clock as `clock` says. Returns the exit
 /// status: 0, 2 when no input could be loaded, or 128 + the signal's number
-/// when a terminate, hang-up or quit signal ended it.
+/// when a terminate, interrupt, hang-up or quit signal ended it.
 pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i32> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() {
@@ -166,7 +155,7 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     app.update(Action::Resize(size.width, size.height));
     // The first frame goes out before anything is read.
     guard.terminal.draw(|f| view::render(&app, f)).context("drawing")?;
-    // A terminate, hang-up or quit signal ends the session like `Q`: the
+    // A terminate, interrupt, hang-up or quit signal ends the session like `Q`: the
     // terminal is restored, and the exit status says which signal it was.
     let signal = Arc::new(AtomicUsize::new(0));
     // A terminal that goes away is a hang-up, watched off the loop: reading it
@@ -179,11 +168,11 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     loop {
         let mut dirty = false;
         while let Ok(ev) = loader.events.try_recv() {
-            app.on_load_event(ev);
+            app.update(Action::Load(ev));
             dirty = true;
         }
         while let Ok((event, text)) = orig_rx.try_recv() {
-            app.set_original(event, text);
+            app.update(Action::Original(event, text));
             dirty = true;
         }
         dirty |= sync.follow(&mut app);
@@ -246,14 +235,4 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
         return Ok(2);
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_worker_panic_becomes_an_error_message() {
-        assert_eq!(super::guarded(|| 7), Ok(7));
-        let r: Result<(), String> = super::guarded(|| panic!("boom {}", 1));
-        assert_eq!(r, Err("internal error: boom 1".to_string()));
-    }
 }

@@ -38,3 +38,13 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Run {
 pub fn run(args: &[&str]) -> Run {
     run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
 }
+
+/// Type `line` at the `:` prompt and run it, as a user would.
+pub fn command(app: &mut usage_replay::tui::App, line: &str) {
+    use usage_replay::tui::Action;
+    app.update(Action::OpenPrompt);
+    for c in line.chars() {
+        app.update(Action::PromptInput(c));
+    }
+    app.update(Action::PromptSubmit);
+}

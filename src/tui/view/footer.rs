@@ -3,8 +3,9 @@
 
 use super::line_fit;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Pane, PromptKind};
+use crate::tui::app::App;
 use crate::tui::keymap::Scope;
+use crate::tui::types::{Pane, PromptKind};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::Paragraph;
@@ -45,16 +46,25 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = app.theme;
     let w = area.width as usize;
     if let Some(p) = &app.prompt {
+        let km = &app.keymap;
+        let (enter, esc) =
+            (km.hint(Scope::Prompt, &Action::PromptSubmit), km.hint(Scope::Prompt, &Action::PromptCancel));
         let (lead, hint) = match p.kind {
-            PromptKind::Command => (":", "  Enter runs · Esc cancels · time, +6h, -30m, #id, speed N, filter …"),
-            PromptKind::Search => ("/", "  Enter searches · Esc cancels · n/N next/previous"),
+            PromptKind::Command => {
+                (":", format!("  {enter} runs · {esc} cancels · time, +6h, -30m, #id, speed N, filter …"))
+            }
+            PromptKind::Search => {
+                let (next, prev) =
+                    (km.hint(Scope::Global, &Action::SearchNext), km.hint(Scope::Global, &Action::SearchPrev));
+                ("/", format!("  {enter} searches · {esc} cancels · {next}/{prev} next/previous"))
+            }
         };
         let line = line_fit(
             vec![
                 (lead.to_string(), t.key()),
                 (crate::text::sanitize(&p.input), Style::new()),
                 ("█".into(), Style::new()),
-                (hint.into(), t.label()),
+                (hint, t.label()),
             ],
             w,
         );

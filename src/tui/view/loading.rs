@@ -3,7 +3,9 @@
 
 use super::{line_fit, num};
 use crate::text::sanitize;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::Scope;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Line;
@@ -89,6 +91,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     }
     if inner.height > text_h + 3 {
         let hint = Rect { y: inner.y + inner.height - 1, height: 1, ..inner };
-        f.render_widget(Paragraph::new(line_fit(vec![("q cancels and quits".into(), t.label())], iw)), hint);
+        f.render_widget(
+            Paragraph::new(line_fit(
+                vec![(format!("{} cancels and quits", app.keymap.hint(Scope::Global, &Action::Back)), t.label())],
+                iw,
+            )),
+            hint,
+        );
     }
 }

@@ -2,128 +2,13 @@
 //! rejected records with their place, reason and first bytes, and the events
 //! that matched no stream. Lines are made on demand, so a hundred thousand
 //! rejected records cost only the visible ones.
-
-use super::{line_fit, num, pane_block, visible_offset};
-use crate::text::sanitize;
+use super::{line_fit, pane_block, visible_offset};
 use crate::tui::app::{App, Pane};
+use crate::tui::content::problems::{line, line_count};
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-/// Where each section starts.
-struct Sections {
-    files: usize,
-    not_distilled: usize,
-    rejected_title: usize,
-    rejected: usize,
-    unmatched_title: usize,
-    unmatched: usize,
-    total: usize,
-}
-
-fn sections(app: &App) -> Option<Sections> {
-    let d = app.data()?;
-    let a = &d.archive;
-    let files = 1;
-    let not_distilled = files + a.sources.len();
-    let rejected_title = not_distilled + a.not_distilled.len() + 1;
-    let rejected = rejected_title + 1;
-    let unmatched_title = rejected + a.rejected.len() + 1;
-    let unmatched = unmatched_title + 1;
-    let total = unmatched + d.timeline.unmatched().len();
-    Some(Sections { files, not_distilled, rejected_title, rejected, unmatched_title, unmatched, total })
-}
-
-pub fn line_count(app: &App) -> usize {
-    sections(app).map(|s| s.total).unwrap_or(0)
-}
-
-/// The unmatched event on a line, if it is one.
-pub fn event_at(app: &App, i: usize) -> Option<u32> {
-    let s = sections(app)?;
-    if i < s.unmatched {
-        return None;
-    }
-    app.data()?.timeline.unmatched().get(i - s.unmatched).map(|(e, _)| *e)
-}
-
-/// The rejected record on a line, if it is one (its index in the archive's list).
-pub fn rejected_at(app: &App, i: usize) -> Option<usize> {
-    let s = sections(app)?;
-    (i >= s.rejected && i + 1 < s.unmatched_title).then(|| i - s.rejected)
-}
-
-/// Whether the cursor may rest on a line: not on blank separators and titles.
-pub fn selectable(app: &App, i: usize) -> bool {
-    let Some(s) = sections(app) else { return false };
-    ![s.rejected_title - 1, s.rejected_title, s.unmatched_title - 1, s.unmatched_title].contains(&i)
-}
-
-fn line(app: &App, i: usize) -> (String, Style) {
-    let t = app.theme;
-    let (Some(d), Some(s)) = (app.data(), sections(app)) else { return (String::new(), Style::new()) };
-    let a = &d.archive;
-    if i == 0 {
-        return (
-            format!(
-                "{} input file(s) · {} records · {} events · {} duplicates (later copies of a message_id, ignored)",
-                a.sources.len(),
-                num(a.records as usize),
-                num(a.events.len()),
-                num(a.duplicates as usize)
-            ),
-            t.title(),
-        );
-    }
-    if i < s.not_distilled {
-        let src = &a.sources[i - s.files];
-        let layout = src.layout.map(|l| format!("{l:?}")).unwrap_or_else(|| "unread".into());
-        let gz = if src.gzip { " gzip" } else { "" };
-        return (
-            format!(
-                "  {} · {layout}{gz} · {} records · {} bytes",
-                sanitize(&src.name),
-                num(src.records as usize),
-                num(src.bytes as usize)
-            ),
-            Style::new(),
-        );
-    }
-    if i < s.rejected_title - 1 {
-        let (ty, n) = a.not_distilled.iter().nth(i - s.not_distilled).map(|(k, v)| (k.as_str(), *v)).unwrap_or(("", 0));
-        return (format!("  not distilled (no event definition): {} ×{}", sanitize(ty), num(n as usize)), t.label());
-    }
-    if i == s.rejected_title - 1 || i == s.unmatched_title - 1 {
-        return (String::new(), Style::new());
-    }
-    if i == s.rejected_title {
-        return (format!("Rejected records ({}) — Enter shows one", num(a.rejected.len())), t.title());
-    }
-    if i < s.unmatched_title - 1 {
-        let r = &a.rejected[i - s.rejected];
-        let excerpt = if r.excerpt.is_empty() { String::new() } else { format!(" · {}", sanitize(&r.excerpt)) };
-        return (format!("  {}: {}{excerpt}", sanitize(&r.location()), sanitize(&r.reason)), t.warn());
-    }
-    if i == s.unmatched_title {
-        return (format!("Unmatched events ({}) — Enter shows one", num(d.timeline.unmatched().len())), t.title());
-    }
-    let Some(&(idx, why)) = d.timeline.unmatched().get(i - s.unmatched) else { return (String::new(), Style::new()) };
-    let Some(e) = d.event(idx) else { return (String::new(), Style::new()) };
-    let sy = &a.symbols;
-    let style = if e.timestamp > app.playback.clock { t.future() } else { Style::new() };
-    (
-        format!(
-            "  {} {} msg {}: {}",
-            e.timestamp.short(),
-            sanitize(sy.get(e.event_type)),
-            sanitize(&e.message_id(sy)),
-            why.describe()
-        ),
-        style,
-    )
-}
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let block = pane_block(app, Pane::Problems, vec![], false);

@@ -3,8 +3,10 @@
 
 use super::{col, line_fit, pad, pane_block, rpad, visible_offset};
 use crate::replay::Outcome;
+use crate::tui::action::Action;
 use crate::tui::app::{App, Pane};
 use crate::tui::index::instance_text;
+use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -55,9 +57,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     let off = visible_offset(app.streams.off, app.streams.sel, h, rows.len());
     if rows.is_empty() {
         let why = if existing == 0 {
-            "no stream exists yet at the clock (press End to see every verdict)"
+            format!("no stream exists yet at the clock (press {} to see every verdict)", app.key_hint(&Action::Drain))
         } else {
-            "no stream matches the filter (F clears it)"
+            format!(
+                "no stream matches the filter ({} clears it)",
+                app.keymap.hint(Scope::Pane(Pane::Streams), &Action::ClearFilter)
+            )
         };
         lines.push(Line::styled(format!("  {why}"), t.label()));
     }

@@ -1,0 +1,384 @@
+//! The state of the interactive replay and [`App::update`], which applies one
+//! [`Action`] at a time. Everything shown comes from the engine: the state at
+//! the playback clock is read from the [`Timeline`] (exact and O(log n)), never
+//! by replaying again; verdict explanations from [`explain`](crate::explain).
+//!
+//! The state and the dispatch live here; each concern applies its actions in
+//! its own file: [`navigation`] (panes, lists, mouse), [`clock`] (playback,
+//! seeking, the followed clock), [`search`] (search, filter, sort, the prompt)
+//! and [`sync`] (bringing what is derived in line with the clock).
+
+mod clock;
+mod navigation;
+mod search;
+mod sync;
+
+use super::action::Action;
+use super::index::{Filter, Rows, Sort};
+use super::keymap::{KeyMap, Scope};
+use super::layout::Layout;
+use super::load::LoadEvent;
+use super::playback::{Playback, Range};
+use super::theme::Theme;
+use crate::archive::{Archive, LoadProgress};
+use crate::explain::Explanation;
+use crate::pipeline::Code;
+use crate::replay::{Stream, StreamAt, Timeline};
+use crate::time::Timestamp;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use super::data::{threshold_of, Counts, Data, Histogram, FINE_BUCKETS};
+pub use super::types::{ExternalClock, ListState, Pane, Pinned, Prompt, PromptKind, Request, Status};
+
+/// How the app starts.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Open at this time instead of the end (`--at`).
+    pub at: Option<Timestamp>,
+    /// Colours on (off when `NO_COLOR` is set).
+    pub color: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { at: None, color: true }
+    }
+}
+
+impl Options {
+    /// Colour unless `NO_COLOR` is set to a non-empty value (no-color.org).
+    pub fn color_from_env() -> bool {
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+}
+
+/// Progress of the background load.
+#[derive(Clone, Debug, Default)]
+pub struct LoadState {
+    pub inputs: Vec<String>,
+    pub progress: LoadProgress,
+    /// Reading is done and the replay of this many events is being built.
+    pub replaying: Option<usize>,
+}
+
+/// What the panes show about the selected stream, computed once per selection.
+#[derive(Clone, Debug)]
+pub struct Focused {
+    pub id: u32,
+    /// Index (in the stream) of the *exists* the checks used.
+    pub exists: Option<usize>,
+    pub explanation: Option<Explanation>,
+    /// Indices of the events that prove the verdict.
+    pub proving: Vec<usize>,
+    pub log: Vec<String>,
+}
+
+/// The interactive replay's state.
+pub struct App {
+    pub opts: Options,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub load: LoadState,
+    /// Loading failed: the app shows nothing more and exits with status 2.
+    pub failure: Option<String>,
+    data: Option<Arc<Data>>,
+    pub playback: Playback,
+    pub focus: Pane,
+    /// What the inspector area shows: `Detail` or `Explain`.
+    pub inspector: Pane,
+    history: Vec<Pane>,
+    /// The help overlay is open (with its scroll).
+    pub help: Option<usize>,
+    pub prompt: Option<Prompt>,
+    pub search: Option<String>,
+    pub filter: Filter,
+    pub sort: Sort,
+    rows: Rows,
+    index_key: Option<sync::IndexKey>,
+    index_age: Duration,
+    pub streams: ListState,
+    pub events: ListState,
+    pub problems: ListState,
+    pub detail_scroll: usize,
+    pub explain_scroll: usize,
+    /// An event shown in the detail pane that is not in a stream (an unmatched event).
+    /// What the detail pane shows instead of the selected stream's event:
+    /// something opened from the problems pane.
+    pub pinned: Option<Pinned>,
+    focused: Option<Focused>,
+    original: Option<(u32, Result<String, String>)>,
+    requested: Option<u32>,
+    requests: Vec<Request>,
+    pub status: Option<Status>,
+    pub external: Option<ExternalClock>,
+    pending_external: Option<Timestamp>,
+    /// "publishing clock on ADDR", shown in the header.
+    pub publishing: Option<String>,
+    /// The time-sync endpoint followed: it owns the clock, so the playback keys are off.
+    pub following: Option<String>,
+    pub size: (u16, u16),
+    quit: bool,
+}
+
+impl App {
+    fn blank(opts: Options) -> App {
+        App {
+            theme: Theme::new(opts.color),
+            opts,
+            keymap: KeyMap::standard(),
+            load: LoadState::default(),
+            failure: None,
+            data: None,
+            playback: Playback::new(Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) }),
+            focus: Pane::Streams,
+            inspector: Pane::Explain,
+            history: Vec::new(),
+            help: None,
+            prompt: None,
+            search: None,
+            filter: Filter::default(),
+            sort: Sort::default(),
+            rows: Rows::default(),
+            index_key: None,
+            index_age: Duration::ZERO,
+            streams: ListState::default(),
+            events: ListState::default(),
+            problems: ListState::default(),
+            detail_scroll: 0,
+            explain_scroll: 0,
+            pinned: None,
+            focused: None,
+            original: None,
+            requested: None,
+            requests: Vec::new(),
+            status: None,
+            external: None,
+            pending_external: None,
+            publishing: None,
+            following: None,
+            size: (120, 40),
+            quit: false,
+        }
+    }
+
+    /// An app waiting for its archive: the loading screen.
+    pub fn new_loading(inputs: Vec<String>, opts: Options) -> App {
+        let mut app = App::blank(opts);
+        app.load.inputs = inputs;
+        app
+    }
+
+    /// An app with its archive and timeline ready (tests and benchmarks start here).
+    pub fn new_loaded(archive: Arc<Archive>, timeline: Arc<Timeline>, opts: Options) -> App {
+        let mut app = App::blank(opts);
+        app.set_loaded(Arc::new(Data::new(archive, timeline)));
+        app
+    }
+
+    fn set_loaded(&mut self, data: Arc<Data>) {
+        let range = data.range;
+        self.data = Some(data);
+        self.playback = Playback::new(range);
+        // SPEC §6: at the end unless told otherwise; a followed clock wins, and
+        // one that has published nothing yet waits before the first event.
+        let waiting = self.following.as_ref().map(|_| range.start);
+        let at = self.pending_external.take().or(self.opts.at).or(waiting);
+        self.playback.seek(at.unwrap_or(Timestamp::MAX));
+        self.sync(true);
+    }
+
+    /// Take what the background loader reported.
+    fn on_load_event(&mut self, ev: LoadEvent) {
+        match ev {
+            LoadEvent::Progress(p) => self.load.progress = p,
+            LoadEvent::Replaying(n) => self.load.replaying = Some(n),
+            LoadEvent::Done(d) => self.set_loaded(d),
+            LoadEvent::Failed(e) => self.failure = Some(e),
+        }
+    }
+
+    pub fn data(&self) -> Option<&Data> {
+        self.data.as_deref()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.data.is_none() && self.failure.is_none()
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit || self.failure.is_some()
+    }
+
+    /// The screen's layout at the current size, focus and inspector.
+    pub fn layout(&self) -> Layout {
+        Layout::new(self.size, self.focus, self.inspector)
+    }
+
+    /// How a hint on screen names the key for `action`: its first key in the
+    /// focused pane or everywhere, as the key map has it.
+    pub fn key_hint(&self, action: &Action) -> String {
+        self.keymap.hint(Scope::Pane(self.focus), action)
+    }
+
+    pub fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
+    pub fn focused(&self) -> Option<&Focused> {
+        self.focused.as_ref()
+    }
+
+    /// The selected stream.
+    pub fn selected_stream(&self) -> Option<&Stream> {
+        let id = self.rows.get(self.streams.sel)?;
+        self.data.as_ref()?.stream(id)
+    }
+
+    /// The selected stream's state at the clock.
+    pub fn selected_at(&self) -> Option<StreamAt> {
+        let s = self.selected_stream()?;
+        self.data.as_ref()?.timeline.stream_at(s, self.playback.clock)
+    }
+
+    /// The event the detail pane shows (archive index).
+    pub fn detail_event(&self) -> Option<u32> {
+        match self.pinned {
+            Some(Pinned::Event(e)) => return Some(e),
+            Some(Pinned::Rejected(_)) => return None,
+            None => {}
+        }
+        self.selected_stream()?.events.get(self.events.sel).copied()
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.data.as_ref().map(|d| d.counts(self.playback.clock)).unwrap_or_default()
+    }
+
+    /// The code of a stream at the clock, if it has failed by then.
+    pub fn code_at(&self, s: &Stream, at: &StreamAt) -> Option<Code> {
+        if at.decided {
+            s.code()
+        } else {
+            None
+        }
+    }
+
+    /// Apply one action.
+    pub fn update(&mut self, action: Action) {
+        match action {
+            // What the event loop and the background workers report leaves the
+            // status line alone: it answers the user's last key.
+            Action::Tick(d) => {
+                self.index_age += d;
+                if self.data.is_some() {
+                    self.playback.tick(d);
+                    // Also rebuilds a list that was left stale while playing.
+                    self.sync(false);
+                }
+                return;
+            }
+            Action::Load(ev) => return self.on_load_event(ev),
+            Action::FollowedClock(c) => return self.apply_external_clock(c),
+            Action::Original(event, text) => return self.set_original(event, text),
+            Action::Resize(w, h) => self.size = (w, h),
+            Action::Quit => {
+                self.status = None;
+                self.quit = true
+            }
+            _ if self.prompt.is_some() => {
+                self.status = None;
+                self.prompt_action(action)
+            }
+            _ if self.help.is_some() => {
+                self.status = None;
+                self.help_action(action)
+            }
+            _ if self.data.is_none() => {
+                self.status = None;
+                match action {
+                    Action::Back => self.quit = true,
+                    Action::Close => {
+                        let q = self.keymap.hint(Scope::Global, &Action::Back);
+                        self.info(format!("{q} quits"))
+                    }
+                    Action::ToggleHelp => self.help = Some(0),
+                    _ => {}
+                }
+            }
+            a => {
+                self.status = None;
+                self.main_action(a)
+            }
+        }
+        if self.data.is_some() {
+            self.sync(false);
+        }
+    }
+
+    fn main_action(&mut self, action: Action) {
+        match action {
+            Action::Back
+            | Action::Close
+            | Action::ToggleHelp
+            | Action::NextPane
+            | Action::PrevPane
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Scroll(..)
+            | Action::Click(..)
+            | Action::Open
+            | Action::Explain
+            | Action::Problems
+            | Action::ShowProblems => self.navigate(action),
+            a if a.moves_clock() && self.refuse_while_following() => {}
+            Action::TogglePlay
+            | Action::StepForward
+            | Action::StepBack
+            | Action::Slower
+            | Action::Faster
+            | Action::Rewind
+            | Action::Drain
+            | Action::Seek(_)
+            | Action::SetSpeed(_) => self.playback_action(action),
+            Action::OpenPrompt
+            | Action::OpenSearch
+            | Action::Filter
+            | Action::SearchNext
+            | Action::SearchPrev
+            | Action::NextFailure
+            | Action::PrevFailure
+            | Action::CycleOutcome
+            | Action::ClearFilter
+            | Action::SetFilter(_)
+            | Action::CycleSort
+            | Action::ReverseSort
+            | Action::SetSort(..)
+            | Action::SelectStream(_) => self.list_action(action),
+            Action::Quit
+            | Action::Tick(_)
+            | Action::Resize(..)
+            | Action::Load(_)
+            | Action::FollowedClock(_)
+            | Action::Original(..)
+            | Action::PromptInput(_)
+            | Action::PromptBackspace
+            | Action::PromptEraseWord
+            | Action::PromptEraseLine
+            | Action::PromptSubmit
+            | Action::PromptCancel => {}
+        }
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: false });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: true });
+    }
+}

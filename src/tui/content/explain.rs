@@ -1,0 +1,95 @@
+//! The explanation pane's text: the selected stream's verdict at the clock —
+//! code and exact message, the engine's explanation, the output event, the log.
+
+use crate::replay::Outcome;
+use crate::text::{sanitize, wrap};
+use crate::tui::action::Action;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+use ratatui::style::Style;
+
+/// The pane's text wrapped to `w` columns.
+pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
+    let t = app.theme;
+    let mut out: Vec<(String, Style)> = Vec::new();
+    let Some(d) = app.data() else { return out };
+    let (Some(s), Some(at)) = (app.selected_stream(), app.selected_at()) else {
+        out.push(("no stream selected".into(), t.label()));
+        return out;
+    };
+    let push_wrapped = |out: &mut Vec<(String, Style)>, text: &str, style: Style, indent: &str| {
+        for l in wrap(&sanitize(text), w.saturating_sub(indent.len()).max(8)) {
+            out.push((format!("{indent}{l}"), style));
+        }
+    };
+    let inst = crate::tui::index::instance_text(&d.archive, s);
+    push_wrapped(&mut out, &format!("#{} · instance {} · day {}", s.id, inst, s.day), t.title(), "");
+    let Some(r) = s.result.as_ref().filter(|_| at.decided) else {
+        let when = match s.fire_timestamp {
+            Some(ft) if ft <= app.playback.clock => {
+                format!("It is ready and fires once the clock passes {}.", ft.iso())
+            }
+            _ => "It fires when its end-of-day .exists arrives, or expires two days after its last event.".into(),
+        };
+        push_wrapped(
+            &mut out,
+            &format!("pending at the playback clock: {} of {} events replayed. {when}", at.events, s.events.len()),
+            t.outcome(Outcome::Pending),
+            "",
+        );
+        push_wrapped(
+            &mut out,
+            &format!("Press {} to replay everything and see every verdict.", app.key_hint(&Action::Drain)),
+            t.label(),
+            "",
+        );
+        return out;
+    };
+    let badge = Theme::badge(r.outcome, r.code);
+    let decided = if r.decided_at == crate::time::Timestamp::MAX {
+        "when the replay was drained".to_string()
+    } else {
+        format!("at {}", r.decided_at.iso())
+    };
+    push_wrapped(
+        &mut out,
+        &format!(
+            "{badge} · {} · {} pipeline ran {decided} · state {}",
+            r.outcome.as_str(),
+            r.trigger.as_str(),
+            s.state.as_str()
+        ),
+        t.outcome(r.outcome),
+        "",
+    );
+    if r.outcome == Outcome::Verified {
+        push_wrapped(&mut out, "Every usage check passed.", t.outcome(Outcome::Verified), "");
+    } else {
+        push_wrapped(&mut out, &r.message, t.outcome(r.outcome), "");
+    }
+    if let Some(x) = app.focused().filter(|f| f.id == s.id).and_then(|f| f.explanation.as_ref()) {
+        out.push((String::new(), Style::new()));
+        for l in x.to_text(w) {
+            let style =
+                if l.ends_with(':') && !l.starts_with(' ') && !l.starts_with('-') { t.title() } else { Style::new() };
+            out.push((l, style));
+        }
+    }
+    if !r.output.is_empty() {
+        out.push((String::new(), Style::new()));
+        out.push(("Output event:".into(), t.title()));
+        for o in &r.output {
+            push_wrapped(&mut out, &o.to_json(&d.archive.symbols), Style::new(), "  ");
+        }
+    }
+    if let Some(f) = app.focused().filter(|f| f.id == s.id) {
+        if !f.log.is_empty() {
+            out.push((String::new(), Style::new()));
+            out.push(("Pipeline log:".into(), t.title()));
+            for l in &f.log {
+                push_wrapped(&mut out, l, t.label(), "  ");
+            }
+        }
+    }
+    out
+}

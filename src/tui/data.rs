@@ -1,0 +1,182 @@
+//! What the panes derive once from a loaded archive: counts at any clock
+//! time, the histogram of the timeline pane, decision thresholds, siblings.
+
+use super::playback::Range;
+use crate::archive::Archive;
+use crate::event::Event;
+use crate::replay::{Outcome, Stream, StreamState, Timeline, TriggerKind};
+use crate::time::Timestamp;
+use crate::trigger::StreamKey;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// Counts at the clock for the header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub streams: usize,
+    /// By outcome, indexed by `Outcome as usize`.
+    pub outcome: [usize; 4],
+    pub active: usize,
+    pub completed: usize,
+    pub error: usize,
+    pub expire_error: usize,
+    pub by_code: [usize; 9],
+    pub events: usize,
+    pub unmatched: usize,
+}
+
+/// Events per time bucket and failures decided per bucket, over the whole
+/// replay, computed once at load; the timeline pane sums them to its width.
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub events: Vec<u32>,
+    pub failures: Vec<u32>,
+}
+
+pub const FINE_BUCKETS: usize = 4096;
+
+impl Histogram {
+    fn new(archive: &Archive, timeline: &Timeline, range: &Range) -> Histogram {
+        let start = archive.events.first().map(|e| e.timestamp).unwrap_or_default();
+        let end = range.settled.max(start.plus_micros(1));
+        let mut h = Histogram { start, end, events: vec![0; FINE_BUCKETS], failures: vec![0; FINE_BUCKETS] };
+        for e in &archive.events {
+            let b = h.bucket(e.timestamp);
+            h.events[b] += 1;
+        }
+        for s in timeline.streams() {
+            if matches!(s.outcome(), Outcome::Failed | Outcome::Error) {
+                let b = h.bucket(threshold_of(s));
+                h.failures[b] += 1;
+            }
+        }
+        h
+    }
+
+    /// The fine bucket holding `t` (clamped to the ends).
+    pub fn bucket(&self, t: Timestamp) -> usize {
+        let span = (self.end.0 as i128 - self.start.0 as i128).max(1);
+        let off = (t.0 as i128 - self.start.0 as i128).clamp(0, span - 1);
+        ((off * FINE_BUCKETS as i128) / span) as usize
+    }
+}
+
+/// The moment after which a stream is decided (as the timeline counts it).
+pub fn threshold_of(s: &Stream) -> Timestamp {
+    match s.result.as_ref().map(|r| r.trigger) {
+        Some(TriggerKind::Fire) => s.fire_timestamp.unwrap_or(Timestamp::MAX),
+        Some(TriggerKind::Expire) => s.expire_timestamp,
+        None => Timestamp::MAX,
+    }
+}
+
+/// The loaded archive and what is derived from it once.
+pub struct Data {
+    pub archive: Arc<Archive>,
+    pub timeline: Arc<Timeline>,
+    pub histogram: Histogram,
+    /// Sorted decision thresholds of streams ending in `error` / `expire_error`.
+    state_thresholds: [Vec<Timestamp>; 2],
+    /// Sorted decision thresholds of failed streams per code.
+    code_thresholds: [Vec<Timestamp>; 9],
+    /// Where the replay can stand.
+    pub range: Range,
+    /// Instance-days that have more than one stream, with their stream ids,
+    /// so an explanation names its siblings without scanning every stream.
+    siblings: FxHashMap<StreamKey, Vec<u32>>,
+}
+
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Data")
+            .field("events", &self.archive.events.len())
+            .field("streams", &self.timeline.streams().len())
+            .field("range", &self.range)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Data {
+    /// Derive what the panes need from a loaded archive, once (the loader
+    /// does it on its thread, so the UI does not pause).
+    pub fn new(archive: Arc<Archive>, timeline: Arc<Timeline>) -> Data {
+        // Sorting by instance later must not stall a key press: order the streams here, once.
+        timeline.instance_ranks(&archive);
+        let first = archive.events.first().map(|e| e.timestamp);
+        let last = archive.events.last().map(|e| e.timestamp).unwrap_or_default();
+        let mut settled = last;
+        let mut state_thresholds: [Vec<Timestamp>; 2] = Default::default();
+        let mut code_thresholds: [Vec<Timestamp>; 9] = Default::default();
+        // First stream of each instance-day; only repeated ones get a list.
+        let mut first_of: FxHashMap<StreamKey, u32> = FxHashMap::default();
+        first_of.reserve(timeline.streams().len());
+        let mut by_key: FxHashMap<StreamKey, Vec<u32>> = FxHashMap::default();
+        for s in timeline.streams() {
+            if let Some(&f) = first_of.get(&s.key) {
+                by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
+            } else {
+                first_of.insert(s.key, s.id);
+            }
+            let t = threshold_of(s);
+            if t != Timestamp::MAX {
+                settled = settled.max(t);
+            }
+            match s.state {
+                StreamState::Error => state_thresholds[0].push(t),
+                StreamState::ExpireError => state_thresholds[1].push(t),
+                _ => {}
+            }
+            if let Some(c) = s.code() {
+                code_thresholds[c as usize].push(t);
+            }
+        }
+        for v in state_thresholds.iter_mut().chain(code_thresholds.iter_mut()) {
+            v.sort_unstable();
+        }
+        let range = match first {
+            Some(f) => Range { start: f.plus_micros(-1), last_event: last, settled: settled.plus_micros(1) },
+            // Nothing to replay: the start is the end.
+            None => Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) },
+        };
+        let histogram = Histogram::new(&archive, &timeline, &range);
+        Data { archive, timeline, histogram, state_thresholds, code_thresholds, range, siblings: by_key }
+    }
+
+    pub fn counts(&self, t: Timestamp) -> Counts {
+        let tl = &self.timeline;
+        let outcome = tl.counts_at(t);
+        let before = |v: &Vec<Timestamp>| v.partition_point(|&x| x < t);
+        let error = before(&self.state_thresholds[0]);
+        let expire_error = before(&self.state_thresholds[1]);
+        let mut by_code = [0; 9];
+        for (i, v) in self.code_thresholds.iter().enumerate() {
+            by_code[i] = before(v);
+        }
+        Counts {
+            streams: tl.streams_at(t),
+            outcome,
+            active: outcome[Outcome::Pending as usize],
+            completed: outcome[Outcome::Verified as usize] + outcome[Outcome::Failed as usize],
+            error,
+            expire_error,
+            by_code,
+            events: tl.position_at(t),
+            unmatched: tl.unmatched_at(t),
+        }
+    }
+
+    /// The other streams of an instance-day that has more than one.
+    pub fn siblings(&self, key: &StreamKey) -> &[u32] {
+        self.siblings.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn stream(&self, id: u32) -> Option<&Stream> {
+        self.timeline.stream(id)
+    }
+
+    pub fn event(&self, idx: u32) -> Option<&Event> {
+        self.archive.events.get(idx as usize)
+    }
+}
