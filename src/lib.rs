@@ -10,6 +10,7 @@
 //! [`generate`] makes synthetic archives with known verdicts.
 
 pub mod archive;
+pub mod demo;
 pub mod distill;
 pub mod event;
 pub mod explain;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod rules;
 pub mod symbols;
 pub mod text;
+pub mod ticket;
 pub mod time;
 #[cfg(feature = "timesync")]
 pub mod timesync;
