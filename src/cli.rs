@@ -51,7 +51,7 @@ pub enum Command {
     /// the command could not run (bad arguments, no readable input).
     Audit(AuditArgs),
     /// Write the distilled events, one JSON object per line, in replay order.
-    Events(InputArgs),
+    Events(EventsArgs),
     /// Write the pipelines' output events (.exists.verified / .exists.failed), one JSON object per line.
     Emit(EmitArgs),
     /// Run a time-sync service, a drop-in for StackTach notigen's time_sync.
@@ -134,6 +134,17 @@ pub struct InputArgs {
     pub paths: Vec<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Whose trait table distils the records: 2014 (the stock definitions) or
+    /// 2015 (the StackTach v3 production definitions).
+    #[arg(long, value_name = "RULES", default_value = "2014", value_parser = ["2014", "2015", "both"])]
+    pub rules: String,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -175,6 +186,17 @@ pub struct AuditArgs {
     /// covers every stream.
     #[arg(long, value_delimiter = ',', value_name = "CODE")]
     pub code: Vec<String>,
+
+    /// The rule set: 2014 (Winchester at the time-sync commit), 2015
+    /// (Winchester's final usage audit), or both side by side with a triage
+    /// label per stream.
+    #[arg(long, value_name = "RULES", default_value = "2014", value_parser = ["2014", "2015", "both"])]
+    pub rules: String,
+
+    /// With --rules both: only report streams with these triage labels
+    /// (confirmed, 2014-only, 2015-only, agreed, error).
+    #[arg(long, value_delimiter = ',', value_name = "LABEL")]
+    pub triage: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -189,4 +211,9 @@ pub struct EmitArgs {
     /// Do not drain at the end.
     #[arg(long)]
     pub no_drain: bool,
+
+    /// The rule set whose pipelines' output events are written: 2014 or 2015
+    /// (`both` writes the 2014 ones, then the 2015 ones).
+    #[arg(long, value_name = "RULES", default_value = "2014", value_parser = ["2014", "2015", "both"])]
+    pub rules: String,
 }

@@ -4,9 +4,10 @@
 //! Everything here runs on the parse threads and borrows from the input text;
 //! strings are interned later, in archive order, by the loader.
 
-use crate::archive::json::{parse_top, syntax_reason, Object, PayloadSlot, Scalar, Top};
 use crate::event::{sym, RecordKind, Sym};
+use crate::json::{parse_top, syntax_reason, Object, Payload, PayloadSlot, Scalar, Top};
 use crate::pyfmt;
+use crate::rules::RuleSet;
 use crate::time::{parse_datetime, DateTimeError, Timestamp};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -35,6 +36,9 @@ pub enum TraitVal<'a> {
 /// Where, inside the text handed to [`distill_text`], a record sits.
 #[derive(Debug, Clone, Copy)]
 pub struct Loc {
+    /// Which of the rule sets distilled it (an index into the list given to
+    /// [`distill_text_with`]), or [`EVERY_SIDE`] while it holds for all of them.
+    pub side: u8,
     pub offset: usize,
     pub len: usize,
     /// Position in an array file or a stream dump's `events`.
@@ -51,8 +55,11 @@ pub struct Distilled<'a> {
     pub traits: Vec<(TraitName<'a>, TraitVal<'a>)>,
 }
 
+/// [`Loc::side`] of an outcome that does not depend on the rule set.
+pub const EVERY_SIDE: u8 = u8::MAX;
+
 /// What one record became.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Outcome<'a> {
     Event(Distilled<'a>, Loc),
     /// A notification whose type no event definition covers (SPEC §1): counted, not an error.
@@ -96,6 +103,20 @@ impl Distilled<'_> {
 }
 
 impl Outcome<'_> {
+    pub fn loc(&self) -> &Loc {
+        match self {
+            Outcome::Event(_, l) | Outcome::NotDistilled(_, l) => l,
+            Outcome::Rejected { loc, .. } => loc,
+        }
+    }
+
+    fn loc_mut(&mut self) -> &mut Loc {
+        match self {
+            Outcome::Event(_, l) | Outcome::NotDistilled(_, l) => l,
+            Outcome::Rejected { loc, .. } => loc,
+        }
+    }
+
     pub fn into_owned(self) -> Outcome<'static> {
         match self {
             Outcome::Event(d, l) => Outcome::Event(d.into_owned(), l),
@@ -126,9 +147,42 @@ pub enum Unit {
     Element,
 }
 
-/// Distill every record in `text` into `out`.
+/// Distill every record in `text` into `out` under the 2014 trait table.
 pub fn distill_text<'a>(text: &'a [u8], unit: Unit, out: &mut Vec<Outcome<'a>>) {
-    let whole = Loc { offset: 0, len: text.len(), index: None, kind: RecordKind::Notification };
+    distill_text_with(text, unit, &[RuleSet::Y2014], out)
+}
+
+/// Distill every record in `text` into `out`, once per rule set in `sets`
+/// from one parse: each outcome's [`Loc::side`] says which set it is for, and
+/// a record's outcomes are adjacent, in the order of `sets`.
+pub fn distill_text_with<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+    let start = out.len();
+    distill_all(text, unit, sets, out);
+    // Outcomes that hold for every rule set (rejections of the record's shape,
+    // distilled events taken as given) are given to each.
+    if out[start..].iter().any(|o| o.loc().side == EVERY_SIDE) {
+        let mine: Vec<Outcome<'a>> = out.drain(start..).collect();
+        for mut o in mine {
+            if o.loc().side != EVERY_SIDE {
+                out.push(o);
+                continue;
+            }
+            let copies: Vec<Outcome<'a>> = (1..sets.len())
+                .map(|side| {
+                    let mut c = o.clone();
+                    c.loc_mut().side = side as u8;
+                    c
+                })
+                .collect();
+            o.loc_mut().side = 0;
+            out.push(o);
+            out.extend(copies);
+        }
+    }
+}
+
+fn distill_all<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+    let whole = Loc { side: EVERY_SIDE, offset: 0, len: text.len(), index: None, kind: RecordKind::Notification };
     match parse_top(text) {
         Ok(Top::Array(elems)) if unit != Unit::Document && !is_pair(&elems) => {
             let what = match unit {
@@ -137,7 +191,7 @@ pub fn distill_text<'a>(text: &'a [u8], unit: Unit, out: &mut Vec<Outcome<'a>>) 
             };
             out.push(reject(what, text, whole))
         }
-        Ok(top) => top_records(top, text, whole, out),
+        Ok(top) => top_records(top, text, whole, sets, out),
         Err(e) => out.push(Outcome::Rejected {
             reason: syntax_reason(&e, unit != Unit::Line),
             excerpt: excerpt(text),
@@ -148,7 +202,13 @@ pub fn distill_text<'a>(text: &'a [u8], unit: Unit, out: &mut Vec<Outcome<'a>>) 
 
 fn loc_of(base: &[u8], raw: &RawValue, index: Option<u32>, kind: RecordKind) -> Loc {
     let s = raw.get();
-    Loc { offset: (s.as_ptr() as usize).saturating_sub(base.as_ptr() as usize), len: s.len(), index, kind }
+    Loc {
+        side: EVERY_SIDE,
+        offset: (s.as_ptr() as usize).saturating_sub(base.as_ptr() as usize),
+        len: s.len(),
+        index,
+        kind,
+    }
 }
 
 fn reject(reason: impl Into<String>, base: &[u8], loc: Loc) -> Outcome<'static> {
@@ -157,19 +217,19 @@ fn reject(reason: impl Into<String>, base: &[u8], loc: Loc) -> Outcome<'static> 
     Outcome::Rejected { reason: reason.into(), excerpt: excerpt(&base[start..end]), loc }
 }
 
-fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
     match top {
-        Top::Object(o) => object_records(o, base, loc, out),
+        Top::Object(o) => object_records(o, base, loc, sets, out),
         Top::Array(elems) => {
             if is_pair(&elems) {
-                pair_record(&elems, base, loc, out);
+                pair_record(&elems, base, loc, sets, out);
             } else {
                 // An array of records (a whole-file array, or a quincy list of streams).
                 for (i, e) in elems.iter().enumerate() {
                     let eloc = loc_of(base, e, Some(i as u32), RecordKind::Notification);
                     match parse_top(e.get().as_bytes()) {
-                        Ok(Top::Array(inner)) if is_pair(&inner) => pair_record(&inner, base, eloc, out),
-                        Ok(Top::Object(o)) => object_records(o, base, eloc, out),
+                        Ok(Top::Array(inner)) if is_pair(&inner) => pair_record(&inner, base, eloc, sets, out),
+                        Ok(Top::Object(o)) => object_records(o, base, eloc, sets, out),
                         Ok(_) => out.push(reject(
                             "not a record: an array element must be an object or an STv2 pair",
                             base,
@@ -196,14 +256,14 @@ fn is_pair(elems: &[&RawValue]) -> bool {
     elems.len() == 2 && elems[0].get().starts_with('"') && elems[1].get().starts_with('{')
 }
 
-fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
     let loc = Loc { kind: RecordKind::Stv2Pair, ..loc };
     match parse_top(elems[1].get().as_bytes()) {
         Ok(Top::Object(o)) => {
             if o.has("oslo.version") && o.has("oslo.message") {
-                out.push(envelope(&o, base, loc, RecordKind::Stv2Pair));
+                envelope(&o, base, loc, RecordKind::Stv2Pair, sets, out);
             } else {
-                out.push(notification(o, base, loc));
+                notification(o, base, loc, sets, out);
             }
         }
         Ok(_) => out.push(reject("STv2 pair does not hold a notification", base, loc)),
@@ -211,13 +271,13 @@ fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, out: &mut V
     }
 }
 
-fn object_records<'a>(o: Object<'a>, base: &'a [u8], loc: Loc, out: &mut Vec<Outcome<'a>>) {
+fn object_records<'a>(o: Object<'a>, base: &'a [u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
     if o.has("oslo.version") && o.has("oslo.message") {
-        out.push(envelope(&o, base, loc, RecordKind::OsloEnvelope));
+        envelope(&o, base, loc, RecordKind::OsloEnvelope, sets, out);
         return;
     }
     if o.payload.is_some() {
-        out.push(notification(o, base, loc));
+        notification(o, base, loc, sets, out);
         return;
     }
     if matches!(o.get("event_type"), None | Some(Scalar::Null)) {
@@ -253,15 +313,29 @@ fn stream_dump<'a>(events: &'a RawValue, base: &'a [u8], loc: Loc, out: &mut Vec
     }
 }
 
-fn envelope<'a>(o: &Object<'a>, base: &'a [u8], loc: Loc, kind: RecordKind) -> Outcome<'a> {
+fn envelope<'a>(
+    o: &Object<'a>,
+    base: &'a [u8],
+    loc: Loc,
+    kind: RecordKind,
+    sets: &[RuleSet],
+    out: &mut Vec<Outcome<'a>>,
+) {
     let loc = Loc { kind, ..loc };
     let Some(msg) = o.str_field("oslo.message") else {
-        return reject("oslo envelope: oslo.message is not a string", base, loc);
+        return out.push(reject("oslo envelope: oslo.message is not a string", base, loc));
     };
     match parse_top(msg.as_bytes()) {
-        Ok(Top::Object(inner)) if inner.payload.is_some() => notification(inner, base, loc).into_owned(),
-        Ok(_) => reject("oslo envelope: oslo.message does not hold a notification", base, loc),
-        Err(e) => reject(format!("oslo envelope: oslo.message: {}", syntax_reason(&e, false)), base, loc),
+        Ok(Top::Object(inner)) if inner.payload.is_some() => {
+            let mut inner_out: Vec<Outcome<'_>> = Vec::with_capacity(sets.len());
+            notification(inner, base, loc, sets, &mut inner_out);
+            for x in inner_out {
+                let owned: Outcome<'static> = x.into_owned();
+                out.push(owned);
+            }
+        }
+        Ok(_) => out.push(reject("oslo envelope: oslo.message does not hold a notification", base, loc)),
+        Err(e) => out.push(reject(format!("oslo envelope: oslo.message: {}", syntax_reason(&e, false)), base, loc)),
     }
 }
 
@@ -366,24 +440,59 @@ fn publisher_traits<'a>(o: &Object<'a>, traits: &mut Vec<(TraitName<'a>, TraitVa
 
 type Convert = for<'a> fn(&str, Scalar<'a>) -> Result<Option<TraitVal<'a>>, String>;
 
-/// Distill a notification (SPEC §2.1–2.2).
-fn notification<'a>(mut o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
+/// Distill a notification (docs/distillation.md#envelope), once per rule set.
+fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
     let Some(event_type) = o.get("event_type").cloned() else {
-        return reject("no event_type", base, loc);
+        return out.push(reject("no event_type", base, loc));
     };
     let Scalar::Str(event_type) = event_type else {
-        return reject(bad_value("event_type", "a string", &event_type), base, loc);
+        return out.push(reject(bad_value("event_type", "a string", &event_type), base, loc));
     };
     let message_id = match o.get("message_id") {
-        None | Some(Scalar::Null) => return reject("no message_id", base, loc),
+        None | Some(Scalar::Null) => return out.push(reject("no message_id", base, loc)),
         Some(Scalar::Str(s)) => s.clone(),
-        Some(v) => return reject(bad_value("message_id", "a string", v), base, loc),
+        Some(v) => return out.push(reject(bad_value("message_id", "a string", v), base, loc)),
     };
-    // The type is matched before the timestamp is read, as the original
-    // distiller did: an uncovered record is never rejected for its timestamp.
-    if !is_instance_event(&event_type) {
-        return Outcome::NotDistilled(event_type, loc);
+    let payload = o.payload.take();
+    // The timestamp and payload are read at most once, for the first rule set that distils the type.
+    let mut head: Option<Result<Timestamp, String>> = None;
+    for (side, &set) in sets.iter().enumerate() {
+        let loc = Loc { side: side as u8, ..loc };
+        // The type is matched before the timestamp is read, as the original
+        // distiller did: an uncovered record is never rejected for its timestamp.
+        if !set.distills(&event_type) {
+            out.push(Outcome::NotDistilled(event_type.clone(), loc));
+            continue;
+        }
+        let read = head.get_or_insert_with(|| envelope_head(&o, &payload));
+        let (timestamp, p) = match (read, &payload) {
+            (Ok(t), Some(PayloadSlot::Object(p))) => (*t, p),
+            (Err(e), _) => {
+                out.push(reject(e.clone(), base, loc));
+                continue;
+            }
+            (Ok(_), _) => {
+                out.push(reject("no payload", base, loc));
+                continue;
+            }
+        };
+        let traits = match set {
+            RuleSet::Y2014 => traits_2014(&o, p, &event_type),
+            RuleSet::Y2015 => traits_2015(&o, p, &event_type),
+        };
+        out.push(match traits {
+            Ok(traits) if traits.is_empty() => reject("no traits could be taken from the notification", base, loc),
+            Ok(traits) => Outcome::Event(
+                Distilled { event_type: event_type.clone(), message_id: message_id.clone(), timestamp, traits },
+                loc,
+            ),
+            Err(e) => reject(e, base, loc),
+        });
     }
+}
+
+/// The notification's timestamp, once its payload is known to be an object.
+fn envelope_head<'a>(o: &Object<'a>, payload: &Option<PayloadSlot<'a>>) -> Result<Timestamp, String> {
     let when_field = match o.get("timestamp") {
         Some(Scalar::Null) | None => "_context_timestamp",
         Some(Scalar::Str(s)) if s.is_empty() => "_context_timestamp",
@@ -395,15 +504,35 @@ fn notification<'a>(mut o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> 
         _ => datetime_text(when_field, v),
     }) {
         Some(Ok(Some(t))) => t,
-        Some(Err(e)) => return reject(e, base, loc),
-        _ => return reject("no timestamp", base, loc),
+        Some(Err(e)) => return Err(e),
+        _ => return Err("no timestamp".into()),
     };
-    let payload = match o.payload.take() {
-        Some(PayloadSlot::Object(p)) => p,
-        Some(PayloadSlot::Other(v)) => return reject(bad_value("payload", "an object", &v), base, loc),
-        None => return reject("no payload", base, loc),
-    };
-    let p = payload;
+    match payload {
+        Some(PayloadSlot::Object(_)) => Ok(timestamp),
+        Some(PayloadSlot::Other(v)) => Err(bad_value("payload", "an object", v)),
+        None => Err("no payload".into()),
+    }
+}
+
+type Traits<'a> = Vec<(TraitName<'a>, TraitVal<'a>)>;
+
+/// Convert `(trait, field, value, conversion)` rows, skipping absent values.
+fn take_traits<'a>(
+    rows: impl IntoIterator<Item = (Sym, &'static str, Option<Scalar<'a>>, Convert)>,
+    traits: &mut Traits<'a>,
+) -> Result<(), String> {
+    for (name, field, value, convert) in rows {
+        let Some(value) = value else { continue };
+        if let Some(v) = convert(field, value)? {
+            traits.push((TraitName::Known(name), v));
+        }
+    }
+    Ok(())
+}
+
+/// The 2014 trait table (docs/distillation.md#traits-2014): one field per trait.
+fn traits_2014<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<Traits<'a>, String> {
+    let p = p.clone();
     let is_exists = event_type == "compute.instance.exists";
     let mut traits = Vec::with_capacity(21);
     let fields: [(Sym, &str, Option<Scalar<'a>>, Convert); 11] = [
@@ -439,21 +568,103 @@ fn notification<'a>(mut o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> 
             to_datetime,
         ),
     ];
-    if let Err(e) = publisher_traits(&o, &mut traits) {
-        return reject(e, base, loc);
-    }
-    for (name, field, value, convert) in fields.into_iter().chain(rest) {
-        let Some(value) = value else { continue };
-        match convert(field, value) {
-            Ok(Some(v)) => traits.push((TraitName::Known(name), v)),
-            Ok(None) => {}
-            Err(e) => return reject(e, base, loc),
+    publisher_traits(o, &mut traits)?;
+    take_traits(fields.into_iter().chain(rest), &mut traits)?;
+    Ok(traits)
+}
+
+/// docs/distillation.md#traits-2015: a trait with several fields takes the first,
+/// in order, whose value is present and not null (a `""` there makes an int or
+/// datetime trait absent; the later fields are not consulted).
+fn first_present<'a>(fields: [(&'static str, Option<Scalar<'a>>); 4]) -> (&'static str, Option<Scalar<'a>>) {
+    for (name, v) in fields {
+        if matches!(v, Some(ref x) if !matches!(x, Scalar::Null)) {
+            return (name, v);
         }
     }
-    if traits.is_empty() {
-        return reject("no traits could be taken from the notification", base, loc);
-    }
-    Outcome::Event(Distilled { event_type, message_id, timestamp, traits }, loc)
+    ("", None)
+}
+
+/// The 2015 trait table (StackTach v3 production definitions, docs/distillation.md#traits-2015).
+fn traits_2015<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<Traits<'a>, String> {
+    let p = p.clone();
+    let is_exists = event_type == "compute.instance.exists";
+    let top = |k: &str| o.get(k).cloned();
+    let mut traits = Vec::with_capacity(28);
+    let (tenant_f, tenant) = first_present([
+        ("payload.tenant_id", p.tenant_id),
+        ("_context_project_id", top("_context_project_id")),
+        ("", None),
+        ("", None),
+    ]);
+    let (instance_f, instance) = first_present([
+        ("payload.instance_uuid", p.instance_uuid),
+        ("payload.instance_id", p.instance_id),
+        ("exception.kwargs.uuid", o.exception_uuid.clone()),
+        ("instance.uuid", o.instance_uuid.clone()),
+    ]);
+    let (flavor_f, flavor) = first_present([
+        ("payload.instance_type", p.instance_type.clone()),
+        ("payload.image_meta.instance_type_name", p.image_type_name),
+        ("payload.image_meta.instance_type_flavorid", p.image_type_flavorid),
+        ("payload.instance_flavor_id", p.instance_flavor_id),
+    ]);
+    let (flavor_id_f, flavor_id) = first_present([
+        ("payload.image_meta.instance_type_flavor_id", p.image_type_flavor_id),
+        ("payload.instance_type_id", p.instance_type_id),
+        ("", None),
+        ("", None),
+    ]);
+    let (deleted_f, deleted) = first_present([
+        ("payload.deleted_at", p.deleted_at),
+        ("payload.terminated_at", p.terminated_at),
+        ("", None),
+        ("", None),
+    ]);
+    let rows: [(Sym, &'static str, Option<Scalar<'a>>, Convert); 25] = [
+        (sym::TENANT_ID, tenant_f, tenant, to_text),
+        (sym::USER_ID, "payload.user_id", p.user_id, to_text),
+        (sym::REQUEST_ID, "_context_request_id", top("_context_request_id"), to_text),
+        (sym::MESSAGE, "payload.message", p.message, to_text),
+        (sym::INSTANCE_ID, instance_f, instance, to_text),
+        (sym::INSTANCE_FLAVOR, flavor_f, flavor, to_text),
+        (sym::INSTANCE_FLAVOR_ID, flavor_id_f, flavor_id, to_int),
+        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb, to_int),
+        (sym::DISK_GB, "payload.disk_gb", p.disk_gb, to_int),
+        (sym::ROOT_GB, "payload.root_gb", p.root_gb, to_int),
+        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb, to_int),
+        (sym::VCPUS, "payload.vcpus", p.vcpus, to_int),
+        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type, to_text),
+        (sym::STATE, "payload.state", p.state, to_text),
+        (sym::STATE_DESCRIPTION, "payload.state_description", p.state_description, to_text),
+        (sym::DISPLAY_NAME, "payload.display_name", p.display_name, to_text),
+        (sym::BANDWIDTH_IN, "payload.bandwidth.public.bw_in", p.bw_in, to_text),
+        (sym::BANDWIDTH_OUT, "payload.bandwidth.public.bw_out", p.bw_out, to_text),
+        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture, to_text),
+        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version, to_text),
+        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro, to_text),
+        (sym::RAX_OPTIONS, "payload.image_meta.com.rackspace__1__options", p.rax_options, to_text),
+        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at, to_datetime),
+        (sym::DELETED_AT, deleted_f, deleted, to_datetime),
+        (
+            sym::AUDIT_PERIOD_BEGINNING,
+            "payload.audit_period_beginning",
+            if is_exists { p.audit_period_beginning } else { None },
+            to_datetime,
+        ),
+    ];
+    publisher_traits(o, &mut traits)?;
+    take_traits(rows, &mut traits)?;
+    take_traits(
+        [(
+            sym::AUDIT_PERIOD_ENDING,
+            "payload.audit_period_ending",
+            if is_exists { p.audit_period_ending } else { None },
+            to_datetime as Convert,
+        )],
+        &mut traits,
+    )?;
+    Ok(traits)
 }
 
 fn known_trait(name: &str) -> Option<Sym> {
@@ -798,5 +1009,61 @@ mod tests {
         let long = format!("{{\"x\": \"{}\"", "é".repeat(300));
         let e = excerpt(long.as_bytes());
         assert!(e.len() <= 200 && e.starts_with("{\"x\": \"é"));
+    }
+
+    /// Both rule sets' outcomes of one record, from one parse, in the order asked.
+    fn both(text: &str) -> Vec<Outcome<'static>> {
+        let mut out = Vec::new();
+        distill_text_with(text.as_bytes(), Unit::Line, &RuleSet::ALL, &mut out);
+        assert!(out.iter().enumerate().all(|(i, o)| o.loc().side as usize == i), "{out:?}");
+        out.into_iter().map(Outcome::into_owned).collect()
+    }
+
+    fn delete_end(payload: &str) -> String {
+        notif(payload).replace("compute.instance.create.end", "compute.instance.delete.end")
+    }
+
+    #[test]
+    fn one_parse_gives_each_rule_set_its_own_traits() {
+        let o = both(&delete_end(
+            r#"{"instance_id":"i","instance_uuid":"u","tenant_id":null,"instance_type_id":3,"deleted_at":"","terminated_at":"2014-10-06 10:00:00"}"#,
+        ));
+        assert_eq!(o.len(), 2);
+        assert_eq!(get(&o[0], "instance_id").as_deref(), Some("text:i"));
+        assert_eq!(get(&o[1], "instance_id").as_deref(), Some("text:u"), "instance_uuid comes first");
+        assert_eq!(get(&o[0], "instance_type_id").as_deref(), Some("int:3"));
+        assert_eq!(get(&o[1], "instance_flavor_id").as_deref(), Some("int:3"));
+        // The first field present is "": no deleted_at, and terminated_at is not consulted.
+        assert_eq!(get(&o[1], "deleted_at"), None);
+    }
+
+    #[test]
+    fn a_null_field_gives_way_to_the_next_one() {
+        let o = both(&delete_end(r#"{"instance_id":null,"deleted_at":null,"terminated_at":"2014-10-06 10:00:00"}"#));
+        assert_eq!(get(&o[1], "deleted_at").as_deref(), Some("dt:2014-10-06T10:00:00.000000Z"));
+        assert_eq!(get(&o[1], "instance_id"), None);
+        let text = r#"{"event_type":"compute.instance.update","message_id":"m","timestamp":"2014-10-06 10:00:00","_context_project_id":"p9","exception":{"kwargs":{"uuid":"x1"}},"instance":{"uuid":"x2"},"payload":{"image_meta":{"instance_type_flavor_id":"5","com.rackspace__1__options":4},"instance_type_id":3,"bandwidth":{"public":{"bw_in":12,"bw_out":null}}}}"#;
+        let o = both(text);
+        assert_eq!(get(&o[1], "tenant_id").as_deref(), Some("text:p9"));
+        assert_eq!(get(&o[1], "instance_id").as_deref(), Some("text:x1"));
+        assert_eq!(get(&o[1], "instance_flavor_id").as_deref(), Some("int:5"));
+        assert_eq!(get(&o[1], "rax_options").as_deref(), Some("text:4"));
+        assert_eq!(get(&o[1], "bandwidth_in").as_deref(), Some("text:12"));
+        assert_eq!(get(&o[1], "bandwidth_out"), None);
+        assert_eq!(get(&o[0], "tenant_id"), None, "2014 reads payload.tenant_id only");
+    }
+
+    #[test]
+    fn each_rule_set_distils_its_own_types_and_rejects_for_itself() {
+        let text = r#"{"event_type":"snapshot_instance","message_id":"m","timestamp":"2014-10-06 10:00:00","payload":{"instance_id":"i"}}"#;
+        let o = both(text);
+        assert!(matches!(&o[0], Outcome::NotDistilled(t, _) if t == "snapshot_instance"));
+        assert!(matches!(&o[1], Outcome::Event(..)));
+        let o = both(&notif(r#"{"instance_id":"i","image_meta":{"instance_type_flavor_id":"large"}}"#));
+        assert!(matches!(&o[0], Outcome::Event(..)));
+        assert_eq!(reason(&o[1]), r#"payload.image_meta.instance_type_flavor_id: not an integer: "large""#);
+        // A record that is no JSON is rejected for both.
+        let o = both("{nope");
+        assert_eq!(reason(&o[0]), reason(&o[1]));
     }
 }

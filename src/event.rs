@@ -148,7 +148,7 @@ impl From<Value> for ValueKey {
 }
 
 /// One named trait of an event.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Trait {
     pub name: Sym,
     pub value: Value,

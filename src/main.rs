@@ -4,13 +4,15 @@ mod cli;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
-use cli::{AuditArgs, Cli, Command, EmitArgs, Format, GenerateArgs, InputArgs, TimeServerArgs};
+use cli::{AuditArgs, Cli, Command, EmitArgs, EventsArgs, Format, GenerateArgs, TimeServerArgs};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
 use usage_replay::pipeline::{Code, IdMode};
 use usage_replay::replay::{Outcome, Replay, Stream};
-use usage_replay::report::Audit;
+use usage_replay::report::{Audit, SideBySide};
+use usage_replay::rules::{RuleSet, Rules};
+use usage_replay::triage::{self, Triage};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -145,9 +147,9 @@ impl Phases {
     }
 }
 
-/// Load the archive.
-fn load(paths: &[PathBuf], keep: Keep) -> Result<Archive> {
-    match Archive::load_with(paths, LoadOptions { keep }, |_| true) {
+/// Load the archive, distilled by each rule set asked for; a pipe is read as a stream.
+fn load(paths: &[PathBuf], keep: Keep, rules: Rules) -> Result<Archive> {
+    match Archive::load_with(paths, LoadOptions { keep, show_originals: false, rules }, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),
@@ -168,18 +170,48 @@ fn audit(a: AuditArgs) -> Result<i32> {
     if a.explain && matches!(a.format, Format::Csv) {
         return Err(anyhow!("--explain has no place in CSV: use --format table or --format json"));
     }
+    let rules = Rules::parse(&a.rules).ok_or_else(|| anyhow!("unknown rule set {:?} (2014, 2015, both)", a.rules))?;
+    let labels: Vec<Triage> = a
+        .triage
+        .iter()
+        .map(|t| {
+            Triage::parse(t)
+                .ok_or_else(|| anyhow!("unknown triage label {t:?} (confirmed, 2014-only, 2015-only, agreed, error)"))
+        })
+        .collect::<Result<_>>()?;
+    if !labels.is_empty() && rules != Rules::Both {
+        return Err(anyhow!("--triage needs --rules both: a triage label compares the two rule sets"));
+    }
     let clock = Phases::start();
-    let archive = load(&a.input.paths, Keep::Audit)?;
+    let archive = load(&a.input.paths, Keep::Audit, rules)?;
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
-    let replay = Replay::run(&archive, !a.no_drain, ids);
+    let (replay, other) = match archive.alt.as_deref() {
+        Some(alt) => {
+            let (r, o) = rayon::join(|| Replay::run(&archive, !a.no_drain, ids), || Replay::run(alt, !a.no_drain, ids));
+            (r, Some(o))
+        }
+        None => (Replay::run(&archive, !a.no_drain, ids), None),
+    };
     clock.lap("replay");
-    let audit = Audit { archive: &archive, streams: replay.streams(), unmatched: replay.unmatched().len() };
+    let side = match (archive.alt.as_deref(), other.as_ref()) {
+        (Some(alt), Some(o)) => {
+            Some(SideBySide { archive: alt, streams: o.streams(), pairs: triage::pair(replay.streams(), o.streams()) })
+        }
+        _ => None,
+    };
+    let audit =
+        Audit { archive: &archive, streams: replay.streams(), unmatched: replay.unmatched().len(), rules, side };
     let filter = |s: &Stream| {
         (outcomes.is_empty() || outcomes.contains(&s.outcome()))
             && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
+            && (labels.is_empty() || audit.triage(s).is_some_and(|t| labels.contains(&t)))
     };
-    let code = usage_replay::report::Summary::of(replay.streams()).exit_code();
+    let code = match &audit.side {
+        // Side by side, anything but agreement is worth a look.
+        Some(_) => i32::from(replay.streams().iter().any(|s| audit.triage(s) != Some(Triage::Agreed))),
+        None => usage_replay::report::Summary::of(replay.streams()).exit_code(),
+    };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match a.format {
@@ -200,13 +232,22 @@ fn audit(a: AuditArgs) -> Result<i32> {
     }
     clock.lap("report");
     // The process ends here: freeing a large archive piece by piece would only delay the exit.
+    std::mem::forget(audit);
+    std::mem::forget(other);
     std::mem::forget(replay);
     std::mem::forget(archive);
     Ok(code)
 }
 
-fn events(a: InputArgs) -> Result<i32> {
-    let archive = load(&a.paths, Keep::All)?;
+fn events(a: EventsArgs) -> Result<i32> {
+    let rules = match Rules::parse(&a.rules) {
+        Some(Rules::Both) => {
+            return Err(anyhow!("events takes one rule set (--rules 2014 or 2015): the two distil different traits"))
+        }
+        Some(r) => r,
+        None => return Err(anyhow!("unknown rule set {:?} (2014, 2015)", a.rules)),
+    };
+    let archive = load(&a.input.paths, Keep::All, rules)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for e in &archive.events {
@@ -219,25 +260,34 @@ fn events(a: InputArgs) -> Result<i32> {
 }
 
 fn emit(a: EmitArgs) -> Result<i32> {
-    let archive = load(&a.input.paths, Keep::Audit)?;
+    let rules = Rules::parse(&a.rules).ok_or_else(|| anyhow!("unknown rule set {:?} (2014, 2015, both)", a.rules))?;
+    // A 2015 result copies every trait of its `.exists`: keep them all.
+    let keep = if rules == Rules::One(RuleSet::Y2014) { Keep::Audit } else { Keep::All };
+    let archive = load(&a.input.paths, keep, rules)?;
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
-    let replay = Replay::run(&archive, !a.no_drain, ids);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut silent = Vec::new();
-    for &id in replay.decided_order() {
-        let s = &replay.streams()[id as usize - 1];
-        for o in s.result.iter().flat_map(|r| r.output.iter()) {
-            out.write_all(o.to_json(&archive.symbols).as_bytes())?;
-            out.write_all(b"\n")?;
+    let mut replays = Vec::new();
+    let archives: Vec<&Archive> = std::iter::once(&archive).chain(archive.alt.as_deref()).collect();
+    for (side, archive) in archives.iter().enumerate() {
+        let replay = Replay::run(archive, !a.no_drain, ids);
+        for &id in replay.decided_order() {
+            let s = &replay.streams()[id as usize - 1];
+            for o in s.result.iter().flat_map(|r| r.output.iter()) {
+                out.write_all(o.to_json(&archive.symbols).as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            if s.outcome() == Outcome::Error {
+                silent.push((side, id));
+            }
         }
-        if s.outcome() == Outcome::Error {
-            silent.push(s);
-        }
+        replays.push(replay);
     }
     out.flush()?;
     // A pipeline that failed emits nothing: say so, or the stream would vanish from the output.
-    for s in silent.iter().take(20) {
+    for &(side, id) in silent.iter().take(20) {
+        let (archive, s) = (archives[side], &replays[side].streams()[id as usize - 1]);
         let why = s.result.as_ref().map(|r| r.message.as_str()).unwrap_or("");
         eprintln!(
             "usage-replay: stream {} ({} {}) went to error, no output event: {}",

@@ -81,7 +81,9 @@ pub fn float_json(f: f64) -> String {
 }
 
 /// Append `s` as a JSON string the way Python's `json.dumps(..., ensure_ascii=False)`
-/// writes it: only `"`, `\` and control characters below U+0020 are escaped.
+/// writes it (`"`, `\` and control characters below U+0020 escaped), and
+/// beyond it every other character that must not reach a terminal raw (DEL,
+/// C1, bidi and format characters) as `\uXXXX` (docs/outputs.md#hostile-text).
 pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
     let mut last = 0;
@@ -94,18 +96,18 @@ pub fn push_json_str(out: &mut String, s: &str) {
             b'\t' => Some("\\t"),
             0x08 => Some("\\b"),
             0x0c => Some("\\f"),
-            0..=0x1f => None,
+            0..=0x1f | 0x7f => None,
+            // The first byte of a character beyond ASCII: look at the character.
+            0xc2..=0xf4 if s[i..].chars().next().is_some_and(crate::text::is_hostile) => None,
             _ => continue,
         };
         out.push_str(&s[last..i]);
+        let c = s[i..].chars().next().unwrap_or('\u{fffd}');
         match esc {
             Some(e) => out.push_str(e),
-            None => {
-                use std::fmt::Write;
-                let _ = write!(out, "\\u{:04x}", b);
-            }
+            None => crate::text::push_json_char(out, c),
         }
-        last = i + 1;
+        last = i + c.len_utf8();
     }
     out.push_str(&s[last..]);
     out.push('"');

@@ -14,7 +14,7 @@
 use crate::archive::Archive;
 use crate::event::{sym, Event, Value};
 use crate::hash::HashMap;
-use crate::pipeline::{self, Code, IdMode, OutputEvent, Verdict};
+use crate::pipeline::{self, Audit2015, Code, IdMode, OutputEvent, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
 use rayon::prelude::*;
@@ -113,6 +113,8 @@ pub struct StreamResult {
     /// The check's exact message, or the description of the pipeline failure.
     pub message: String,
     pub verdict: Option<Verdict>,
+    /// The 2015 results and warnings (docs/rules2015.md#checks), under that rule set.
+    pub audit2015: Option<Box<Audit2015>>,
     pub output: Vec<OutputEvent>,
 }
 
@@ -141,6 +143,17 @@ impl Stream {
 
     pub fn code(&self) -> Option<Code> {
         self.result.as_ref().and_then(|r| r.code)
+    }
+
+    /// The moment after which the stream is decided (docs/streams.md#firing):
+    /// its fire timestamp if it fired, its final expiry if it expired,
+    /// `Timestamp::MAX` while undecided.
+    pub fn decided_after(&self) -> Timestamp {
+        match self.result.as_ref().map(|r| r.trigger) {
+            Some(TriggerKind::Fire) => self.fire_timestamp.unwrap_or(Timestamp::MAX),
+            Some(TriggerKind::Expire) => self.expire_timestamp,
+            None => Timestamp::MAX,
+        }
     }
 }
 
@@ -301,7 +314,7 @@ impl<'a> Replay<'a> {
     /// SPEC §4 `add(e)`.
     pub fn add(&mut self, idx: u32) {
         let e: &Event = &self.archive.events[idx as usize];
-        let key = match trigger::match_event(e, self.archive.symbols.get(e.event_type)) {
+        let key = match trigger::match_event(e, self.archive.symbols.get(e.event_type), self.archive.rules) {
             Ok(k) => k,
             Err(why) => {
                 self.unmatched.push((idx, why));
@@ -380,6 +393,7 @@ impl<'a> Replay<'a> {
                 code: None,
                 message: String::new(),
                 verdict: None,
+                audit2015: None,
                 output: Vec::new(),
             });
             return;
@@ -399,10 +413,14 @@ fn verdict(
     ids: IdMode,
 ) -> (StreamState, StreamResult) {
     let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-    let run = pipeline::run_with(s.id, &events, &archive.symbols, ids, false);
+    let run = pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, ids, false);
     let (state, outcome, code, message) = match &run.result {
         Ok(()) => {
-            let failure = run.verdict.as_ref().and_then(|v| v.failure.as_ref());
+            let failure = match &run.audit2015 {
+                // docs/rules2015.md#outcome: the first failed result in stream order.
+                Some(a) => a.first_failure(),
+                None => run.verdict.as_ref().and_then(|v| v.failure.as_ref()),
+            };
             match failure {
                 Some(f) => (StreamState::Completed, Outcome::Failed, Some(f.code), f.message.clone()),
                 None => (StreamState::Completed, Outcome::Verified, None, String::new()),
@@ -416,8 +434,16 @@ fn verdict(
             (st, Outcome::Error, None, desc.clone())
         }
     };
-    let result =
-        StreamResult { trigger, decided_at: now, outcome, code, message, verdict: run.verdict, output: run.output };
+    let result = StreamResult {
+        trigger,
+        decided_at: now,
+        outcome,
+        code,
+        message,
+        verdict: run.verdict,
+        audit2015: run.audit2015.map(Box::new),
+        output: run.output,
+    };
     (state, result)
 }
 
@@ -456,6 +482,9 @@ pub struct Timeline {
     unmatched: Vec<(u32, Unmatched)>,
     /// Sorted thresholds: a stream is decided at T when its threshold < T, per outcome.
     thresholds: [Vec<Timestamp>; 4],
+    /// The same for streams ending in `error` / `expire_error`, and for failed streams per code.
+    state_thresholds: [Vec<Timestamp>; 2],
+    code_thresholds: [Vec<Timestamp>; 9],
     decided_order: Vec<u32>,
     timestamps: Vec<Timestamp>,
     /// One per stream, index = id - 1.
@@ -472,12 +501,23 @@ impl Timeline {
         let decided_order = r.decided.clone();
         let streams = r.into_streams();
         let mut thresholds: [Vec<Timestamp>; 4] = Default::default();
+        let mut state_thresholds: [Vec<Timestamp>; 2] = Default::default();
+        let mut code_thresholds: [Vec<Timestamp>; 9] = Default::default();
         for s in &streams {
             if let Some(res) = &s.result {
-                thresholds[res.outcome as usize].push(Self::threshold_of(s));
+                let t = s.decided_after();
+                thresholds[res.outcome as usize].push(t);
+                match s.state {
+                    StreamState::Error => state_thresholds[0].push(t),
+                    StreamState::ExpireError => state_thresholds[1].push(t),
+                    _ => {}
+                }
+                if let Some(c) = res.code {
+                    code_thresholds[c as usize].push(t);
+                }
             }
         }
-        for t in thresholds.iter_mut() {
+        for t in thresholds.iter_mut().chain(state_thresholds.iter_mut()).chain(code_thresholds.iter_mut()) {
             t.sort_unstable();
         }
         let briefs = streams
@@ -485,7 +525,7 @@ impl Timeline {
             .map(|s| Brief {
                 first_event: s.first_event,
                 last_event: s.last_event,
-                threshold: Self::threshold_of(s),
+                threshold: s.decided_after(),
                 day: s.day,
                 state: s.state,
                 outcome: s.result.as_ref().map(|r| r.outcome),
@@ -497,19 +537,11 @@ impl Timeline {
             streams,
             unmatched,
             thresholds,
+            state_thresholds,
+            code_thresholds,
             decided_order,
             timestamps: archive.events.iter().map(|e| e.timestamp).collect(),
             instance_ranks: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// The moment after which a stream is decided: its fire timestamp if it
-    /// fired, its final expiry if it expired.
-    fn threshold_of(s: &Stream) -> Timestamp {
-        match s.result.as_ref().map(|r| r.trigger) {
-            Some(TriggerKind::Fire) => s.fire_timestamp.unwrap_or(Timestamp::MAX),
-            Some(TriggerKind::Expire) => s.expire_timestamp,
-            None => Timestamp::MAX,
         }
     }
 
@@ -615,6 +647,25 @@ impl Timeline {
         let decided: usize = c.iter().sum();
         c[Outcome::Pending as usize] = self.streams_at(t).saturating_sub(decided);
         c
+    }
+
+    /// Streams decided in `error` and in `expire_error` by time `t`.
+    pub fn errors_at(&self, t: Timestamp) -> [usize; 2] {
+        [0, 1].map(|i| self.state_thresholds[i].partition_point(|&x| x < t))
+    }
+
+    /// Failed streams per code (indexed by `Code as usize`) decided by time `t`.
+    pub fn codes_at(&self, t: Timestamp) -> [usize; 9] {
+        let mut c = [0; 9];
+        for (i, v) in self.code_thresholds.iter().enumerate() {
+            c[i] = v.partition_point(|&x| x < t);
+        }
+        c
+    }
+
+    /// The moment of the last decision (`None` when nothing was decided).
+    pub fn last_decision(&self) -> Option<Timestamp> {
+        self.thresholds.iter().filter_map(|v| v.iter().rev().find(|&&t| t != Timestamp::MAX).copied()).max()
     }
 
     /// Unmatched events replayed by time `t`.

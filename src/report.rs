@@ -5,6 +5,8 @@ use crate::archive::Archive;
 use crate::explain::{self, Explanation};
 use crate::pipeline::Code;
 use crate::replay::{Outcome, Stream};
+use crate::rules::{RuleSet, Rules};
+use crate::triage::Triage;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -17,6 +19,9 @@ pub struct Summary {
     pub error: usize,
     pub pending: usize,
     pub by_code: std::collections::BTreeMap<String, usize>,
+    /// Streams per triage label, side by side (docs/rules2015.md#side-by-side).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_triage: Option<std::collections::BTreeMap<String, usize>>,
 }
 
 impl Summary {
@@ -64,6 +69,48 @@ struct StreamRow<'a> {
     last_event: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     explanation: Option<Explanation>,
+    /// Under 2015: one result per `.exists`, then the trailing-block U0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<Vec<ResultRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<&'a [String]>,
+    /// Side by side: the triage label and the 2015 counterpart (null when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other: Option<Option<OtherRow<'a>>>,
+}
+
+#[derive(Serialize)]
+struct ResultRow {
+    exists_message_id: Option<String>,
+    outcome: &'static str,
+    code: Option<&'static str>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct OtherRow<'a> {
+    rules: &'static str,
+    stream_id: u32,
+    outcome: &'static str,
+    code: Option<&'static str>,
+    message: &'a str,
+    warnings: &'a [String],
+}
+
+/// The 2015 side of a side-by-side audit.
+pub struct SideBySide<'a> {
+    pub archive: &'a Archive,
+    pub streams: &'a [Stream],
+    /// Per primary stream (by index), the index of its counterpart in `streams`.
+    pub pairs: Vec<Option<usize>>,
+}
+
+const NO_WARNINGS: &[String] = &[];
+
+fn warnings_of(s: &Stream) -> &[String] {
+    s.result.as_ref().and_then(|r| r.audit2015.as_ref()).map_or(NO_WARNINGS, |a| &a.warnings)
 }
 
 #[derive(Serialize)]
@@ -78,10 +125,63 @@ pub struct Audit<'a> {
     pub archive: &'a Archive,
     pub streams: &'a [Stream],
     pub unmatched: usize,
+    /// What was replayed: one rule set, or both (then `side` holds the 2015 replay).
+    pub rules: Rules,
+    pub side: Option<SideBySide<'a>>,
 }
 
 impl Audit<'_> {
-    fn row<'s>(&self, s: &'s Stream, explain: bool) -> StreamRow<'s> {
+    /// The 2015 counterpart of a primary stream, side by side.
+    pub fn counterpart(&self, s: &Stream) -> Option<&Stream> {
+        let side = self.side.as_ref()?;
+        let i = (*side.pairs.get((s.id as usize).checked_sub(1)?)?)?;
+        side.streams.get(i)
+    }
+
+    /// The triage label of a primary stream, side by side.
+    pub fn triage(&self, s: &Stream) -> Option<Triage> {
+        self.side.as_ref()?;
+        Some(Triage::of(s.outcome(), self.counterpart(s).map(Stream::outcome)))
+    }
+
+    /// The summary, with the triage counts side by side.
+    pub fn summary(&self) -> Summary {
+        let mut sum = Summary::of(self.streams);
+        if self.side.is_some() {
+            let mut counts: std::collections::BTreeMap<String, usize> =
+                Triage::ALL.iter().map(|t| (t.as_str().to_string(), 0)).collect();
+            for s in self.streams {
+                if let Some(t) = self.triage(s) {
+                    *counts.entry(t.as_str().to_string()).or_insert(0) += 1;
+                }
+            }
+            sum.by_triage = Some(counts);
+        }
+        sum
+    }
+
+    fn results_of(&self, s: &Stream) -> Option<Vec<ResultRow>> {
+        if self.rules != Rules::One(RuleSet::Y2015) {
+            return None;
+        }
+        let Some(a) = s.result.as_ref().and_then(|r| r.audit2015.as_ref()) else { return Some(Vec::new()) };
+        let sym = &self.archive.symbols;
+        Some(
+            a.results
+                .iter()
+                .map(|r| ResultRow {
+                    exists_message_id: r
+                        .exists
+                        .map(|x| self.archive.events[s.events[x] as usize].message_id(sym).into_owned()),
+                    outcome: if r.failure.is_some() { "failed" } else { "verified" },
+                    code: r.failure.as_ref().map(|f| f.code.as_str()),
+                    message: r.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default(),
+                })
+                .collect(),
+        )
+    }
+
+    fn row<'s>(&'s self, s: &'s Stream, explain: bool) -> StreamRow<'s> {
         let r = s.result.as_ref();
         StreamRow {
             stream_id: s.id,
@@ -96,13 +196,30 @@ impl Audit<'_> {
             first_event: s.first_event.iso(),
             last_event: s.last_event.iso(),
             explanation: if explain { explain::explain_with(self.archive, s, self.streams) } else { None },
+            results: self.results_of(s),
+            warnings: (self.rules == Rules::One(RuleSet::Y2015)).then(|| warnings_of(s)),
+            triage: self.triage(s).map(Triage::as_str),
+            other: self.side.as_ref().map(|_| {
+                self.counterpart(s).map(|o| OtherRow {
+                    rules: RuleSet::Y2015.name(),
+                    stream_id: o.id,
+                    outcome: o.outcome().as_str(),
+                    code: o.code().map(|c| c.as_str()),
+                    message: o.result.as_ref().map(|r| r.message.as_str()).unwrap_or(""),
+                    warnings: warnings_of(o),
+                })
+            }),
         }
     }
 
     /// SPEC §7 JSON: one object, written as it goes (one stream per line) so
     /// that a large audit never holds its whole report in memory.
     pub fn write_json(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
-        out.write_all(b"{\n  \"streams\": [")?;
+        out.write_all(b"{\n")?;
+        if self.rules != Rules::One(RuleSet::Y2014) {
+            writeln!(out, "  \"rules\": \"{}\",", self.rules.name())?;
+        }
+        out.write_all(b"  \"streams\": [")?;
         let selected: Vec<&Stream> = self.streams.iter().filter(|s| filter(s)).collect();
         let mut first = true;
         // Rows are formatted on every core, a window at a time, and written in order.
@@ -113,7 +230,8 @@ impl Audit<'_> {
                     let mut buf = Vec::with_capacity(streams.len() * 400);
                     for s in streams {
                         buf.extend_from_slice(b",\n    ");
-                        serde_json::to_writer(&mut buf, &self.row(s, explain))?;
+                        let row = serde_json::to_string(&self.row(s, explain))?;
+                        buf.extend_from_slice(crate::text::escape_json(&row).as_bytes());
                     }
                     Ok(buf)
                 })
@@ -132,7 +250,7 @@ impl Audit<'_> {
             .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
             .collect();
         let tail = serde_json::json!({
-            "summary": Summary::of(self.streams),
+            "summary": self.summary(),
             "unmatched": self.unmatched,
             "duplicates": self.archive.duplicates,
             "not_distilled": self.archive.not_distilled_total(),
@@ -140,6 +258,8 @@ impl Audit<'_> {
             "rejected": rejected,
         });
         let tail = serde_json::to_string_pretty(&tail)?;
+        // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
+        let tail = crate::text::escape_json(&tail);
         // Splice the remaining members into the open object.
         out.write_all(b"  ")?;
         out.write_all(tail.trim_start_matches('{').trim_start().as_bytes())?;
@@ -169,17 +289,19 @@ impl Audit<'_> {
             "first_event",
             "last_event",
         ])?;
+        // docs/outputs.md#hostile-text: archive text is made visible, as in the table.
+        let safe = crate::text::sanitize;
         for s in self.streams.iter().filter(|s| filter(s)) {
             let r = self.row(s, false);
             w.write_record([
                 r.stream_id.to_string(),
-                r.instance_id,
+                safe(&r.instance_id),
                 r.day,
                 r.state.to_string(),
                 r.trigger.unwrap_or("").to_string(),
                 r.outcome.to_string(),
                 r.code.unwrap_or("").to_string(),
-                r.message.to_string(),
+                safe(r.message),
                 r.event_count.to_string(),
                 r.first_event,
                 r.last_event,
@@ -249,7 +371,7 @@ impl Audit<'_> {
                 writeln!(out)?;
             }
         }
-        let sum = Summary::of(self.streams);
+        let sum = self.summary();
         writeln!(out)?;
         let codes: Vec<String> = sum.by_code.iter().filter(|(_, &n)| n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
         let shown = if shown == self.streams.len() { String::new() } else { format!(" ({shown} shown)") };

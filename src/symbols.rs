@@ -68,6 +68,18 @@ const WELL_KNOWN: &[&str] = &[
     "active",
     "deleted",
     "",
+    // trait names only the 2015 trait table has (docs/distillation.md#traits-2015)
+    "message",
+    "instance_flavor",
+    "instance_flavor_id",
+    "state_description",
+    "display_name",
+    "bandwidth_in",
+    "bandwidth_out",
+    "rax_options",
+    // operation types the 2015 checks compare
+    "compute.instance.rebuild.end",
+    "compute.instance.rescue.end",
 ];
 
 /// Number of trait names in the trait table (the first symbols of [`WELL_KNOWN`]).
@@ -106,6 +118,16 @@ pub mod sym {
     pub const ACTIVE: Sym = Sym(27);
     pub const DELETED: Sym = Sym(28);
     pub const EMPTY: Sym = Sym(29);
+    pub const MESSAGE: Sym = Sym(30);
+    pub const INSTANCE_FLAVOR: Sym = Sym(31);
+    pub const INSTANCE_FLAVOR_ID: Sym = Sym(32);
+    pub const STATE_DESCRIPTION: Sym = Sym(33);
+    pub const DISPLAY_NAME: Sym = Sym(34);
+    pub const BANDWIDTH_IN: Sym = Sym(35);
+    pub const BANDWIDTH_OUT: Sym = Sym(36);
+    pub const RAX_OPTIONS: Sym = Sym(37);
+    pub const REBUILD_END: Sym = Sym(38);
+    pub const RESCUE_END: Sym = Sym(39);
 }
 
 /// Bit n set when a well-known string has n bytes: most strings can skip shard 0.
@@ -299,6 +321,9 @@ mod tests {
         assert_eq!(s.get(sym::FINISH_RESIZE_END), "compute.instance.finish_resize.end");
         assert_eq!(s.get(sym::DELETED), "deleted");
         assert_eq!(s.get(sym::EMPTY), "");
+        assert_eq!(s.get(sym::MESSAGE), "message");
+        assert_eq!(s.get(sym::RAX_OPTIONS), "rax_options");
+        assert_eq!(s.get(sym::RESCUE_END), "compute.instance.rescue.end");
         assert_eq!(s.len(), WELL_KNOWN.len());
         assert_eq!(WELL_KNOWN[TABLE_TRAITS - 1], "audit_period_ending");
     }

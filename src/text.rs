@@ -1,25 +1,67 @@
 //! Text from an archive, made safe and tidy for a terminal.
 //!
-//! Every string that comes from an archive passes through [`sanitize`] before
-//! it is drawn or printed: control characters and escape sequences become
-//! visible escapes, so an archive can never drive the terminal.
+//! docs/outputs.md#hostile-text: one rule for every output. A character that
+//! can steer a terminal or change how the text around it reads ([`is_hostile`]:
+//! C0 and C1 controls, DEL, bidi controls, line and paragraph separators and
+//! every other format character) never leaves the program raw. The table, CSV,
+//! the UI and messages show it as a visible escape ([`sanitize`]: `\x1b`,
+//! `\u{202e}`); JSON writes it as a `\uXXXX` escape ([`escape_json`],
+//! [`push_json_char`]), so a JSON reader still gets the text exactly.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Replace control characters (C0, DEL, C1) and bidirectional overrides with
-/// visible escapes such as `\x1b` and `\u{202e}`.
+/// Whether `c` is never written raw: a control character (C0, DEL, C1), or a
+/// format character (Unicode category Cf: bidi embeddings, overrides, isolates
+/// and marks, zero-width characters, the byte-order mark, tag characters …),
+/// or a line or paragraph separator.
+pub fn is_hostile(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c as u32,
+            0xad | 0x600..=0x605
+                | 0x61c
+                | 0x6dd
+                | 0x70f
+                | 0x890..=0x891
+                | 0x8e2
+                | 0x180e
+                | 0x200b..=0x200f
+                | 0x2028..=0x202e
+                | 0x2060..=0x2064
+                | 0x2066..=0x206f
+                | 0xfeff
+                | 0xfff9..=0xfffb
+                | 0x110bd
+                | 0x110cd
+                | 0x13430..=0x1343f
+                | 0x1bca0..=0x1bca3
+                | 0x1d173..=0x1d17a
+                | 0xe0001
+                | 0xe0020..=0xe007f
+        )
+}
+
+/// Whether `s` may hold a hostile character: cheap on plain ASCII text.
+fn may_be_hostile(s: &str) -> bool {
+    s.bytes().any(|b| !(0x20..0x7f).contains(&b)) && s.chars().any(is_hostile)
+}
+
+/// Replace every hostile character ([`is_hostile`]) with a visible escape such
+/// as `\x1b` (below U+0100) or `\u{202e}`, for the table, CSV, the UI and messages.
 pub fn sanitize(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
+    if !may_be_hostile(s) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if needs_escape(c) {
+        if is_hostile(c) {
             let n = c as u32;
             if n < 0x100 {
-                out.push_str(&format!("\\x{n:02x}"));
+                let _ = write!(out, "\\x{n:02x}");
             } else {
-                out.push_str(&format!("\\u{{{n:x}}}"));
+                let _ = write!(out, "\\u{{{n:x}}}");
             }
         } else {
             out.push(c);
@@ -28,8 +70,32 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c as u32, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069)
+/// Write `c` as JSON's `\uXXXX` escape (a surrogate pair beyond the BMP).
+pub fn push_json_char(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for u in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{u:04x}");
+    }
+}
+
+/// Escape the hostile characters left raw in JSON text (serde_json escapes
+/// only U+0000–U+001F). Outside strings JSON text has none but its whitespace
+/// (kept), and inside one the
+/// escape stands for the same character, so the document reads back the same.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !may_be_hostile(json) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        // JSON's own whitespace between values stays (inside strings serde_json escaped it).
+        if is_hostile(c) && !matches!(c, '\n' | '\r' | '\t') {
+            push_json_char(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Display width of `s` in terminal columns.
@@ -150,6 +216,21 @@ mod tests {
         assert_eq!(sanitize("\u{9b}2J"), "\\x9b2J");
         assert_eq!(sanitize("abc\u{202e}def"), "abc\\u{202e}def");
         assert_eq!(sanitize("tenant-été"), "tenant-été");
+        assert_eq!(
+            sanitize("a\u{7f}b\u{200b}c\u{2066}d\u{feff}\u{e0041}"),
+            "a\\x7fb\\u{200b}c\\u{2066}d\\u{feff}\\u{e0041}"
+        );
+        assert_eq!(sanitize("soft\u{ad}hyphen"), "soft\\xadhyphen");
+    }
+
+    #[test]
+    fn json_escapes_what_serde_json_leaves_raw() {
+        let v = "a\u{1b}\u{7f}\u{9b}\u{202e}\u{e0041}é😀";
+        let json = serde_json::to_string(v).unwrap();
+        let escaped = escape_json(&json);
+        assert_eq!(escaped, "\"a\\u001b\\u007f\\u009b\\u202e\\udb40\\udc41é😀\"");
+        assert_eq!(serde_json::from_str::<String>(&escaped).unwrap(), v);
+        assert!(matches!(escape_json("{\"plain\": 1}"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! distinguished, and when a stream is ready to fire.
 
 use crate::event::{sym, Event, ValueKey};
+use crate::rules::RuleSet;
 use crate::time::{Day, Timestamp};
 
 /// Streams are distinguished by `(instance_id, day)`.
@@ -31,11 +32,12 @@ impl Unmatched {
     }
 }
 
-/// SPEC §3 "Match": the stream key of an event, or why it has none.
-pub fn match_event(e: &Event, event_type: &str) -> Result<StreamKey, Unmatched> {
+/// docs/streams.md#matching: the stream key of an event under a rule set's
+/// match criterion, or why it has none.
+pub fn match_event(e: &Event, event_type: &str, rules: RuleSet) -> Result<StreamKey, Unmatched> {
     let day = if e.event_type == sym::EXISTS {
         e.datetime(sym::AUDIT_PERIOD_BEGINNING).ok_or(Unmatched::NoAuditPeriod)?.day()
-    } else if crate::distill::is_instance_event(event_type)
+    } else if rules.matches_type(event_type)
         && ![sym::EXISTS_VERIFIED, sym::EXISTS_FAILED, sym::EXISTS_WARNINGS].contains(&e.event_type)
     {
         e.timestamp.day()

@@ -458,3 +458,26 @@ fn a_named_pipe_that_writes_slowly_loses_nothing() {
     assert_quiet_day_loaded("named pipe", &doc);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_damaged_first_line_is_rejected_whole_like_any_other() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let v = quiet_day();
+    // A stray `}}` inside the first record: its balanced prefix is a JSON value by itself.
+    let damaged = v[0].replacen(r#""priority": "INFO", "#, r#""priority": "INFO"}}, "#, 1);
+    assert_ne!(damaged, v[0]);
+    let mut first = v.clone();
+    first[0] = damaged.clone();
+    let mut third = v.clone();
+    third[2] = damaged;
+    write(dir.path(), "first.jsonl", &lines(&first));
+    write(dir.path(), "third.jsonl", &lines(&third));
+    let (a, _) = audit(dir.path(), &["first.jsonl"]);
+    let (b, _) = audit(dir.path(), &["third.jsonl"]);
+    let got_a = rejected(&a);
+    let got_b = rejected(&b);
+    assert_eq!(got_a.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["first.jsonl:1"]);
+    assert_eq!(got_b.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["third.jsonl:3"]);
+    assert_eq!(got_a[0].1, got_b[0].1, "the same line is rejected the same way wherever it is");
+    assert!(got_a[0].1.starts_with("invalid JSON at column "), "{}", got_a[0].1);
+}

@@ -124,3 +124,105 @@ fn generate_refuses_to_write_the_truth_over_the_archive() {
     assert!(r.stderr.contains("--out and --truth are the same file"), "{}", r.stderr);
     assert!(!Path::new(&out).exists(), "nothing was written");
 }
+
+/// Characters an archive must never get to a terminal raw: C0, DEL, C1, bidi
+/// controls and other format characters.
+fn hostile(c: char) -> bool {
+    usage_replay::text::is_hostile(c)
+}
+
+#[test]
+fn archive_text_is_inert_in_every_output() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("esc.jsonl");
+    let evil = "i\u{1b}]0;PWNED\u{7}\u{1b}[2J\r\u{7f}\u{9b}1m\u{202e}\u{2066}\u{200b}\u{feff}\u{2028}\u{e0041}x";
+    let id = serde_json::to_string(evil).expect("a JSON string");
+    let line = |mid: &str, ty: &str, extra: &str| {
+        format!(
+            r#"{{"event_type":"{ty}","message_id":"{mid}","timestamp":"2014-10-07 00:05:00","instance_id":{id},"launched_at":"2014-10-01 00:00:00","state":"active"{extra}}}"#
+        )
+    };
+    let text = [
+        line("a", "compute.instance.update", ""),
+        line(
+            "b",
+            "compute.instance.exists",
+            r#","audit_period_beginning":"2014-10-06 00:00:00","audit_period_ending":"2014-10-07 00:00:00""#,
+        ),
+    ]
+    .join("\n");
+    std::fs::write(&path, text).expect("write");
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["audit", p],
+        vec!["audit", "--format", "csv", p],
+        vec!["audit", "--format", "json", p],
+        vec!["audit", "--format", "json", "--explain", p],
+        vec!["events", p],
+        vec!["emit", p],
+    ] {
+        let r = run(&args);
+        for (what, out) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            let raw: Vec<String> =
+                out.chars().filter(|&c| hostile(c) && c != '\n').map(|c| format!("U+{:04X}", c as u32)).collect();
+            assert!(raw.is_empty(), "{args:?}: {what} passes {raw:?} raw:\n{out}");
+        }
+    }
+    // In CSV the text is made visible as in the table.
+    let csv = run(&["audit", "--format", "csv", p]).stdout;
+    assert!(
+        csv.contains(r"i\x1b]0;PWNED\x07\x1b[2J\x0d\x7f\x9b1m\u{202e}\u{2066}\u{200b}\u{feff}\u{2028}\u{e0041}x"),
+        "{csv}"
+    );
+    // In JSON it is escaped and reads back as it was.
+    let json = run(&["audit", "--format", "json", p]).stdout;
+    assert!(
+        json.contains(r#""i\u001b]0;PWNED\u0007\u001b[2J\r\u007f\u009b1m\u202e\u2066\u200b\ufeff\u2028\udb40\udc41x""#),
+        "{json}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(doc["streams"][0]["instance_id"], evil);
+    let events = run(&["events", p]).stdout;
+    let first: serde_json::Value = serde_json::from_str(events.lines().next().expect("an event")).expect("JSON");
+    assert_eq!(first["instance_id"], evil);
+}
+
+/// Run the binary with `$TMPDIR` pointing at `tmp`, `input` on standard input.
+fn run_with_tmpdir(tmp: &std::path::Path, args: &[&str], input: Vec<u8>) -> (String, String, i32) {
+    let out = assert_cmd::Command::cargo_bin("usage-replay")
+        .expect("the binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", tmp)
+        .args(args)
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8");
+    (text(out.stdout), text(out.stderr), out.status.code().expect("an exit status"))
+}
+
+#[test]
+fn headless_commands_read_standard_input_without_a_spool() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let day = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/verified-quiet-day.jsonl")).expect("sample");
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&day).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let from_file = run(&["audit", "--format", "json", "samples/verified-quiet-day.jsonl"]).stdout;
+    for input in [day.clone(), gz] {
+        let (out, err, code) = run_with_tmpdir(tmp.path(), &["audit", "--format", "json", "-"], input.clone());
+        assert_eq!((code, out.as_str()), (0, from_file.as_str()), "{err}");
+        for cmd in ["events", "emit"] {
+            let (out, err, code) = run_with_tmpdir(tmp.path(), &[cmd, "-"], input.clone());
+            assert_eq!(code, 0, "{cmd}: {err}");
+            assert_eq!(out, run(&[cmd, "samples/verified-quiet-day.jsonl"]).stdout, "{cmd} from standard input");
+        }
+    }
+    let left: Vec<_> =
+        std::fs::read_dir(tmp.path()).expect("the temp dir").map(|e| e.expect("entry").file_name()).collect();
+    assert!(left.is_empty(), "left in $TMPDIR: {left:?}");
+}

@@ -146,29 +146,71 @@ fn interactive_session_in_tmux() {
     t.assert_cooked();
 }
 
-#[test]
-fn a_terminate_signal_restores_the_terminal() {
-    if skipped_without_tmux("a_terminate_signal_restores_the_terminal") {
-        return;
-    }
-    let (bin, fixture) = (BIN, MIXED);
-    let t = Tmux::new();
-    t.shell(100, 30, "");
-    t.keys(&[&format!("'{bin}' '{fixture}'; echo DONE-$?"), "Enter"]);
-    t.wait_for("the stream list", |s| s.contains("Streams 8/8"));
-    // The replay is the shell's child: terminate it as a service manager or `kill` would.
+/// Run the replay of `input` under the shell, wait until the screen shows
+/// `ready`, send it `signal` as a service manager or `kill` would, and check
+/// that it ends with `status` and the terminal restored.
+fn signal_restores_the_terminal(t: &Tmux, input: &str, ready: &str, signal: &str, status: i32) {
+    let bin = BIN;
+    t.keys(&[&format!("'{bin}' '{input}'; echo DONE-$?"), "Enter"]);
+    t.wait_for(ready, |s| s.contains(ready));
+    // The replay is the shell's child.
     let shell = String::from_utf8_lossy(&t.cmd(&["display-message", "-p", "-t", "main", "#{pane_pid}"]).stdout)
         .trim()
         .to_string();
     let children =
         std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).expect("the shell's children");
-    let replay = children.split_whitespace().next().expect("the replay runs under the shell");
-    let killed = Command::new("kill").args(["-TERM", replay]).status().expect("kill runs");
-    assert!(killed.success(), "kill -TERM {replay}");
+    let replay = children
+        .split_whitespace()
+        .find(|c| std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|n| n.trim() == "usage-replay"))
+        .expect("the replay runs under the shell");
+    let killed = Command::new("kill").args([&format!("-{signal}"), replay]).status().expect("kill runs");
+    assert!(killed.success(), "kill -{signal} {replay}");
     let s = t.wait_for("the exit", exited);
-    assert!(s.lines().any(|l| l.trim_end() == "DONE-143"), "128 + SIGTERM:\n{s}");
-    assert!(!s.contains("Streams 8/8"), "the alternate screen is gone:\n{s}");
+    assert!(s.lines().any(|l| l.trim_end() == format!("DONE-{status}")), "128 + SIG{signal}:\n{s}");
+    assert!(!s.contains(ready), "the alternate screen is gone:\n{s}");
     t.assert_cooked();
+    // The mouse reporting and the hidden cursor were turned off too: what the pane says of its modes.
+    let modes = t.cmd(&[
+        "display-message",
+        "-p",
+        "-t",
+        "main",
+        "#{mouse_any_flag}#{mouse_button_flag}#{cursor_flag}#{alternate_on}",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&modes.stdout).trim(), "0010", "mouse off, cursor shown, main screen");
+}
+
+#[test]
+fn a_terminate_signal_restores_the_terminal() {
+    if skipped_without_tmux("a_terminate_signal_restores_the_terminal") {
+        return;
+    }
+    let t = Tmux::new();
+    t.shell(100, 30, "");
+    signal_restores_the_terminal(&t, MIXED, "Streams 8/8", "TERM", 143);
+}
+
+#[test]
+fn an_interrupt_signal_restores_the_terminal_after_and_during_the_load() {
+    if skipped_without_tmux("an_interrupt_signal_restores_the_terminal_after_and_during_the_load") {
+        return;
+    }
+    let t = Tmux::new();
+    // Whatever the replay spools goes here, and nothing of it may stay.
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    t.shell(100, 30, &format!("TMPDIR='{}'", tmp.path().display()));
+    signal_restores_the_terminal(&t, MIXED, "Streams 8/8", "INT", 130);
+    // A pipe that stays open without ever ending: the replay is still loading it.
+    let fifo = t.dir.path().join("slow.jsonl");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let fifo = fifo.to_str().expect("a UTF-8 path");
+    t.keys(&["clear", "Enter"]);
+    t.keys(&[&format!("sleep 60 > '{fifo}' & clear"), "Enter"]);
+    signal_restores_the_terminal(&t, fifo, "Loading", "INT", 130);
+    let left: Vec<_> =
+        std::fs::read_dir(tmp.path()).expect("the temp dir").map(|e| e.expect("entry").file_name()).collect();
+    assert!(left.is_empty(), "left in $TMPDIR: {left:?}");
 }
 
 #[test]

@@ -6,12 +6,12 @@
 //! memory, only its events are. Each event remembers where it came from
 //! ([`Origin`]) so that the UI can show the original record again.
 
-pub mod json;
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
-use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
+use crate::event::{Event, MessageId, Origin, RecordKind, Symbols, Trait, Traits, Value};
 use crate::hash::HashSet;
+use crate::rules::{RuleSet, Rules};
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
 use source::{Input, Layout, Opened};
@@ -51,11 +51,12 @@ impl RejectedRecord {
 }
 
 /// One input file as loaded.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceInfo {
     pub name: String,
-    /// Where the content can be read again (a spool file for standard input).
-    pub path: Option<PathBuf>,
+    /// Where the content can be read again (a spool file for a pipe or
+    /// standard input in the replay), if it can.
+    pub reread: Option<source::Reread>,
     pub gzip: bool,
     pub layout: Option<Layout>,
     pub size_on_disk: u64,
@@ -98,8 +99,10 @@ pub struct Archive {
     /// Records whose type no event definition covers, counted by type.
     pub not_distilled: BTreeMap<String, u64>,
     pub records: u64,
-    /// Keeps standard input's spool file alive as long as the archive.
-    _spool: Vec<tempfile::TempPath>,
+    /// The rule set whose trait table made these events.
+    pub rules: RuleSet,
+    /// The same records distilled by the second rule set, when two were asked for.
+    pub alt: Option<Box<Archive>>,
 }
 
 impl std::fmt::Debug for Archive {
@@ -121,42 +124,18 @@ pub enum Keep {
     /// Every trait (the UI, `events`).
     #[default]
     All,
-    /// Only what the usage trigger and checks read (SPEC §3, §5.1): `instance_id`
-    /// everywhere, the checked fields on `.exists`, on the compared operations
-    /// and on `delete.end`. Every trait is still converted, so the same records
+    /// Only what the usage trigger and the rule set's checks read
+    /// ([`RuleSet::audit_mask`]): `instance_id` everywhere, the checked fields
+    /// on `.exists`, on the compared operations and on `delete.end`. Every trait is still converted, so the same records
     /// are rejected; the audit just does not hold values it never reads.
     Audit,
 }
 
 impl Keep {
-    fn mask(self, event_type: &str) -> u64 {
-        const fn bit(s: Sym) -> u64 {
-            1 << s.0
-        }
-        const U2: u64 = bit(sym::LAUNCHED_AT)
-            | bit(sym::INSTANCE_TYPE_ID)
-            | bit(sym::TENANT_ID)
-            | bit(sym::OS_ARCHITECTURE)
-            | bit(sym::OS_VERSION)
-            | bit(sym::OS_DISTRO);
-        const EXISTS: u64 = U2
-            | bit(sym::STATE)
-            | bit(sym::DELETED_AT)
-            | bit(sym::AUDIT_PERIOD_BEGINNING)
-            | bit(sym::AUDIT_PERIOD_ENDING);
+    fn mask(self, set: RuleSet, event_type: &str) -> u64 {
         match self {
             Keep::All => u64::MAX,
-            Keep::Audit => {
-                bit(sym::INSTANCE_ID)
-                    | match event_type {
-                        "compute.instance.exists" => EXISTS,
-                        "compute.instance.delete.end" => bit(sym::LAUNCHED_AT) | bit(sym::DELETED_AT),
-                        // Not compared, but the explanations cite it (SPEC §5.1 note).
-                        "compute.instance.finish_resize.end" => U2,
-                        t if crate::pipeline::usage::OPERATION_TYPES.contains(&t) => U2,
-                        _ => 0,
-                    }
-            }
+            Keep::Audit => set.audit_mask(event_type),
         }
     }
 }
@@ -165,6 +144,13 @@ impl Keep {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadOptions {
     pub keep: Keep,
+    /// Whether records must be shown again later (the interactive replay): a
+    /// pipe or standard input is then spooled (docs/inputs.md#spool). Without
+    /// it (the headless commands) they are read once, as a stream, and no copy is kept.
+    pub show_originals: bool,
+    /// The rule sets whose trait tables distil the records: one archive each,
+    /// from one parse of every record (the second in [`Archive::alt`]).
+    pub rules: Rules,
 }
 
 impl Archive {
@@ -179,7 +165,8 @@ impl Archive {
             duplicates: 0,
             not_distilled: BTreeMap::new(),
             records: 0,
-            _spool: Vec::new(),
+            rules: RuleSet::Y2014,
+            alt: None,
         }
     }
 
@@ -187,7 +174,12 @@ impl Archive {
     /// (gzip recognised by its magic bytes). Used by tests and examples; records
     /// cannot be shown again from such a source.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Archive {
-        let mut loader = Loader::new(LoadOptions::default());
+        Archive::from_bytes_with(name, bytes, LoadOptions::default())
+    }
+
+    /// As [`Archive::from_bytes`], with load options (rule sets, traits kept).
+    pub fn from_bytes_with(name: &str, bytes: &[u8], options: LoadOptions) -> Archive {
+        let mut loader = Loader::new(options);
         let gzip = bytes.starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn Read + Send> = if gzip {
             Box::new(source::Gunzip::new(std::io::Cursor::new(bytes.to_vec())))
@@ -196,7 +188,7 @@ impl Archive {
         };
         let info = SourceInfo {
             name: name.to_string(),
-            path: None,
+            reread: None,
             gzip,
             layout: None,
             size_on_disk: bytes.len() as u64,
@@ -205,7 +197,7 @@ impl Archive {
         };
         let read = Arc::new(AtomicU64::new(0));
         if let Err(SourceError::Io(reason)) = loader.read_source(info, reader, &read, &mut |_| true) {
-            loader.tally.rejected.push(RejectedRecord {
+            loader.reject_file(RejectedRecord {
                 file: name.to_string(),
                 line: None,
                 index: None,
@@ -216,9 +208,10 @@ impl Archive {
         loader.finish()
     }
 
-    /// Load every path (SPEC §1), keeping every trait. See [`Archive::load_with`].
+    /// Load every path (SPEC §1), keeping every trait and what is needed to
+    /// show every record again. See [`Archive::load_with`].
     pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
-        Archive::load_with(paths, LoadOptions::default(), progress)
+        Archive::load_with(paths, LoadOptions { keep: Keep::All, show_originals: true, ..LoadOptions::default() }, progress)
     }
 
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
@@ -233,30 +226,16 @@ impl Archive {
         let mut failures: Vec<String> = Vec::new();
         for (file, reason) in problems {
             failures.push(format!("{file}: {reason}"));
-            loader.tally.rejected.push(RejectedRecord {
-                file,
-                line: None,
-                index: None,
-                reason,
-                excerpt: String::new(),
-            });
+            loader.reject_file(RejectedRecord { file, line: None, index: None, reason, excerpt: String::new() });
         }
         let read = Arc::new(AtomicU64::new(0));
         let mut opened: Vec<(Input, std::io::Result<Opened>)> = Vec::new();
         for input in inputs {
             let o = match &input {
                 Input::File(p) if source::is_rereadable(p) => source::open_file(p),
-                // A pipe is read once, into a file: sniffing it for gzip would eat its first bytes.
-                Input::File(p) => source::spool_path(p, &read).and_then(|tmp| {
-                    let o = source::open_file(&tmp);
-                    loader.spool.push(tmp);
-                    o
-                }),
-                Input::Stdin => source::spool_stdin(&read).and_then(|tmp| {
-                    let o = source::open_file(&tmp);
-                    loader.spool.push(tmp);
-                    o
-                }),
+                // A pipe is read once: as it comes, or into a spool to show its records again.
+                _ if options.show_originals => source::open_spooled(&input, &read),
+                _ => Ok(source::open_stream(&input)),
             };
             opened.push((input, o));
         }
@@ -270,11 +249,11 @@ impl Archive {
             loader.tally.progress.current = name.clone();
             let outcome = match o {
                 Ok(o) => match source::reader(&o, &read) {
-                    Ok(r) => {
+                    Ok((r, gzip)) => {
                         let info = SourceInfo {
                             name: name.clone(),
-                            path: Some(o.path.clone()),
-                            gzip: o.gzip,
+                            reread: o.reread(),
+                            gzip,
                             layout: None,
                             size_on_disk: o.size_on_disk,
                             bytes: 0,
@@ -299,7 +278,7 @@ impl Archive {
                 Ok(()) => any_ok = true,
                 Err(reason) => {
                     failures.push(format!("{name}: {reason}"));
-                    loader.tally.rejected.push(RejectedRecord {
+                    loader.reject_file(RejectedRecord {
                         file: name,
                         line: None,
                         index: None,
@@ -325,8 +304,8 @@ impl Archive {
     /// For envelopes and STv2 pairs this is the notification inside.
     pub fn original(&self, origin: &Origin) -> Result<String, String> {
         let src = self.sources.get(origin.source as usize).ok_or("unknown source")?;
-        let path = src.path.as_ref().ok_or("the source cannot be read again")?;
-        let bytes = source::read_at(path, src.gzip, origin.offset, origin.len as usize)
+        let from = src.reread.as_ref().ok_or("the source cannot be read again")?;
+        let bytes = source::read_at(from, src.gzip, origin.offset, origin.len as usize)
             .map_err(|e| format!("{}: {e}", src.name))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", src.name))?;
@@ -378,8 +357,20 @@ enum Piece {
 struct Loader {
     options: LoadOptions,
     symbols: SharedSymbols,
-    spool: Vec<tempfile::TempPath>,
     tally: Tally,
+    /// What the second rule set made of the records, when there is one.
+    alt: Option<Tally>,
+}
+
+/// Hand each record's outcomes to the tally of its rule set, in archive order.
+fn take_all(tally: &mut Tally, alt: &mut Option<Tally>, source: u32, results: Vec<Vec<(u8, Taken)>>) {
+    for (side, t) in results.into_iter().flatten() {
+        match (side, alt.as_mut()) {
+            (0, _) => tally.take(source, t),
+            (_, Some(a)) => a.take(source, t),
+            (_, None) => {}
+        }
+    }
 }
 
 /// What the loader has taken so far, in archive order.
@@ -477,7 +468,16 @@ fn spawn_reader<'s>(
 
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
-        Loader { options, symbols: SharedSymbols::default(), spool: Vec::new(), tally: Tally::default() }
+        let alt = (options.rules.sets().len() > 1).then(Tally::default);
+        Loader { options, symbols: SharedSymbols::default(), tally: Tally::default(), alt }
+    }
+
+    /// A problem with a whole file: every rule set's archive lists it.
+    fn reject_file(&mut self, r: RejectedRecord) {
+        if let Some(a) = self.alt.as_mut() {
+            a.rejected.push(r.clone());
+        }
+        self.tally.rejected.push(r);
     }
 
     fn read_source(
@@ -488,6 +488,9 @@ impl Loader {
         progress: &mut dyn FnMut(&LoadProgress) -> bool,
     ) -> Result<(), SourceError> {
         let idx = self.tally.sources.len() as u32;
+        if let Some(a) = self.alt.as_mut() {
+            a.sources.push(info.clone());
+        }
         self.tally.sources.push(info);
         std::thread::scope(|scope| {
             let (rx, recycle) = spawn_reader(scope, r);
@@ -496,12 +499,12 @@ impl Loader {
             let mut layout = None;
             let mut document: Vec<u8> = Vec::new();
             // The results of the previous chunk, taken while the next one is parsed.
-            let mut pending: Vec<Vec<Taken>> = Vec::new();
+            let mut pending: Vec<Vec<(u8, Taken)>> = Vec::new();
             for piece in rx.iter() {
                 let (mut bytes, last) = match piece {
                     Piece::Bytes(b, last) => (b, last),
                     Piece::Failed(e) => {
-                        self.tally.take_all(idx, std::mem::take(&mut pending));
+                        take_all(&mut self.tally, &mut self.alt, idx, std::mem::take(&mut pending));
                         return Err(self.read_error(idx, &e));
                     }
                 };
@@ -515,14 +518,15 @@ impl Loader {
                     Layout::JsonLines => {
                         // Parsing this chunk on every core overlaps taking the last one.
                         let prev = std::mem::take(&mut pending);
-                        let (symbols, keep, tally) = (&self.symbols, self.options.keep, &mut self.tally);
+                        let (symbols, keep, sets) = (&self.symbols, self.options.keep, self.options.rules.sets());
+                        let (tally, alt) = (&mut self.tally, &mut self.alt);
                         let ((parsed, next_line), ()) = rayon::join(
-                            || parse_lines(symbols, keep, idx, &bytes, skip, base, line_no),
-                            || tally.take_all(idx, prev),
+                            || parse_lines(symbols, keep, sets, idx, &bytes, skip, base, line_no),
+                            || take_all(tally, alt, idx, prev),
                         );
                         line_no = next_line;
                         if base == 0 && !last {
-                            let events = parsed.iter().flatten().filter(|t| matches!(t, Taken::Event(_))).count();
+                            let events = parsed.iter().flatten().filter(|t| matches!(t, (0, Taken::Event(_)))).count();
                             self.reserve_for(bytes.len(), events);
                         }
                         pending = parsed;
@@ -546,7 +550,7 @@ impl Loader {
                     return Err(SourceError::Cancelled);
                 }
             }
-            self.tally.take_all(idx, pending);
+            take_all(&mut self.tally, &mut self.alt, idx, pending);
             Ok(())
         })
     }
@@ -560,8 +564,10 @@ impl Loader {
         let per_byte = chunk_events as f64 / chunk_bytes.max(1) as f64;
         // Only an estimate, capped so that a wrong guess costs little.
         let guess = ((total as f64 * per_byte * 1.05) as usize).min(64 << 20);
-        self.tally.events.reserve(guess.saturating_sub(self.tally.events.len()));
-        self.tally.seen.reserve(guess.saturating_sub(self.tally.seen.len()));
+        for t in std::iter::once(&mut self.tally).chain(self.alt.as_mut()) {
+            t.events.reserve(guess.saturating_sub(t.events.len()));
+            t.seen.reserve(guess.saturating_sub(t.seen.len()));
+        }
     }
 
     fn read_error(&self, idx: u32, e: &std::io::Error) -> SourceError {
@@ -579,9 +585,9 @@ impl Loader {
         let text = &buf[skip..];
         let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text).collect();
         let line_of = |off: usize| -> u32 { (newlines.partition_point(|&n| n < off) + 1) as u32 };
-        let (symbols, keep) = (&self.symbols, self.options.keep);
+        let (symbols, keep, sets) = (&self.symbols, self.options.keep, self.options.rules.sets());
         let mut out = Vec::new();
-        distill::distill_text(text, distill::Unit::Document, &mut out);
+        distill::distill_text_with(text, distill::Unit::Document, sets, &mut out);
         let broken =
             out.len() == 1 && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"));
         let records = if broken { source::document_records(text) } else { Vec::new() };
@@ -594,56 +600,92 @@ impl Loader {
                 match el {
                     Ok((off, len)) => {
                         let mut one = Vec::new();
-                        distill::distill_text(&text[off..off + len], distill::Unit::Element, &mut one);
+                        distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
                         for o in one {
-                            taken.push(convert(shift(o, off, i as u32), symbols, keep, source, skip as u64, line_of));
+                            taken.push(convert(
+                                shift(o, off, i as u32),
+                                symbols,
+                                keep,
+                                sets,
+                                source,
+                                skip as u64,
+                                line_of,
+                            ));
                         }
                     }
                     Err((off, reason)) => {
                         let end = (off + 200).min(text.len());
-                        let loc =
-                            Loc { offset: off, len: end - off, index: Some(i as u32), kind: RecordKind::Notification };
+                        let loc = Loc {
+                            side: distill::EVERY_SIDE,
+                            offset: off,
+                            len: end - off,
+                            index: Some(i as u32),
+                            kind: RecordKind::Notification,
+                        };
                         let excerpt = distill::excerpt(&text[off..end]);
-                        let o = Outcome::Rejected { reason, excerpt, loc };
-                        taken.push(convert(o, symbols, keep, source, skip as u64, line_of));
+                        for side in 0..sets.len() {
+                            let loc = Loc { side: side as u8, ..loc };
+                            let o = Outcome::Rejected { reason: reason.clone(), excerpt: excerpt.clone(), loc };
+                            taken.push(convert(o, symbols, keep, sets, source, skip as u64, line_of));
+                        }
                     }
                 }
             }
         } else {
-            taken = out.into_iter().map(|o| convert(o, symbols, keep, source, skip as u64, line_of)).collect();
+            taken = out.into_iter().map(|o| convert(o, symbols, keep, sets, source, skip as u64, line_of)).collect();
         }
-        self.tally.take_all(source, vec![taken]);
+        take_all(&mut self.tally, &mut self.alt, source, vec![taken]);
     }
 
     fn finish(self) -> Archive {
-        let mut events = self.tally.events;
+        let symbols = self.symbols.into_symbols();
+        let sets = self.options.rules.sets();
+        let alt = self.alt.map(|mut alt| {
+            alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
+            Box::new(alt.into_archive(symbols.clone(), sets[1], None))
+        });
+        self.tally.into_archive(symbols, sets[0], alt)
+    }
+}
+
+impl Tally {
+    fn into_archive(
+        self,
+        symbols: Symbols,
+        rules: RuleSet,
+        alt: Option<Box<Archive>>,
+    ) -> Archive {
+        let mut events = self.events;
         // SPEC §4: stably sorted by timestamp; ties keep archive order.
         events.par_sort_by_key(|e| e.timestamp);
         events.shrink_to_fit();
         Archive {
-            symbols: self.symbols.into_symbols(),
+            symbols,
             events,
-            sources: self.tally.sources,
-            rejected: self.tally.rejected,
-            duplicates: self.tally.duplicates,
-            not_distilled: self.tally.not_distilled,
-            records: self.tally.records,
-            _spool: self.spool,
+            sources: self.sources,
+            rejected: self.rejected,
+            duplicates: self.duplicates,
+            not_distilled: self.not_distilled,
+            records: self.records,
+            rules,
+            alt,
         }
     }
 }
 
 /// Distill the lines of one chunk on all cores; the results in archive order and
 /// the number of the line after the chunk.
+#[allow(clippy::too_many_arguments)]
 fn parse_lines(
     symbols: &SharedSymbols,
     keep: Keep,
+    sets: &[RuleSet],
     source: u32,
     chunk: &[u8],
     skip: usize,
     base: u64,
     mut line_no: u32,
-) -> (Vec<Vec<Taken>>, u32) {
+) -> (Vec<Vec<(u8, Taken)>>, u32) {
     let mut lines = Vec::with_capacity(chunk.len() / 512 + 1);
     let mut start = skip;
     for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
@@ -660,17 +702,17 @@ fn parse_lines(
         }
         start = nl + 1;
     }
-    let results: Vec<Vec<Taken>> = lines
+    let results: Vec<Vec<(u8, Taken)>> = lines
         .par_chunks(128)
         .map(|batch| {
             let mut out = Vec::with_capacity(batch.len());
             let mut tmp = Vec::new();
             for l in batch {
                 let text = &chunk[l.start..l.start + l.len];
-                distill::distill_text(text, distill::Unit::Line, &mut tmp);
+                distill::distill_text_with(text, distill::Unit::Line, sets, &mut tmp);
                 let line_base = base + l.start as u64;
                 for o in tmp.drain(..) {
-                    out.push(convert(o, symbols, keep, source, line_base, |_| l.number));
+                    out.push(convert(o, symbols, keep, sets, source, line_base, |_| l.number));
                 }
             }
             out
@@ -680,12 +722,6 @@ fn parse_lines(
 }
 
 impl Tally {
-    fn take_all(&mut self, source: u32, results: Vec<Vec<Taken>>) {
-        for t in results.into_iter().flatten() {
-            self.take(source, t);
-        }
-    }
-
     /// Take one record's result, in archive order: drop duplicates, count.
     fn take(&mut self, source: u32, t: Taken) {
         self.records += 1;
@@ -722,21 +758,35 @@ fn convert(
     o: Outcome,
     symbols: &SharedSymbols,
     keep: Keep,
+    sets: &[RuleSet],
     source: u32,
     base: u64,
     line_of: impl Fn(usize) -> u32,
-) -> Taken {
-    match o {
-        Outcome::Event(d, loc) => Taken::Event(intern(d, symbols, keep, source, loc, base, line_of(loc.offset))),
+) -> (u8, Taken) {
+    let side = o.loc().side;
+    let set = sets.get(side as usize).copied().unwrap_or_default();
+    let taken = match o {
+        Outcome::Event(d, loc) => Taken::Event(intern(d, symbols, keep, set, source, loc, base, line_of(loc.offset))),
         Outcome::NotDistilled(t, _) => Taken::NotDistilled(t.into_owned()),
         Outcome::Rejected { reason, excerpt, loc } => {
             Taken::Rejected { reason, excerpt, line: line_of(loc.offset), index: loc.index }
         }
-    }
+    };
+    (side, taken)
 }
 
-fn intern(d: Distilled, symbols: &SharedSymbols, keep: Keep, source: u32, loc: Loc, base: u64, line: u32) -> Event {
-    let mask = keep.mask(&d.event_type);
+#[allow(clippy::too_many_arguments)]
+fn intern(
+    d: Distilled,
+    symbols: &SharedSymbols,
+    keep: Keep,
+    set: RuleSet,
+    source: u32,
+    loc: Loc,
+    base: u64,
+    line: u32,
+) -> Event {
+    let mask = keep.mask(set, &d.event_type);
     let traits: Vec<Trait> = d
         .traits
         .into_iter()

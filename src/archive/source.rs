@@ -4,7 +4,7 @@
 
 use flate2::bufread::GzDecoder;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -100,12 +100,41 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// An opened input: where it lives on disk (standard input is spooled to a
-/// temporary file so that records can be shown again later), and whether it is gzip.
+/// Where an opened input's content is read from.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// A regular file, read again by its path.
+    Path(PathBuf),
+    /// A pipe or standard input copied to an unnamed temporary file (see [`spool`]).
+    Spool(Arc<File>),
+    /// A pipe, device or standard input read once, as a stream, and never again.
+    Stream(Input),
+}
+
+/// An opened input: where its content is, and whether it is gzip (for a
+/// stream, found out when it is read).
 pub struct Opened {
-    pub path: PathBuf,
+    pub content: Content,
     pub gzip: bool,
     pub size_on_disk: u64,
+}
+
+impl Opened {
+    /// Where the content can be read again, if it can.
+    pub fn reread(&self) -> Option<Reread> {
+        match &self.content {
+            Content::Path(p) => Some(Reread::Path(p.clone())),
+            Content::Spool(f) => Some(Reread::Spool(Arc::clone(f))),
+            Content::Stream(_) => None,
+        }
+    }
+}
+
+/// Where a source can be read again, to show a record as it was.
+#[derive(Debug, Clone)]
+pub enum Reread {
+    Path(PathBuf),
+    Spool(Arc<File>),
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -113,26 +142,28 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 pub fn sniff_gzip(path: &Path) -> io::Result<bool> {
     let mut f = File::open(path)?;
     let mut magic = [0u8; 2];
-    let mut got = 0;
-    while got < 2 {
-        let n = f.read(&mut magic[got..])?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
+    let got = read_up_to(&mut f, &mut magic)?;
     Ok(got == 2 && magic == GZIP_MAGIC)
+}
+
+/// Read until `buf` is full or the input ends; how much was read.
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 pub fn open_file(path: &Path) -> io::Result<Opened> {
     let meta = std::fs::metadata(path)?;
     let gzip = sniff_gzip(path)?;
-    Ok(Opened { path: path.to_path_buf(), gzip, size_on_disk: meta.len() })
-}
-
-/// Copy standard input to a temporary file that lives as long as the archive.
-pub fn spool_stdin(count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
-    spool(io::stdin().lock(), count)
+    Ok(Opened { content: Content::Path(path.to_path_buf()), gzip, size_on_disk: meta.len() })
 }
 
 /// Whether `path` can be read twice from the start (a regular file), unlike a
@@ -141,23 +172,127 @@ pub fn is_rereadable(path: &Path) -> bool {
     std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true)
 }
 
-/// Copy a pipe or device to a temporary file, so that it is read once and its
-/// records can be shown again later.
-pub fn spool_path(path: &Path, count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
-    spool(File::open(path)?, count)
+/// An input that cannot be read twice, opened to be read once as a stream
+/// (the headless commands never show a record again, so they keep no copy).
+pub fn open_stream(input: &Input) -> Opened {
+    Opened { content: Content::Stream(input.clone()), gzip: false, size_on_disk: 0 }
 }
 
-fn spool(r: impl Read, count: &Arc<AtomicU64>) -> io::Result<tempfile::TempPath> {
-    let mut tmp = tempfile::Builder::new().prefix("usage-replay-spool-").tempfile()?;
+/// An input that cannot be read twice, copied to a spool file so that its
+/// records can be shown again (the interactive replay).
+pub fn open_spooled(input: &Input, count: &Arc<AtomicU64>) -> io::Result<Opened> {
+    let file = match input {
+        Input::Stdin => spool(io::stdin().lock(), count, &free_space)?,
+        Input::File(p) => spool(File::open(p)?, count, &free_space)?,
+    };
+    let size = file.metadata()?.len();
+    let mut magic = [0u8; 2];
+    let got = read_up_to(&mut At { file: Arc::clone(&file), pos: 0 }, &mut magic)?;
+    Ok(Opened { content: Content::Spool(file), gzip: got == 2 && magic == GZIP_MAGIC, size_on_disk: size })
+}
+
+/// The room for the spool on the filesystem of the temporary directory:
+/// `(directory, bytes available, bytes the spool leaves free)`.
+pub fn free_space() -> io::Result<(PathBuf, u64, u64)> {
+    let dir = std::env::temp_dir();
+    let st = rustix::fs::statvfs(&dir).map_err(io::Error::from)?;
+    let avail = st.f_bavail.saturating_mul(st.f_frsize);
+    let size = st.f_blocks.saturating_mul(st.f_frsize);
+    Ok((dir, avail, spool_reserve(size)))
+}
+
+/// docs/inputs.md#spool: the spool always leaves free 5% of its filesystem, at
+/// most 1 GiB, so that a pipe that never ends cannot fill the disk.
+pub fn spool_reserve(filesystem_size: u64) -> u64 {
+    (filesystem_size / 20).min(1 << 30)
+}
+
+/// How often (in bytes written) the spool looks at the free space again.
+pub const SPOOL_CHECK: u64 = 8 << 20;
+
+/// Copy `r` to an unnamed temporary file in the temporary directory
+/// (docs/inputs.md#spool). The file has no name (`O_TMPFILE`, or unlinked at
+/// once where that is missing), so it is gone on every way out (normal exit,
+/// `q` during the load, an error, a panic, any signal, even `kill -9`) and
+/// nothing is ever left in `$TMPDIR`. The copy stops with an error before it
+/// would eat into the filesystem's reserve ([`spool_reserve`]), as `space`
+/// reports it, looked at again every [`SPOOL_CHECK`] bytes.
+pub fn spool(
+    r: impl Read,
+    count: &Arc<AtomicU64>,
+    space: &dyn Fn() -> io::Result<(PathBuf, u64, u64)>,
+) -> io::Result<Arc<File>> {
+    let mut tmp = tempfile::tempfile()?;
     let mut r = Counting { inner: r, count: count.clone() };
-    io::copy(&mut r, tmp.as_file_mut())?;
-    Ok(tmp.into_temp_path())
+    let mut buf = vec![0u8; 1 << 20];
+    let mut written: u64 = 0;
+    let mut next_check: u64 = 0;
+    loop {
+        if written >= next_check {
+            let (dir, avail, reserve) = space()?;
+            // Room for the next stretch without touching the reserve.
+            if avail < reserve.saturating_add(SPOOL_CHECK) {
+                return Err(io::Error::other(format!(
+                    "the copy kept to show its records again stopped after {} MiB: {} MiB free on {}, and the \
+                     replay leaves {} MiB free there (5% of the filesystem, at most 1 GiB); give a regular file, \
+                     use `usage-replay audit` (which reads a pipe without a copy), or set TMPDIR to a larger filesystem",
+                    written >> 20,
+                    avail >> 20,
+                    dir.display(),
+                    reserve >> 20
+                )));
+            }
+            next_check = written + SPOOL_CHECK;
+        }
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        tmp.write_all(&buf[..n])?;
+        written += n as u64;
+    }
+    tmp.flush()?;
+    Ok(Arc::new(tmp))
 }
 
-/// A reader over the (decompressed) content of an opened input.
-pub fn reader(o: &Opened, count: &Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
-    let f = Counting { inner: File::open(&o.path)?, count: count.clone() };
-    Ok(if o.gzip { Box::new(Gunzip::new(BufReader::with_capacity(1 << 20, f))) } else { Box::new(f) })
+/// A reader over a shared file at its own position, for a spool read by
+/// several readers (the load, then every record shown again).
+pub struct At {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// A reader over the (decompressed) content of an opened input, and whether
+/// the content is gzip (found out here for a stream).
+pub fn reader(o: &Opened, count: &Arc<AtomicU64>) -> io::Result<(Box<dyn Read + Send>, bool)> {
+    let (raw, gzip): (Box<dyn Read + Send>, bool) = match &o.content {
+        Content::Path(p) => (Box::new(File::open(p)?), o.gzip),
+        Content::Spool(f) => (Box::new(At { file: Arc::clone(f), pos: 0 }), o.gzip),
+        Content::Stream(input) => {
+            let mut r: Box<dyn Read + Send> = match input {
+                Input::Stdin => Box::new(io::stdin()),
+                Input::File(p) => Box::new(File::open(p)?),
+            };
+            // Sniffing a pipe eats its first bytes: they are read first again.
+            let mut magic = [0u8; 2];
+            let got = read_up_to(&mut r, &mut magic)?;
+            let head = io::Cursor::new(magic[..got].to_vec());
+            (Box::new(head.chain(r)), got == 2 && magic == GZIP_MAGIC)
+        }
+    };
+    let f = Counting { inner: raw, count: count.clone() };
+    Ok((if gzip { Box::new(Gunzip::new(BufReader::with_capacity(1 << 20, f))) } else { Box::new(f) }, gzip))
 }
 
 /// The content of a gzip file: its members one after another, as `gzip -d`
@@ -201,16 +336,28 @@ impl<R: BufRead> Read for Gunzip<R> {
 }
 
 /// Read `len` bytes at `offset` of the decompressed content (to show a record again).
-pub fn read_at(path: &Path, gzip: bool, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+pub fn read_at(from: &Reread, gzip: bool, offset: u64, len: usize) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len];
+    let raw: Box<dyn Read> = match from {
+        Reread::Path(p) => Box::new(File::open(p)?),
+        Reread::Spool(f) => Box::new(At { file: Arc::clone(f), pos: 0 }),
+    };
     if gzip {
-        let mut r = Gunzip::new(BufReader::new(File::open(path)?));
+        let mut r = Gunzip::new(BufReader::new(raw));
         io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
         r.read_exact(&mut buf)?;
     } else {
-        let mut f = File::open(path)?;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(&mut buf)?;
+        match from {
+            Reread::Path(p) => {
+                let mut f = File::open(p)?;
+                f.seek(SeekFrom::Start(offset))?;
+                f.read_exact(&mut buf)?;
+            }
+            Reread::Spool(f) => {
+                use std::os::unix::fs::FileExt;
+                f.read_exact_at(&mut buf, offset)?;
+            }
+        }
     }
     Ok(buf)
 }
@@ -285,8 +432,22 @@ pub fn detect_layout(head: &[u8], complete: bool) -> Layout {
     }
     let opens = |t: &[u8]| matches!(t.first(), Some(b'{') | Some(b'['));
     let as_lines = lines.iter().filter(|l| opens(l) && parses(l)).count();
-    let as_document =
-        document_records(text).iter().filter(|r| matches!(r, Ok((off, _)) if opens(&text[*off..]))).count();
+    // A record of a document ends its line, or is followed by the `,` or `]` of
+    // its array: any other value followed by more on its line is the balanced prefix of
+    // a damaged line (a stray `}}` inside it), not a record.
+    let ends_well = |end: usize| {
+        let rest = &text[end..];
+        let p = rest.iter().position(|b| *b != b' ' && *b != b'\t' && *b != b'\r').unwrap_or(rest.len());
+        match rest.get(p) {
+            None | Some(b'\n') => true,
+            Some(b',') | Some(b']') => text.starts_with(b"["),
+            Some(_) => false,
+        }
+    };
+    let as_document = document_records(text)
+        .iter()
+        .filter(|r| matches!(r, Ok((off, len)) if opens(&text[*off..]) && ends_well(off + len)))
+        .count();
     match as_document.cmp(&as_lines) {
         std::cmp::Ordering::Greater => Layout::Document,
         std::cmp::Ordering::Less => Layout::JsonLines,
@@ -376,7 +537,7 @@ pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, Strin
 fn syntax_reason_at(e: &serde_json::Error, text: &[u8], start: usize) -> String {
     let line0 = memchr::memchr_iter(b'\n', &text[..start]).count();
     let col0 = column(text, start);
-    let desc = super::json::syntax_description(e);
+    let desc = crate::json::syntax_description(e);
     let (line, col) = if e.line() <= 1 { (line0 + 1, col0 + e.column()) } else { (line0 + e.line(), e.column()) };
     format!("invalid JSON at line {line} column {col}: {desc}")
 }
@@ -494,6 +655,10 @@ mod tests {
         assert_eq!(detect_layout(cut.as_bytes(), true), Layout::JsonLines);
         // records written one after another, pretty-printed (`jq .` output)
         assert_eq!(detect_layout(b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n", true), Layout::Document);
+        // a stray `}}` inside the first line does not make a document of JSON Lines
+        let damaged = "{\"a\": {\"b\": 1}}, \"c\": 2}\n".to_string() + &"{\"a\":2}\n".repeat(3);
+        assert_eq!(detect_layout(damaged.as_bytes(), true), Layout::JsonLines);
+        assert_eq!(detect_layout(damaged.as_bytes(), false), Layout::JsonLines);
         // a single huge JSON Lines record
         assert_eq!(detect_layout(b"{\"a\":\"xxxxxxxx", false), Layout::JsonLines);
     }
@@ -581,6 +746,49 @@ mod tests {
     fn a_broken_record_names_its_line_in_the_file() {
         let (_, bad) = read(b"[\n  {\"m\": \"a\"},\n  {\n    \"m\": \"b\",\n    \"t\": tru\n  }\n]");
         assert_eq!(bad, ["invalid JSON at line 6 column 0: expected ident"]);
+    }
+
+    #[test]
+    fn the_spool_has_no_name_and_reads_back() {
+        use std::os::unix::fs::MetadataExt;
+        let count = Arc::new(AtomicU64::new(0));
+        let plenty = || Ok((PathBuf::from("/tmp"), 1 << 40, 1 << 30));
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let f = spool(&data[..], &count, &plenty).unwrap();
+        // Nothing in the temporary directory names it: it goes with the process, however it ends.
+        assert_eq!(f.metadata().unwrap().nlink(), 0);
+        let mut back = Vec::new();
+        At { file: Arc::clone(&f), pos: 0 }.read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+        assert_eq!(read_at(&Reread::Spool(f), false, 1000, 5).unwrap(), &data[1000..1005]);
+        assert_eq!(count.load(Ordering::Relaxed), data.len() as u64);
+    }
+
+    #[test]
+    fn the_spool_stops_before_the_reserve_of_free_space() {
+        let count = Arc::new(AtomicU64::new(0));
+        // 40 MiB free, 16 MiB kept free: the copy may take 24 MiB, checked every 8 MiB.
+        let written = Arc::new(AtomicU64::new(0));
+        let w = Arc::clone(&written);
+        let space = move || Ok((PathBuf::from("/spool"), (40 << 20) - w.load(Ordering::Relaxed), 16 << 20));
+        let endless = std::iter::repeat_n(b'x', 1 << 30).collect::<Vec<u8>>();
+        struct Tracking<'a>(&'a [u8], Arc<AtomicU64>);
+        impl Read for Tracking<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.fetch_add(n as u64, Ordering::Relaxed);
+                Ok(n)
+            }
+        }
+        let e = spool(Tracking(&endless, Arc::clone(&written)), &count, &space).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the copy kept to show its records again stopped after 24 MiB: 16 MiB free on /spool, and the replay \
+             leaves 16 MiB free there (5% of the filesystem, at most 1 GiB); give a regular file, use `usage-replay \
+             audit` (which reads a pipe without a copy), or set TMPDIR to a larger filesystem"
+        );
+        assert_eq!(spool_reserve(100 << 30), 1 << 30);
+        assert_eq!(spool_reserve(10 << 30), 512 << 20);
     }
 
     #[test]

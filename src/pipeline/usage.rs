@@ -63,24 +63,11 @@ impl fmt::Display for Code {
     }
 }
 
-/// The operations whose events are compared with the *exists* (SPEC §5.1, U2).
-/// `compute.instance.resize.finish.end` is what the original listed; nova emits
-/// `compute.instance.finish_resize.end`, which is therefore not compared.
-pub const OPERATION_TYPES: [&str; 9] = [
-    "compute.instance.rebuild.start",
-    "compute.instance.resize.prep.start",
-    "compute.instance.resize.revert.start",
-    "compute.instance.rescue.start",
-    "compute.instance.create.end",
-    "compute.instance.rebuild.end",
-    "compute.instance.resize.finish.end",
-    "compute.instance.resize.revert.end",
-    "compute.instance.rescue.end",
-];
+/// The operations whose events are compared with the *exists* (docs/checks.md#u2).
+pub const OPERATION_TYPES: [&str; 9] = crate::rules::OPERATION_TYPES_2014;
 
 /// Fields compared with each operation event, in order.
-pub const OPERATION_FIELDS: [Sym; 6] =
-    [sym::LAUNCHED_AT, sym::INSTANCE_TYPE_ID, sym::TENANT_ID, sym::OS_ARCHITECTURE, sym::OS_VERSION, sym::OS_DISTRO];
+pub const OPERATION_FIELDS: [Sym; 6] = crate::rules::OPERATION_FIELDS_2014;
 
 /// Fields compared with the single `delete.end`, in order.
 pub const DELETE_FIELDS: [Sym; 2] = [sym::LAUNCHED_AT, sym::DELETED_AT];

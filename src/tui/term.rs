@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 use ratatui::Terminal;
-use signal_hook::consts::{SIGHUP, SIGQUIT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use std::io::{self, Stdout};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -99,7 +99,7 @@ fn hung_up(fd: &impl std::os::fd::AsFd) -> bool {
     poll(&mut fds, Some(&now)).is_ok() && fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
 }
 
-/// A terminate, hang-up or quit signal sets `signal`; the event loop then
+/// A terminate, interrupt, hang-up or quit signal sets `signal`; the event loop then
 /// restores the terminal and returns. Should the loop not get there (a read
 /// of a terminal that went away can spin inside the terminal library), the
 /// process ends anyway, a second later, with the same status. A terminal
@@ -111,7 +111,8 @@ fn watch_signals(signal: Arc<AtomicUsize>, input_is_tty: bool) -> Result<()> {
         restore();
         std::process::exit(128 + sig);
     };
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGQUIT]).context("handling signals")?;
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGQUIT]).context("handling signals")?;
     let on_signal = Arc::clone(&signal);
     std::thread::Builder::new()
         .name("signals".into())
@@ -138,7 +139,7 @@ fn watch_signals(signal: Arc<AtomicUsize>, input_is_tty: bool) -> Result<()> {
 /// Run the interactive replay over `paths` until the user quits, publishing
 /// or following the time-sync clock as `clock` says. Returns the exit
 /// status: 0, 2 when no input could be loaded, or 128 + the signal's number
-/// when a terminate, hang-up or quit signal ended it.
+/// when a terminate, interrupt, hang-up or quit signal ended it.
 pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i32> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() {
@@ -154,7 +155,7 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     app.update(Action::Resize(size.width, size.height));
     // The first frame goes out before anything is read.
     guard.terminal.draw(|f| view::render(&app, f)).context("drawing")?;
-    // A terminate, hang-up or quit signal ends the session like `Q`: the
+    // A terminate, interrupt, hang-up or quit signal ends the session like `Q`: the
     // terminal is restored, and the exit status says which signal it was.
     let signal = Arc::new(AtomicUsize::new(0));
     // A terminal that goes away is a hang-up, watched off the loop: reading it

@@ -188,6 +188,22 @@ pub struct Payload<'a> {
     pub os_architecture: Option<Scalar<'a>>,
     pub os_version: Option<Scalar<'a>>,
     pub os_distro: Option<Scalar<'a>>,
+    // Fields only the 2015 trait table reads (docs/distillation.md#traits-2015).
+    pub instance_uuid: Option<Scalar<'a>>,
+    pub instance_flavor_id: Option<Scalar<'a>>,
+    pub message: Option<Scalar<'a>>,
+    pub state_description: Option<Scalar<'a>>,
+    pub display_name: Option<Scalar<'a>>,
+    pub terminated_at: Option<Scalar<'a>>,
+    /// `bandwidth.public.bw_in` / `bw_out`.
+    pub bw_in: Option<Scalar<'a>>,
+    pub bw_out: Option<Scalar<'a>>,
+    /// `image_meta.instance_type_name`, `.instance_type_flavorid`, `.instance_type_flavor_id`,
+    /// `."com.rackspace__1__options"`.
+    pub image_type_name: Option<Scalar<'a>>,
+    pub image_type_flavorid: Option<Scalar<'a>>,
+    pub image_type_flavor_id: Option<Scalar<'a>>,
+    pub rax_options: Option<Scalar<'a>>,
 }
 
 /// `payload` as found: an object (with its fields of interest) or something else.
@@ -225,12 +241,29 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                 "deleted_at" => &mut p.deleted_at,
                 "audit_period_beginning" => &mut p.audit_period_beginning,
                 "audit_period_ending" => &mut p.audit_period_ending,
+                "instance_uuid" => &mut p.instance_uuid,
+                "instance_flavor_id" => &mut p.instance_flavor_id,
+                "message" => &mut p.message,
+                "state_description" => &mut p.state_description,
+                "display_name" => &mut p.display_name,
+                "terminated_at" => &mut p.terminated_at,
                 "image_meta" => {
                     let im: ImageMeta = map.next_value()?;
                     // A later image_meta replaces an earlier one entirely.
                     p.os_architecture = im.architecture;
                     p.os_version = im.os_version;
                     p.os_distro = im.os_distro;
+                    p.image_type_name = im.instance_type_name;
+                    p.image_type_flavorid = im.instance_type_flavorid;
+                    p.image_type_flavor_id = im.instance_type_flavor_id;
+                    p.rax_options = im.rax_options;
+                    continue;
+                }
+                "bandwidth" => {
+                    let (_, mut found) =
+                        map.next_value_seed(Dig { paths: &[&["public", "bw_in"], &["public", "bw_out"]] })?;
+                    p.bw_out = found.pop().flatten();
+                    p.bw_in = found.pop().flatten();
                     continue;
                 }
                 _ => {
@@ -271,13 +304,17 @@ impl<'de> Deserialize<'de> for PayloadSlot<'de> {
     }
 }
 
-/// The three `image_meta` keys the trait table reads; anything that is not an
+/// The `image_meta` keys the trait tables read; anything that is not an
 /// object yields none of them (a path into a non-object matches nothing).
 #[derive(Default)]
 struct ImageMeta<'a> {
     architecture: Option<Scalar<'a>>,
     os_version: Option<Scalar<'a>>,
     os_distro: Option<Scalar<'a>>,
+    instance_type_name: Option<Scalar<'a>>,
+    instance_type_flavorid: Option<Scalar<'a>>,
+    instance_type_flavor_id: Option<Scalar<'a>>,
+    rax_options: Option<Scalar<'a>>,
 }
 
 struct ImageMetaVisitor;
@@ -294,6 +331,10 @@ impl<'de> Visitor<'de> for ImageMetaVisitor {
                 "org.openstack__1__architecture" => &mut im.architecture,
                 "org.openstack__1__os_version" => &mut im.os_version,
                 "org.openstack__1__os_distro" => &mut im.os_distro,
+                "instance_type_name" => &mut im.instance_type_name,
+                "instance_type_flavorid" => &mut im.instance_type_flavorid,
+                "instance_type_flavor_id" => &mut im.instance_type_flavor_id,
+                "com.rackspace__1__options" => &mut im.rax_options,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -333,6 +374,82 @@ impl<'de> Deserialize<'de> for ImageMeta<'de> {
     }
 }
 
+/// Follow several key paths into a value at once (a jsonpath like
+/// `public.bw_in`): the value itself as a [`Scalar`], and what each path
+/// reaches. A path into a non-object reaches nothing; a repeated key keeps the last.
+pub struct Dig<'p> {
+    pub paths: &'p [&'p [&'p str]],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Dig<'_> {
+    type Value = (Scalar<'de>, Vec<Option<Scalar<'de>>>);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Dig<'_> {
+    type Value = (Scalar<'de>, Vec<Option<Scalar<'de>>>);
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found: Vec<Option<Scalar<'de>>> = vec![None; self.paths.len()];
+        let (mut is_datetime, mut text) = (false, None);
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            let hits: Vec<usize> = (0..self.paths.len()).filter(|&i| self.paths[i].first() == Some(&&*k)).collect();
+            if hits.is_empty() {
+                match &*k {
+                    "__type__" => {
+                        is_datetime = matches!(map.next_value::<Scalar<'de>>()?, Scalar::Str(s) if s == "datetime")
+                    }
+                    "datetime" => text = map.next_value::<Scalar<'de>>()?.as_str().map(|s| Cow::Owned(s.to_owned())),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                continue;
+            }
+            let rest: Vec<&[&str]> = hits.iter().map(|&i| &self.paths[i][1..]).collect();
+            let (value, deeper) = map.next_value_seed(Dig { paths: &rest })?;
+            for (j, &i) in hits.iter().enumerate() {
+                found[i] = if rest[j].is_empty() { Some(value.clone()) } else { deeper[j].clone() };
+            }
+        }
+        Ok((Scalar::Object { typed_datetime: if is_datetime { text } else { None } }, found))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Ok((ScalarVisitor.visit_seq(seq)?, vec![None; self.paths.len()]))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok((Scalar::Bool(v), vec![None; self.paths.len()]))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok((Scalar::Int(v), vec![None; self.paths.len()]))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok((ScalarVisitor.visit_u64(v)?, vec![None; self.paths.len()]))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok((Scalar::Float(v), vec![None; self.paths.len()]))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok((Scalar::Str(Cow::Borrowed(v)), vec![None; self.paths.len()]))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((Scalar::Str(Cow::Owned(v.to_owned())), vec![None; self.paths.len()]))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok((Scalar::Str(Cow::Owned(v)), vec![None; self.paths.len()]))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok((Scalar::Null, vec![None; self.paths.len()]))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok((Scalar::Null, vec![None; self.paths.len()]))
+    }
+}
+
 /// A top-level JSON object: every key but `payload` as a scalar, `payload` dug
 /// into, `events` also kept raw (a stream dump's events are read one by one; its
 /// entry in `fields` only marks its place).
@@ -341,6 +458,10 @@ pub struct Object<'a> {
     pub fields: Vec<(Cow<'a, str>, Scalar<'a>)>,
     pub payload: Option<PayloadSlot<'a>>,
     pub events: Option<&'a RawValue>,
+    /// `exception.kwargs.uuid` and `instance.uuid` (the 2015 table's last
+    /// sources of `instance_id`).
+    pub exception_uuid: Option<Scalar<'a>>,
+    pub instance_uuid: Option<Scalar<'a>>,
 }
 
 impl<'a> Object<'a> {
@@ -376,7 +497,7 @@ impl<'de> Visitor<'de> for TopVisitor {
         f.write_str("a JSON record")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut o = Object { fields: Vec::with_capacity(24), payload: None, events: None };
+        let mut o = Object { fields: Vec::with_capacity(24), ..Object::default() };
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match &*k {
                 "payload" => o.payload = Some(map.next_value()?),
@@ -386,6 +507,16 @@ impl<'de> Visitor<'de> for TopVisitor {
                     // it as a trait, in order.
                     o.events = Some(map.next_value()?);
                     o.fields.push((k, Scalar::Array));
+                }
+                "exception" => {
+                    let (v, mut found) = map.next_value_seed(Dig { paths: &[&["kwargs", "uuid"]] })?;
+                    o.exception_uuid = found.pop().flatten();
+                    o.fields.push((k, v));
+                }
+                "instance" => {
+                    let (v, mut found) = map.next_value_seed(Dig { paths: &[&["uuid"]] })?;
+                    o.instance_uuid = found.pop().flatten();
+                    o.fields.push((k, v));
                 }
                 _ => {
                     let v = map.next_value()?;
