@@ -1,9 +1,9 @@
 //! Side by side (docs/rules2015.md#side-by-side): the 2014 and 2015 replays of
 //! one archive, their streams paired, and each 2014 stream's triage label.
 
+use crate::hash::HashMap;
 use crate::replay::{Outcome, Stream};
 use crate::trigger::StreamKey;
-use crate::hash::HashMap;
 
 /// What the two verdicts of one instance-day say together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

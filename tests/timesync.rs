@@ -1,4 +1,4 @@
-//! The time-sync protocol (SPEC §4.1) against real servers on 127.0.0.1:0,
+//! The time-sync protocol (docs/timesync.md#protocol) against real servers on 127.0.0.1:0,
 //! spoken by a real HTTP client and, for the malformed cases, by raw sockets.
 
 use std::io::{Read, Write};
@@ -400,7 +400,7 @@ fn small_archive(dir: &std::path::Path) -> Archive {
 }
 
 /// The replay as a follower drives it: forward by seeking, backwards by
-/// replaying afresh to the earlier time (SPEC §4: the state at T is the
+/// replaying afresh to the earlier time (docs/streams.md#replay: the state at T is the
 /// replay of every event ≤ T followed by `advance(T)`).
 fn follow_to<'a>(replay: Replay<'a>, archive: &'a Archive, t: Timestamp) -> Replay<'a> {
     let mut r = if t < replay.now() { Replay::new(archive, IdMode::Stable) } else { replay };

@@ -1,5 +1,5 @@
 //! The interactive replay driven in-process: actions and keys with explicit
-//! clock ticks, frames rendered into ratatui's TestBackend (SPEC §6).
+//! clock ticks, frames rendered into ratatui's TestBackend (docs/ui.md#panes).
 
 mod common;
 
@@ -93,7 +93,7 @@ fn load_failure_ends_the_app() {
 #[test]
 fn stream_list_with_mixed_outcomes() {
     let mut app = mixed();
-    // SPEC §6: loaded, the replay stands at its end, drained.
+    // docs/ui.md#panes: loaded, the replay stands at its end, drained.
     assert!(app.playback.is_drained());
     let c = app.counts();
     assert_eq!(c.outcome, [3, 4, 1, 0]);
@@ -175,7 +175,7 @@ fn too_small_terminal_gets_a_notice() {
 fn assert_matches_engine(app: &App) {
     let d = app.data().expect("loaded");
     let clock = app.playback.clock;
-    // An independent replay of every event with timestamp ≤ clock, then advance(clock) (SPEC §4).
+    // An independent replay of every event with timestamp ≤ clock, then advance(clock) (docs/streams.md#replay).
     let mut r = usage_replay::replay::Replay::new(&d.archive, IdMode::Stable);
     r.seek_forward(clock);
     let fresh = r.streams();
@@ -226,7 +226,7 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
     }
     assert!(app.playback.is_drained() && !app.playback.playing);
     assert_eq!(app.counts().outcome, [3, 4, 1, 0]);
-    // Play at the end starts again from the beginning (SPEC §6).
+    // Play at the end starts again from the beginning (docs/ui.md#panes).
     key(&mut app, ' ');
     assert!(app.playback.playing);
     assert_eq!(app.playback.clock, start);

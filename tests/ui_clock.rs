@@ -1,4 +1,4 @@
-//! The interactive replay on the time-sync clock (SPEC §4.1), in-process:
+//! The interactive replay on the time-sync clock (docs/timesync.md#protocol), in-process:
 //! real servers on 127.0.0.1:0 and a real HTTP client, the app driven
 //! through the same calls the event loop makes (`ClockSync::follow` and
 //! `ClockSync::publish`), frames rendered into ratatui's TestBackend.
@@ -84,7 +84,7 @@ fn follow_until(sync: &ClockSync, app: &mut App, label: &str, done: impl Fn(&App
 }
 
 /// The app shows exactly the engine's state at its clock: an independent
-/// replay of every event up to it, then advance (SPEC §4), agrees with the
+/// replay of every event up to it, then advance (docs/streams.md#replay), agrees with the
 /// timeline's state of every stream and with what the list holds.
 fn assert_matches_engine(app: &App) {
     let d = app.data().expect("loaded");

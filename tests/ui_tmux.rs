@@ -1,6 +1,6 @@
 //! The real binary in a real terminal: tmux runs the interactive replay on a
 //! small archive, keys are sent with `send-keys` and the screen read with
-//! `capture-pane` (SPEC §6). Skipped, with a message, where tmux is absent.
+//! `capture-pane` (docs/ui.md#panes). Skipped, with a message, where tmux is absent.
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

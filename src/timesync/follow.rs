@@ -1,4 +1,4 @@
-//! Following a clock someone else publishes (SPEC §4.1, `--follow-clock`):
+//! Following a clock someone else publishes (docs/timesync.md#following, `--follow-clock`):
 //! poll `GET {url}/time` on a thread of its own and read the answer the way
 //! Winchester's `TimeSync` does.
 
@@ -37,7 +37,7 @@ pub enum FollowError {
 }
 
 /// Read a `GET /time` body as `TimeSync` does: empty or `None` is "not
-/// published yet", anything else a datetime (SPEC §2.4 forms; surrounding
+/// published yet", anything else a datetime (docs/distillation.md#datetimes forms; surrounding
 /// whitespace ignored).
 pub fn interpret_body(body: &[u8]) -> FollowStatus {
     let text = String::from_utf8_lossy(body);
