@@ -171,28 +171,6 @@ fn too_small_terminal_gets_a_notice() {
     term.draw(|f| render(&app, f)).expect("draw");
 }
 
-/// Every stream's state at the clock as the app shows it, against the engine.
-fn assert_matches_engine(app: &App) {
-    let d = app.data().expect("loaded");
-    let clock = app.playback.clock;
-    // An independent replay of every event with timestamp ≤ clock, then advance(clock) (docs/streams.md#replay).
-    let mut r = usage_replay::replay::Replay::new(&d.archive, IdMode::Stable);
-    r.seek_forward(clock);
-    let fresh = r.streams();
-    assert_eq!(d.timeline.streams_at(clock), fresh.len(), "streams at {clock:?}");
-    for s in &d.timeline.streams()[..fresh.len()] {
-        let at = d.timeline.stream_at(s, clock).expect("exists");
-        let f = &fresh[s.id as usize - 1];
-        assert_eq!(at.state, f.state, "stream {} at {clock:?}", s.id);
-        assert_eq!(at.outcome, f.outcome(), "stream {} at {clock:?}", s.id);
-        assert_eq!(at.events, f.events.len(), "stream {} at {clock:?}", s.id);
-    }
-    let c = app.counts();
-    assert_eq!(c.events, r.position());
-    assert_eq!(c.streams, fresh.len());
-    assert_eq!(app.rows().len(), fresh.len(), "the list shows every existing stream");
-}
-
 #[test]
 fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
     let mut app = mixed();
@@ -211,7 +189,7 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
         }
         expected = expected.plus_micros(1_500_000_000);
         assert_eq!(app.playback.clock, expected, "after round {round}");
-        assert_matches_engine(&app);
+        common::assert_matches_engine(&app);
     }
     // Faster and slower follow the speed steps.
     key(&mut app, ']');
@@ -250,7 +228,7 @@ fn fires_and_expiries_happen_at_their_moment_during_playback() {
     assert_eq!(six(&app).outcome, Outcome::Pending);
     app.update(Action::Tick(Duration::from_micros(1)));
     assert_eq!(six(&app).outcome, Outcome::Failed);
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
 }
 
 #[test]
@@ -271,10 +249,10 @@ fn seeking_back_then_forward_equals_playing_straight() {
     // Backwards (exact, no replay), then forward again by the same amount.
     common::command(&mut seeker, "-6h");
     assert_eq!(seeker.playback.clock, target.plus_micros(-6 * 3600 * 1_000_000));
-    assert_matches_engine(&seeker);
+    common::assert_matches_engine(&seeker);
     common::command(&mut seeker, "+6h");
     assert_eq!(seeker.playback.clock, target);
-    assert_matches_engine(&seeker);
+    common::assert_matches_engine(&seeker);
     assert_eq!(frame(&mut seeker, 120, 40), expect);
     // From the end and back again.
     code(&mut seeker, KeyCode::End);
@@ -318,7 +296,7 @@ fn opens_at_a_given_time_and_shows_pending_streams() {
     assert!(f.contains("2014-10-06 23:00:00Z UTC"), "{f}");
     assert!(f.contains("open: expires"), "{f}");
     assert!(f.contains("pending at the playback clock"), "{f}");
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
 }
 
 #[test]
@@ -618,7 +596,7 @@ fn external_clock_hooks() {
     assert!(!app.playback.playing);
     assert_eq!(app.playback.clock, t("2014-10-06 14:00:00"));
     assert_eq!(app.clock(), t("2014-10-06 14:00:00"));
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
     // Backwards too.
     app.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 08:00:00"))));
     assert_eq!(app.counts().events, 2);
@@ -734,7 +712,7 @@ proptest::proptest! {
                 app.update(Action::Tick(Duration::from_millis(ms)));
                 key(&mut app, ' ');
             }
-            assert_matches_engine(&app);
+            common::assert_matches_engine(&app);
         }
     }
 }
