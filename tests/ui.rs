@@ -743,3 +743,53 @@ fn key_hints_on_screen_follow_the_key_map() {
     let help = frame(&mut app, 120, 40);
     assert!(help.contains("Keys — ? or C-x closes, j/k scroll"), "{help}");
 }
+
+#[test]
+fn whole_screen_events_pane() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = mixed();
+        app.update(Action::Resize(w, h));
+        key(&mut app, 'e');
+        key(&mut app, 'e'); // #5, U2
+        code(&mut app, KeyCode::Enter);
+        assert_eq!(app.focus, Pane::Events);
+        let f = frame(&mut app, w, h);
+        assert!(f.contains("resize.prep.start"), "{f}");
+        insta::assert_snapshot!(format!("events_{w}x{h}"), f);
+    }
+}
+
+#[test]
+fn whole_screen_problems_pane() {
+    let mut app = mixed();
+    key(&mut app, 'p');
+    assert_eq!(app.focus, Pane::Problems);
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains("Rejected records (2)"), "{f}");
+    assert!(f.contains("Unmatched events (1)"), "{f}");
+    insta::assert_snapshot!("problems_120x40", f);
+}
+
+#[test]
+fn whole_screen_open_prompt() {
+    let mut app = mixed();
+    app.update(Action::OpenPrompt);
+    for c in "+6h".chars() {
+        app.update(Action::PromptInput(c));
+    }
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains(":+6h█"), "{f}");
+    insta::assert_snapshot!("prompt_120x40", f);
+}
+
+#[test]
+fn whole_screen_header_while_following_a_clock() {
+    let mut app = mixed();
+    app.set_following(Some("http://127.0.0.1:8001/time".into()));
+    app.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 14:00:00"))));
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains("⇄ following the time-sync service"), "{f}");
+    // The footer offers no key that would move the clock.
+    assert!(!f.contains(" play "), "{f}");
+    insta::assert_snapshot!("following_120x40", f);
+}
