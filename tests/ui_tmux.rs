@@ -120,7 +120,8 @@ fn interactive_session_in_tmux() {
     t.wait_for("the rewind", |s| s.contains("before the first event"));
     t.keys(&["Space"]);
     t.wait_for("playing", |s| s.contains("▶ playing"));
-    std::thread::sleep(Duration::from_millis(600));
+    // Poll until the clock has left the start, rather than sleeping a fixed time.
+    t.wait_for("the clock moving", |s| !s.contains("before the first event"));
     t.keys(&["Space"]);
     let s = t.wait_for("paused", |s| s.contains("⏸ paused"));
     assert!(!s.contains("before the first event"), "the clock should have moved:\n{s}");
