@@ -1,4 +1,4 @@
-//! Throughput of the time-sync service under concurrent clients (SPEC §4.1).
+//! Throughput of the time-sync service under concurrent clients (docs/timesync.md#protocol).
 //!
 //!     cargo run --release --example timesync_load -- [THREADS] [ROUNDS] [URL]
 //!

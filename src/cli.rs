@@ -1,4 +1,4 @@
-//! The command line (SPEC §6, §7).
+//! The command line (docs/ui.md#panes, docs/outputs.md#audit).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

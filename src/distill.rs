@@ -1,4 +1,4 @@
-//! Distillation (SPEC §2): one record in, events (or a rejection, or "not
+//! Distillation (docs/distillation.md#events): one record in, events (or a rejection, or "not
 //! distilled") out, exactly as the original distiller converted values.
 //!
 //! Everything here runs on the parse threads and borrows from the input text;
@@ -62,7 +62,7 @@ pub const EVERY_SIDE: u8 = u8::MAX;
 #[derive(Debug, Clone)]
 pub enum Outcome<'a> {
     Event(Distilled<'a>, Loc),
-    /// A notification whose type no event definition covers (SPEC §1): counted, not an error.
+    /// A notification whose type no event definition covers (docs/inputs.md#duplicates-and-records-not-distilled): counted, not an error.
     NotDistilled(Cow<'a, str>, Loc),
     Rejected {
         reason: String,
@@ -136,7 +136,7 @@ pub fn excerpt(text: &[u8]) -> String {
     String::from_utf8_lossy(&text[..end]).trim_end().to_string()
 }
 
-/// What a piece of text handed to [`distill_text`] is (SPEC §1).
+/// What a piece of text handed to [`distill_text`] is (docs/inputs.md#record-kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     /// One JSON Lines line: one record, so an array on it must be an STv2 pair.
@@ -300,7 +300,7 @@ fn stream_dump<'a>(events: &'a RawValue, base: &'a [u8], loc: Loc, out: &mut Vec
     for (i, e) in elems.iter().enumerate() {
         let eloc = loc_of(base, e, Some(i as u32), RecordKind::StreamDump);
         match parse_top(e.get().as_bytes()) {
-            // SPEC §1: a dump's events are distilled events, never notifications.
+            // docs/inputs.md#record-kinds: a dump's events are distilled events, never notifications.
             Ok(Top::Object(o)) if o.payload.is_some() => out.push(reject(
                 "stream dump: an event must be a distilled event, not a notification (it has a payload)",
                 base,
@@ -344,7 +344,7 @@ fn bad_value(field: &str, what: &str, v: &Scalar) -> String {
     format!("{field}: not {what}: {}", v.describe())
 }
 
-/// SPEC §2.2 text conversion: strings as they are, numbers and booleans as Python prints them.
+/// docs/distillation.md#conversions, text: strings as they are, numbers and booleans as Python prints them.
 fn to_text<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
     Ok(Some(TraitVal::Text(match v {
         Scalar::Null => return Ok(None),
@@ -368,7 +368,7 @@ fn parse_int_text(s: &str) -> Option<i64> {
     t.strip_prefix('+').unwrap_or(t).parse().ok()
 }
 
-/// SPEC §2.2 int conversion.
+/// docs/distillation.md#conversions, int.
 fn to_int<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
     match v {
         Scalar::Null => Ok(None),
@@ -408,7 +408,7 @@ fn datetime_text<'a>(field: &str, v: &Scalar<'a>) -> Result<Option<Timestamp>, S
     }
 }
 
-/// SPEC §2.2 datetime conversion (strings only in notifications).
+/// docs/distillation.md#conversions, datetime (strings only in notifications).
 fn to_datetime<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
     if let Scalar::Object { .. } = v {
         return Err(bad_value(field, "a datetime", &v));
@@ -416,7 +416,7 @@ fn to_datetime<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, S
     Ok(datetime_text(field, &v)?.map(TraitVal::DateTime))
 }
 
-/// `publisher_id` split on "." (SPEC §2.2): `service` is segment 0, `host` is
+/// `publisher_id` split on "." (docs/distillation.md#traits-2014): `service` is segment 0, `host` is
 /// what follows the first dot.
 fn publisher_traits<'a>(o: &Object<'a>, traits: &mut Vec<(TraitName<'a>, TraitVal<'a>)>) -> Result<(), String> {
     let Some(v) = o.get("publisher_id") else { return Ok(()) };
@@ -695,7 +695,7 @@ fn known_trait(name: &str) -> Option<Sym> {
     })
 }
 
-/// Take a distilled event as given (SPEC §2.3).
+/// Take a distilled event as given (docs/distillation.md#distilled-input).
 fn distilled_event<'a>(o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
     let event_type = match o.get("event_type") {
         None | Some(Scalar::Null) => {

@@ -1,4 +1,4 @@
-//! Events and their traits (SPEC §2): the flat records that notifications are
+//! Events and their traits (docs/distillation.md#events): the flat records that notifications are
 //! distilled into, and the Python value semantics the checks compare them with.
 //!
 //! Strings that repeat across an archive (event types, trait names, tenants,
@@ -11,11 +11,11 @@ use std::fmt;
 
 pub use crate::symbols::{sym, Sym, Symbols, TABLE_TRAITS};
 
-/// Trait names whose values are datetimes wherever they appear (SPEC §2.3).
+/// Trait names whose values are datetimes wherever they appear (docs/distillation.md#distilled-input).
 pub const DATETIME_TRAITS: [Sym; 4] =
     [sym::LAUNCHED_AT, sym::DELETED_AT, sym::AUDIT_PERIOD_BEGINNING, sym::AUDIT_PERIOD_ENDING];
 
-/// A trait value: text, integer, float or datetime (SPEC §2). A trait that has
+/// A trait value: text, integer, float or datetime (docs/distillation.md#events). A trait that has
 /// no value is absent from the event, never null.
 #[derive(Clone, Copy, Debug)]
 pub enum Value {
@@ -39,7 +39,7 @@ impl Value {
         }
     }
 
-    /// Python's `str(value)`, as the U2 messages print it (SPEC §5.1).
+    /// Python's `str(value)`, as the U2 messages print it (docs/checks.md#usage-checks).
     pub fn py_str(&self, symbols: &Symbols) -> String {
         match *self {
             Value::Text(s) => symbols.get(s).to_string(),
@@ -49,7 +49,7 @@ impl Value {
         }
     }
 
-    /// The value written as JSON in the `events` shape (SPEC §2.3, §7).
+    /// The value written as JSON in the `events` shape (docs/distillation.md#distilled-input, docs/outputs.md#events).
     pub fn push_json(&self, symbols: &Symbols, out: &mut String) {
         match *self {
             Value::Text(s) => pyfmt::push_json_str(out, symbols.get(s)),
@@ -252,7 +252,7 @@ const KIND_INT64: u64 = 2;
 const KIND_FLOAT: u64 = 3;
 const KIND_DATETIME: u64 = 4;
 
-/// The traits of an event, packed: the trait table's names (SPEC §2.2) by a
+/// The traits of an event, packed: the trait table's names (docs/distillation.md#traits-2014) by a
 /// presence bit, their values in one or two 32-bit words each; other names
 /// (from distilled input) listed apart. An event's traits take a few dozen
 /// bytes instead of a few hundred.
@@ -390,7 +390,7 @@ fn push64(words: &mut Vec<u32>, v: u64) {
     words.push((v >> 32) as u32);
 }
 
-/// A distilled event (SPEC §2).
+/// A distilled event (docs/distillation.md#events).
 #[derive(Clone, Debug)]
 pub struct Event {
     pub timestamp: Timestamp,
@@ -425,7 +425,7 @@ impl Event {
         v
     }
 
-    /// The event as one JSON object in the shape of SPEC §2.3 (keys sorted, as
+    /// The event as one JSON object in the shape of docs/distillation.md#distilled-input (keys sorted, as
     /// Python's `json.dumps(sort_keys=True, ensure_ascii=False)` writes them).
     pub fn to_json(&self, symbols: &Symbols) -> String {
         let message_id = self.message_id(symbols);

@@ -1,4 +1,4 @@
-//! Operator explanations (SPEC §5.3): for every failing code and for the
+//! Operator explanations (docs/checks.md#outcomes): for every failing code and for the
 //! `error` outcome, what it means for billing, the exact values and the events
 //! that prove it, the likely causes, and what to check next.
 //!
@@ -141,7 +141,7 @@ fn show(v: Value, symbols: &Symbols) -> String {
 }
 
 /// The explanation of a failed or errored stream, or of a verified one that
-/// holds a `finish_resize.end` the rules did not compare (SPEC §5.1); `None`
+/// holds a `finish_resize.end` the rules did not compare (docs/checks.md#usage-checks); `None`
 /// for other verified streams and for pending ones.
 pub fn explain(archive: &Archive, stream: &Stream) -> Option<Explanation> {
     explain_with(archive, stream, &[])

@@ -167,7 +167,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// The payload fields named by the trait table (SPEC §2.2).
+/// The payload fields named by the trait table (docs/distillation.md#traits-2014).
 #[derive(Debug, Default, Clone)]
 pub struct Payload<'a> {
     pub tenant_id: Option<Scalar<'a>>,

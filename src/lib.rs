@@ -2,11 +2,11 @@
 //! StackTach Winchester used to audit usage.
 //!
 //! The engine is a library with no terminal in it:
-//! [`archive`] reads inputs (SPEC §1), [`distill`] turns notifications into
-//! events (§2), [`trigger`] and [`replay`] group them into streams on the
-//! time-sync clock (§3–4), [`pipeline`] runs the usage checks (§5),
+//! [`archive`] reads inputs (docs/inputs.md#archives), [`distill`] turns notifications into
+//! events (docs/distillation.md#events), [`trigger`] and [`replay`] group them into streams on the
+//! time-sync clock (docs/streams.md#matching and docs/streams.md#replay), [`pipeline`] runs the usage checks (docs/checks.md#pipelines),
 //! [`explain`] says what a verdict means, [`report`] writes the headless
-//! output (§7), [`timesync`] speaks the time-sync protocol (§4.1), and
+//! output (docs/outputs.md#audit), [`timesync`] speaks the time-sync protocol (docs/timesync.md#protocol), and
 //! [`generate`] makes synthetic archives with known verdicts.
 
 pub mod archive;

@@ -63,7 +63,7 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// The interactive replay (SPEC §6).
+/// The interactive replay (docs/ui.md#panes).
 fn ui(a: cli::UiArgs) -> Result<i32> {
     if a.paths.is_empty() {
         return Err(anyhow!("no archive given: usage-replay PATH… (see --help)"));
@@ -344,7 +344,7 @@ fn report_rejected(archive: &Archive) {
     }
 }
 
-/// `usage-replay time-server`: serve until Ctrl-C, one log line per request (SPEC §4.1).
+/// `usage-replay time-server`: serve until Ctrl-C, one log line per request (docs/timesync.md#drop-in-server).
 fn time_server(a: TimeServerArgs) -> Result<i32> {
     use usage_replay::timesync::{self, ServerConfig, TimeServer};
     let addr = timesync::parse_listen_addr(&a.listen).map_err(|e| anyhow!("--listen {e}"))?;

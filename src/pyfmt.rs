@@ -1,6 +1,6 @@
 //! How Python prints values. The original system was Python: the U2 messages,
 //! text traits taken from numbers and the JSON it wrote all follow these rules
-//! (SPEC §2.2, §5.1).
+//! (docs/distillation.md#traits-2014, docs/checks.md#usage-checks).
 
 /// `repr(float)` / `str(float)` in Python 3: the shortest digits that round-trip,
 /// in positional notation for exponents -4..16, scientific (`1e+16`, `1.5e-05`)

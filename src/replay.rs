@@ -1,7 +1,7 @@
-//! Replay on the time-sync clock (SPEC §4): the streams of the usage trigger,
+//! Replay on the time-sync clock (docs/streams.md#replay): the streams of the usage trigger,
 //! advanced by explicit calls, never by the wall clock.
 //!
-//! [`Replay`] is the algorithm of SPEC §4 as a state machine: `advance_to(t)`,
+//! [`Replay`] is the algorithm of docs/streams.md#replay as a state machine: `advance_to(t)`,
 //! `add(event)`, `drain()`. [`Timeline`] answers "what was the state at time
 //! T" for any T, backwards included, without replaying: the replay is a pure
 //! function of the prefix of events with timestamp ≤ T, and a stream's fate is
@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// States of a stream (SPEC §3).
+/// States of a stream (docs/streams.md#streams).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum StreamState {
     Active,
@@ -76,7 +76,7 @@ impl TriggerKind {
     }
 }
 
-/// The outcome of a stream (SPEC §5.3).
+/// The outcome of a stream (docs/checks.md#outcomes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum Outcome {
     Verified,
@@ -118,7 +118,7 @@ pub struct StreamResult {
     pub output: Vec<OutputEvent>,
 }
 
-/// One stream: the events of one instance-day (SPEC §3).
+/// One stream: the events of one instance-day (docs/streams.md#streams).
 #[derive(Clone, Debug)]
 pub struct Stream {
     /// 1, 2, … in creation order.
@@ -157,7 +157,7 @@ impl Stream {
     }
 }
 
-/// The replay state machine of SPEC §4.
+/// The replay state machine of docs/streams.md#replay.
 pub struct Replay<'a> {
     archive: &'a Archive,
     ids: IdMode,
@@ -277,7 +277,7 @@ impl<'a> Replay<'a> {
         self.advance_to(Timestamp::MAX);
     }
 
-    /// SPEC §4 `advance(t)`: fire the ready streams whose fire timestamp the clock
+    /// docs/streams.md#replay `advance(t)`: fire the ready streams whose fire timestamp the clock
     /// has passed, then expire the active streams whose expiry it has passed, each in id order.
     pub fn advance_to(&mut self, t: Timestamp) {
         if t < self.now {
@@ -311,7 +311,7 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// SPEC §4 `add(e)`.
+    /// docs/streams.md#replay `add(e)`.
     pub fn add(&mut self, idx: u32) {
         let e: &Event = &self.archive.events[idx as usize];
         let key = match trigger::match_event(e, self.archive.symbols.get(e.event_type), self.archive.rules) {
@@ -474,7 +474,7 @@ struct Brief {
     code: Option<Code>,
 }
 
-/// Random access to the replay's state at any time (SPEC §4: seeking,
+/// Random access to the replay's state at any time (docs/streams.md#seeking: seeking,
 /// backwards included), derived once from the drained replay.
 pub struct Timeline {
     streams: Vec<Stream>,

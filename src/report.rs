@@ -1,4 +1,4 @@
-//! Headless reports (SPEC §7): the audit as a table, JSON or CSV, the
+//! Headless reports (docs/outputs.md#audit): the audit as a table, JSON or CSV, the
 //! distilled events and the pipelines' output events as JSON Lines.
 
 use crate::archive::Archive;
@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
-/// The summary of SPEC §7.
+/// The summary of docs/outputs.md#audit.
 #[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub verified: usize,
@@ -44,7 +44,7 @@ impl Summary {
         s
     }
 
-    /// SPEC §7 exit status: 1 when any stream failed or errored.
+    /// docs/outputs.md#exit-statuses: 1 when any stream failed or errored.
     pub fn exit_code(&self) -> i32 {
         if self.failed + self.error > 0 {
             1
@@ -216,7 +216,7 @@ impl Audit<'_> {
         }
     }
 
-    /// SPEC §7 JSON: one object, written as it goes (one stream per line) so
+    /// docs/outputs.md#audit JSON: one object, written as it goes (one stream per line) so
     /// that a large audit never holds its whole report in memory.
     pub fn write_json(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
         out.write_all(b"{\n")?;

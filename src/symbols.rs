@@ -35,7 +35,7 @@ impl Sym {
 /// Trait names, event types and values the engine refers to by name, at fixed
 /// positions of shard 0 (their symbols are the constants in [`sym`]).
 const WELL_KNOWN: &[&str] = &[
-    // trait names (SPEC §2.2), in the order of the trait table
+    // trait names (docs/distillation.md#traits-2014), in the order of the trait table
     "tenant_id",
     "user_id",
     "instance_id",

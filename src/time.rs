@@ -1,5 +1,5 @@
 //! Event time: UTC instants with microsecond precision, the datetime forms the
-//! original distiller accepted (SPEC §2.4), and the ways they are written back out.
+//! original distiller accepted (docs/distillation.md#datetimes), and the ways they are written back out.
 //!
 //! A [`Timestamp`] is a count of microseconds since the Unix epoch. Parsing is
 //! hand-written because it sits on the hot path of every notification; the
@@ -18,7 +18,7 @@ pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
-    /// The clock after a drain (SPEC §4: `advance(+infinity)`).
+    /// The clock after a drain (docs/streams.md#replay: `advance(+infinity)`).
     pub const MAX: Timestamp = Timestamp(i64::MAX);
     pub const MIN: Timestamp = Timestamp(i64::MIN);
 
@@ -61,7 +61,7 @@ impl Timestamp {
         chrono::DateTime::from_timestamp_micros(self.0).map(|d| d.naive_utc())
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: how reports and `events` write datetimes (SPEC §7).
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: how reports and `events` write datetimes (docs/distillation.md#datetimes).
     pub fn iso(self) -> String {
         let mut s = String::with_capacity(27);
         self.write_iso(&mut s);
@@ -89,7 +89,7 @@ impl Timestamp {
     }
 
     /// Python's `str(datetime)`: `YYYY-MM-DD HH:MM:SS`, with `.ffffff` only when
-    /// the microseconds are not zero. Used in the U2 messages (SPEC §5.1).
+    /// the microseconds are not zero. Used in the U2 messages (docs/checks.md#usage-checks).
     pub fn python_str(self) -> String {
         match self.naive() {
             Some(d) => {
@@ -114,7 +114,7 @@ impl Timestamp {
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff`, UTC without a zone: the time-sync wire format
-    /// that Winchester's `TimeSync` parses (SPEC §4.1).
+    /// that Winchester's `TimeSync` parses (docs/timesync.md#protocol).
     pub fn wire(self) -> String {
         match self.naive() {
             Some(d) => format!(
@@ -236,7 +236,7 @@ pub enum DateTimeError {
     OutOfRange,
 }
 
-/// Parse a datetime in one of the forms of SPEC §2.4:
+/// Parse a datetime in one of the forms of docs/distillation.md#datetimes:
 /// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.fraction]]`, the same with `T`, then
 /// optionally `Z`, `±HH:MM`, `±HHMM` or `±HH`. No zone means UTC; an offset is
 /// converted to UTC; fraction digits beyond microseconds are truncated.

@@ -1,4 +1,4 @@
-//! The `usage` trigger (SPEC §3): which events join a stream, how streams are
+//! The `usage` trigger (docs/streams.md#matching): which events join a stream, how streams are
 //! distinguished, and when a stream is ready to fire.
 
 use crate::event::{sym, Event, ValueKey};
@@ -48,7 +48,7 @@ pub fn match_event(e: &Event, event_type: &str, rules: RuleSet) -> Result<Stream
     Ok(StreamKey { instance_id: instance_id.into(), day })
 }
 
-/// SPEC §3 "Fire criterion": a `compute.instance.exists` whose
+/// docs/streams.md#streams, the fire criterion: a `compute.instance.exists` whose
 /// `audit_period_ending` is exactly one day after its `audit_period_beginning`.
 pub fn is_eod_exists(e: &Event) -> bool {
     if e.event_type != sym::EXISTS {
@@ -60,7 +60,7 @@ pub fn is_eod_exists(e: &Event) -> bool {
     }
 }
 
-/// SPEC §3 "Expiration": `$last + 2d`.
+/// docs/streams.md#expiry: `$last + 2d`.
 pub fn expiry(last_event: Timestamp) -> Timestamp {
     last_event.plus_days(2)
 }

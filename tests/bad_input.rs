@@ -1,4 +1,4 @@
-//! Bad input never stops the load (SPEC §1): broken records become rejected
+//! Bad input never stops the load (docs/inputs.md#rejected-records): broken records become rejected
 //! records with their file and line, unreadable paths are reported, the rest
 //! loads, and no panic or backtrace ever reaches the user.
 

@@ -1,4 +1,4 @@
-//! What the headless commands tell a script besides their data (SPEC §7):
+//! What the headless commands tell a script besides their data (docs/outputs.md#exit-statuses):
 //! exit statuses, the archive's problems on stderr, refusals of option
 //! combinations that cannot work, and report text that stays inert.
 

@@ -1,5 +1,5 @@
 //! `usage-replay generate` against the engine: generated archives load
-//! cleanly, distill into the traits of SPEC §2.2, and replay to exactly the
+//! cleanly, distill into the traits of docs/distillation.md#traits-2014, and replay to exactly the
 //! verdicts the generator's truth predicts, stream by stream.
 
 use assert_cmd::Command;

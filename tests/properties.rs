@@ -1,4 +1,4 @@
-//! Invariants of the replay (SPEC §3–§4), checked on random archives.
+//! Invariants of the replay (docs/streams.md#matching and docs/streams.md#replay), checked on random archives.
 
 use proptest::prelude::*;
 use usage_replay::archive::Archive;
@@ -167,7 +167,7 @@ const BROKEN: [&str; 4] =
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// SPEC §1: JSON Lines, a one-line array, a pretty-printed array and an
+    /// docs/inputs.md#layouts: JSON Lines, a one-line array, a pretty-printed array and an
     /// array with a record per line hold the same records; broken records are
     /// rejected one by one and never hide the others or change the layout.
     #[test]
@@ -230,11 +230,11 @@ fn raw_line(i: usize, s: &Spec) -> String {
     for k in ["event_type", "message_id", "timestamp"] {
         payload.remove(k);
     }
-    if s.flavor % 2 == 0 {
+    if s.flavor.is_multiple_of(2) {
         // The 2015 table prefers instance_uuid; 2014 does not read it.
         payload.insert("instance_uuid".into(), format!("u{}", s.instance % 3).into());
     }
-    if ty.contains("delete") && s.flavor % 3 == 0 {
+    if ty.contains("delete") && s.flavor.is_multiple_of(3) {
         payload.insert("deleted_at".into(), "".into());
         payload.insert("terminated_at".into(), iso(s.at).into());
     }

@@ -1,5 +1,7 @@
-//! The time-sync protocol (SPEC §4.1) against real servers on 127.0.0.1:0,
+//! The time-sync protocol (docs/timesync.md#protocol) against real servers on 127.0.0.1:0,
 //! spoken by a real HTTP client and, for the malformed cases, by raw sockets.
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,15 +20,6 @@ fn loopback() -> SocketAddr {
 
 fn drop_in() -> TimeServer {
     TimeServer::start(loopback(), ServerConfig::default(), None).unwrap()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .new_agent()
 }
 
 fn url(addr: SocketAddr, path: &str) -> String {
@@ -78,7 +71,7 @@ fn status_line(response: &str) -> &str {
 #[test]
 fn post_then_get_returns_the_exact_raw_body() {
     let server = drop_in();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let p = post(&a, server.local_addr(), b"2014-10-09 22:55:33.111111");
     assert_eq!(p.status, 200);
     let g = get(&a, server.local_addr());
@@ -99,7 +92,7 @@ fn post_then_get_returns_the_exact_raw_body() {
 #[test]
 fn a_malformed_time_is_refused_and_changes_nothing() {
     let server = drop_in();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     assert_eq!(post(&a, server.local_addr(), b"2014-10-09 22:55:33.111111").status, 200);
     for odd in [&b"  None\r\n\xff\x00 not a time\n"[..], b"yesterday at noon", b"2014-13-45 99:00:00", b"\xff\xfe"] {
         let refused = post(&a, server.local_addr(), odd);
@@ -112,14 +105,14 @@ fn a_malformed_time_is_refused_and_changes_nothing() {
 #[test]
 fn empty_body_before_the_first_post() {
     let server = drop_in();
-    let g = get(&agent(), server.local_addr());
+    let g = get(&common::agent(Duration::from_secs(20)), server.local_addr());
     assert_eq!((g.status, g.body.len()), (200, 0));
 }
 
 #[test]
 fn bodies_up_to_4096_bytes_are_stored_larger_ones_refused() {
     let server = drop_in();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let addr = server.local_addr();
     // The largest body that fits: a time padded with spaces (read trimmed, stored raw).
     let mut fits = vec![b' '; MAX_BODY - 26];
@@ -153,7 +146,7 @@ fn bodies_up_to_4096_bytes_are_stored_larger_ones_refused() {
 #[test]
 fn unknown_paths_and_methods_get_a_clear_4xx() {
     let server = drop_in();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let addr = server.local_addr();
     post(&a, addr, b"2014-10-09 22:55:33.111111");
     for path in ["/", "/timex", "/time/now", "/TIME", "/time.json"] {
@@ -183,7 +176,7 @@ fn malformed_slow_and_broken_clients_never_take_the_server_down() {
     };
     let server = TimeServer::start(loopback(), config, None).unwrap();
     let addr = server.local_addr();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     post(&a, addr, b"2014-10-09 22:55:33.111111");
 
     // A client that sends half a request line and stalls holds only its own connection.
@@ -227,7 +220,7 @@ fn concurrent_clients_are_all_answered_correctly() {
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
             thread::spawn(move || {
-                let a = agent();
+                let a = common::agent(Duration::from_secs(20));
                 for i in 0..ROUNDS {
                     let mine = format!("2014-10-{:02} 12:00:00.{:06}", t + 1, i);
                     assert_eq!(post(&a, addr, mine.as_bytes()).status, 200);
@@ -255,7 +248,7 @@ fn concurrent_clients_are_all_answered_correctly() {
 fn publish_mode_serves_the_playback_clock_and_refuses_posts() {
     let clock = PlaybackClockServer::start(loopback(), None).unwrap();
     let addr = clock.local_addr();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let g = get(&a, addr);
     assert_eq!((g.status, g.body.len()), (200, 0), "empty before the first set");
 
@@ -294,7 +287,7 @@ fn publish_mode_under_concurrent_readers() {
     let readers: Vec<_> = (0..READERS)
         .map(|_| {
             thread::spawn(move || {
-                let a = agent();
+                let a = common::agent(Duration::from_secs(20));
                 let mut last = Timestamp::MIN;
                 for _ in 0..READS {
                     let g = get(&a, addr);
@@ -340,7 +333,7 @@ fn the_wire_format_is_what_winchester_posts_and_parses() {
 
     let clock = PlaybackClockServer::start(loopback(), None).unwrap();
     let relay = drop_in();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     for e in &archive.events {
         let posted = stamps.iter().find(|s| parse_datetime(s) == Ok(e.timestamp)).unwrap();
         // What a publisher posts to the drop-in service …
@@ -400,7 +393,7 @@ fn small_archive(dir: &std::path::Path) -> Archive {
 }
 
 /// The replay as a follower drives it: forward by seeking, backwards by
-/// replaying afresh to the earlier time (SPEC §4: the state at T is the
+/// replaying afresh to the earlier time (docs/streams.md#replay: the state at T is the
 /// replay of every event ≤ T followed by `advance(T)`).
 fn follow_to<'a>(replay: Replay<'a>, archive: &'a Archive, t: Timestamp) -> Replay<'a> {
     let mut r = if t < replay.now() { Replay::new(archive, IdMode::Stable) } else { replay };
@@ -415,7 +408,7 @@ fn the_replay_follows_a_published_clock() {
     let timeline = Timeline::build(&archive, IdMode::Stable);
 
     let service = drop_in();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let follower =
         ClockFollower::spawn(&format!("http://{}", service.local_addr()), Duration::from_millis(10)).unwrap();
     let at = |s: &str| FollowStatus::Time(parse_datetime(s).unwrap());
@@ -551,11 +544,13 @@ fn misbehaving_services_are_reported_and_retried() {
     }
 
     let silent = fake_service(None);
-    let f = ClockFollower::spawn(&silent.to_string(), Duration::from_millis(10)).unwrap();
+    // A session gives up on a poll after 2 s; the test after 200 ms, with the same message.
+    let f = ClockFollower::spawn_with_timeout(&silent.to_string(), Duration::from_millis(10), Duration::from_millis(200))
+        .unwrap();
     // Asking never blocks, even while a poll hangs on the silent service.
     assert_eq!(f.latest(), None);
     assert_eq!(f.try_recv(), None);
-    assert_eq!(next_status(&f), FollowStatus::Unavailable("no answer from the time service within 2 s".into()));
+    assert_eq!(next_status(&f), FollowStatus::Unavailable("no answer from the time service within 200 ms".into()));
 }
 
 // ---- the command ----
@@ -588,7 +583,7 @@ fn time_server_command_logs_each_request_and_stops_on_ctrl_c() {
         .unwrap_or_else(|| panic!("banner: {banner}"))
         .parse()
         .unwrap();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     post(&a, addr, b"2014-10-09 22:55:33.111111");
     get(&a, addr);
     request(&a, "DELETE", addr, "/time");

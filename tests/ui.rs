@@ -1,5 +1,5 @@
 //! The interactive replay driven in-process: actions and keys with explicit
-//! clock ticks, frames rendered into ratatui's TestBackend (SPEC §6).
+//! clock ticks, frames rendered into ratatui's TestBackend (docs/ui.md#panes).
 
 mod common;
 
@@ -93,7 +93,7 @@ fn load_failure_ends_the_app() {
 #[test]
 fn stream_list_with_mixed_outcomes() {
     let mut app = mixed();
-    // SPEC §6: loaded, the replay stands at its end, drained.
+    // docs/ui.md#panes: loaded, the replay stands at its end, drained.
     assert!(app.playback.is_drained());
     let c = app.counts();
     assert_eq!(c.outcome, [3, 4, 1, 0]);
@@ -171,28 +171,6 @@ fn too_small_terminal_gets_a_notice() {
     term.draw(|f| render(&app, f)).expect("draw");
 }
 
-/// Every stream's state at the clock as the app shows it, against the engine.
-fn assert_matches_engine(app: &App) {
-    let d = app.data().expect("loaded");
-    let clock = app.playback.clock;
-    // An independent replay of every event with timestamp ≤ clock, then advance(clock) (SPEC §4).
-    let mut r = usage_replay::replay::Replay::new(&d.archive, IdMode::Stable);
-    r.seek_forward(clock);
-    let fresh = r.streams();
-    assert_eq!(d.timeline.streams_at(clock), fresh.len(), "streams at {clock:?}");
-    for s in &d.timeline.streams()[..fresh.len()] {
-        let at = d.timeline.stream_at(s, clock).expect("exists");
-        let f = &fresh[s.id as usize - 1];
-        assert_eq!(at.state, f.state, "stream {} at {clock:?}", s.id);
-        assert_eq!(at.outcome, f.outcome(), "stream {} at {clock:?}", s.id);
-        assert_eq!(at.events, f.events.len(), "stream {} at {clock:?}", s.id);
-    }
-    let c = app.counts();
-    assert_eq!(c.events, r.position());
-    assert_eq!(c.streams, fresh.len());
-    assert_eq!(app.rows().len(), fresh.len(), "the list shows every existing stream");
-}
-
 #[test]
 fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
     let mut app = mixed();
@@ -211,7 +189,7 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
         }
         expected = expected.plus_micros(1_500_000_000);
         assert_eq!(app.playback.clock, expected, "after round {round}");
-        assert_matches_engine(&app);
+        common::assert_matches_engine(&app);
     }
     // Faster and slower follow the speed steps.
     key(&mut app, ']');
@@ -226,7 +204,7 @@ fn playback_ticks_move_the_clock_exactly_and_states_follow_the_engine() {
     }
     assert!(app.playback.is_drained() && !app.playback.playing);
     assert_eq!(app.counts().outcome, [3, 4, 1, 0]);
-    // Play at the end starts again from the beginning (SPEC §6).
+    // Play at the end starts again from the beginning (docs/ui.md#panes).
     key(&mut app, ' ');
     assert!(app.playback.playing);
     assert_eq!(app.playback.clock, start);
@@ -250,7 +228,7 @@ fn fires_and_expiries_happen_at_their_moment_during_playback() {
     assert_eq!(six(&app).outcome, Outcome::Pending);
     app.update(Action::Tick(Duration::from_micros(1)));
     assert_eq!(six(&app).outcome, Outcome::Failed);
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
 }
 
 #[test]
@@ -271,10 +249,10 @@ fn seeking_back_then_forward_equals_playing_straight() {
     // Backwards (exact, no replay), then forward again by the same amount.
     common::command(&mut seeker, "-6h");
     assert_eq!(seeker.playback.clock, target.plus_micros(-6 * 3600 * 1_000_000));
-    assert_matches_engine(&seeker);
+    common::assert_matches_engine(&seeker);
     common::command(&mut seeker, "+6h");
     assert_eq!(seeker.playback.clock, target);
-    assert_matches_engine(&seeker);
+    common::assert_matches_engine(&seeker);
     assert_eq!(frame(&mut seeker, 120, 40), expect);
     // From the end and back again.
     code(&mut seeker, KeyCode::End);
@@ -318,7 +296,7 @@ fn opens_at_a_given_time_and_shows_pending_streams() {
     assert!(f.contains("2014-10-06 23:00:00Z UTC"), "{f}");
     assert!(f.contains("open: expires"), "{f}");
     assert!(f.contains("pending at the playback clock"), "{f}");
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
 }
 
 #[test]
@@ -618,7 +596,7 @@ fn external_clock_hooks() {
     assert!(!app.playback.playing);
     assert_eq!(app.playback.clock, t("2014-10-06 14:00:00"));
     assert_eq!(app.clock(), t("2014-10-06 14:00:00"));
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
     // Backwards too.
     app.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 08:00:00"))));
     assert_eq!(app.counts().events, 2);
@@ -734,7 +712,7 @@ proptest::proptest! {
                 app.update(Action::Tick(Duration::from_millis(ms)));
                 key(&mut app, ' ');
             }
-            assert_matches_engine(&app);
+            common::assert_matches_engine(&app);
         }
     }
 }
@@ -764,4 +742,54 @@ fn key_hints_on_screen_follow_the_key_map() {
     app.update(Action::ToggleHelp);
     let help = frame(&mut app, 120, 40);
     assert!(help.contains("Keys — ? or C-x closes, j/k scroll"), "{help}");
+}
+
+#[test]
+fn whole_screen_events_pane() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = mixed();
+        app.update(Action::Resize(w, h));
+        key(&mut app, 'e');
+        key(&mut app, 'e'); // #5, U2
+        code(&mut app, KeyCode::Enter);
+        assert_eq!(app.focus, Pane::Events);
+        let f = frame(&mut app, w, h);
+        assert!(f.contains("resize.prep.start"), "{f}");
+        insta::assert_snapshot!(format!("events_{w}x{h}"), f);
+    }
+}
+
+#[test]
+fn whole_screen_problems_pane() {
+    let mut app = mixed();
+    key(&mut app, 'p');
+    assert_eq!(app.focus, Pane::Problems);
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains("Rejected records (2)"), "{f}");
+    assert!(f.contains("Unmatched events (1)"), "{f}");
+    insta::assert_snapshot!("problems_120x40", f);
+}
+
+#[test]
+fn whole_screen_open_prompt() {
+    let mut app = mixed();
+    app.update(Action::OpenPrompt);
+    for c in "+6h".chars() {
+        app.update(Action::PromptInput(c));
+    }
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains(":+6h█"), "{f}");
+    insta::assert_snapshot!("prompt_120x40", f);
+}
+
+#[test]
+fn whole_screen_header_while_following_a_clock() {
+    let mut app = mixed();
+    app.set_following(Some("http://127.0.0.1:8001/time".into()));
+    app.update(Action::FollowedClock(ExternalClock::Time(t("2014-10-06 14:00:00"))));
+    let f = frame(&mut app, 120, 40);
+    assert!(f.contains("⇄ following the time-sync service"), "{f}");
+    // The footer offers no key that would move the clock.
+    assert!(!f.contains(" play "), "{f}");
+    insta::assert_snapshot!("following_120x40", f);
 }

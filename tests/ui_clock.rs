@@ -1,4 +1,4 @@
-//! The interactive replay on the time-sync clock (SPEC §4.1), in-process:
+//! The interactive replay on the time-sync clock (docs/timesync.md#protocol), in-process:
 //! real servers on 127.0.0.1:0 and a real HTTP client, the app driven
 //! through the same calls the event loop makes (`ClockSync::follow` and
 //! `ClockSync::publish`), frames rendered into ratatui's TestBackend.
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use usage_replay::archive::Archive;
 use usage_replay::pipeline::IdMode;
-use usage_replay::replay::{Replay, Timeline};
+use usage_replay::replay::Timeline;
 use usage_replay::time::{parse_datetime, Timestamp};
 use usage_replay::timesync::{interpret_body, ServerConfig, TimeServer};
 use usage_replay::tui::app::{App, Data, ExternalClock, Options};
@@ -50,15 +50,6 @@ fn t(s: &str) -> Timestamp {
     parse_datetime(s).expect("test datetime")
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .new_agent()
-}
-
 fn get(a: &ureq::Agent, addr: SocketAddr) -> (u16, String) {
     let mut r = a.get(format!("http://{addr}/time")).call().expect("the server answers");
     (r.status().as_u16(), r.body_mut().read_to_string().expect("a text body"))
@@ -83,25 +74,6 @@ fn follow_until(sync: &ClockSync, app: &mut App, label: &str, done: impl Fn(&App
     }
 }
 
-/// The app shows exactly the engine's state at its clock: an independent
-/// replay of every event up to it, then advance (SPEC §4), agrees with the
-/// timeline's state of every stream and with what the list holds.
-fn assert_matches_engine(app: &App) {
-    let d = app.data().expect("loaded");
-    let clock = app.playback.clock;
-    let mut r = Replay::new(&d.archive, IdMode::Stable);
-    r.seek_forward(clock);
-    let fresh = r.streams();
-    assert_eq!(d.timeline.streams_at(clock), fresh.len(), "streams at {clock:?}");
-    for s in &d.timeline.streams()[..fresh.len()] {
-        let at = d.timeline.stream_at(s, clock).expect("exists");
-        let f = &fresh[s.id as usize - 1];
-        assert_eq!((at.state, at.outcome, at.events), (f.state, f.outcome(), f.events.len()), "#{}", s.id);
-    }
-    assert_eq!(app.counts().events, r.position());
-    assert_eq!(app.rows().len(), fresh.len(), "the list shows every existing stream");
-}
-
 fn publishing(opts: Options) -> (App, ClockSync, SocketAddr) {
     let clock = ClockOptions::parse(Some("127.0.0.1:0"), None, 1.0).expect("options");
     let sync = ClockSync::start(&clock).expect("publisher starts");
@@ -113,7 +85,7 @@ fn publishing(opts: Options) -> (App, ClockSync, SocketAddr) {
 
 #[test]
 fn the_published_clock_is_the_playback_clock() {
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let (mut app, sync, addr) = publishing(Options::default());
     // While loading nothing is published: a follower keeps waiting.
     sync.publish(&app);
@@ -151,7 +123,7 @@ fn the_published_clock_is_the_playback_clock() {
 
 #[test]
 fn an_archive_without_events_publishes_nothing() {
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let (mut app, sync, addr) = publishing(Options::default());
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("none.jsonl");
@@ -186,7 +158,7 @@ fn following(url: &str) -> (App, ClockSync) {
 
 #[test]
 fn the_replay_follows_a_published_clock() {
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     let server = time_server();
     let addr = server.local_addr();
     let (mut app, sync) = following(&format!("http://{addr}"));
@@ -202,7 +174,7 @@ fn the_replay_follows_a_published_clock() {
     }
     app.update(Action::Load(loaded()));
     assert_eq!(app.clock(), t("2014-10-06 14:00:00"));
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
     let f = frame(&mut app);
     assert!(f.contains("2014-10-06 14:00:00Z UTC") && f.contains("⇄ following the time-sync service"), "{f}");
     assert!(f.contains(" 8/19 events"), "{f}");
@@ -223,7 +195,7 @@ fn the_replay_follows_a_published_clock() {
         assert!(!app.playback.playing);
         let expected = if shown == "drained" { Timestamp::MAX } else { t(at) };
         assert_eq!(app.playback.clock, expected, "{at}");
-        assert_matches_engine(&app);
+        common::assert_matches_engine(&app);
         let f = frame(&mut app);
         assert!(f.contains(shown), "{at}:\n{f}");
         decided.push(app.counts().completed);
@@ -252,7 +224,7 @@ fn the_replay_follows_a_published_clock() {
     let f = frame(&mut app);
     assert!(f.contains("time-sync unavailable, retrying: malformed time \"yesterday\\x1b[2J\""), "{f}");
     assert_eq!(app.playback.clock, t("2014-10-06 17:00:00"), "only a time moves the replay");
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
 
     // The followed clock owns the replay: keys that would move it are refused, saying why.
     for k in [' ', '.', ',', 'd'] {
@@ -283,7 +255,7 @@ fn the_replay_follows_a_published_clock() {
     assert_eq!(post(&a, back.local_addr(), "2014-10-06 11:00:00").0, 200);
     follow_until(&sync, &mut app, "back", |a| a.external == Some(ExternalClock::Time(t("2014-10-06 11:00:00"))));
     assert_eq!(app.playback.clock, t("2014-10-06 11:00:00"));
-    assert_matches_engine(&app);
+    common::assert_matches_engine(&app);
 }
 
 #[test]

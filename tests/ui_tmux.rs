@@ -1,6 +1,8 @@
 //! The real binary in a real terminal: tmux runs the interactive replay on a
 //! small archive, keys are sent with `send-keys` and the screen read with
-//! `capture-pane` (SPEC §6). Skipped, with a message, where tmux is absent.
+//! `capture-pane` (docs/ui.md#panes). Skipped, with a message, where tmux is absent.
+
+mod common;
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -118,7 +120,8 @@ fn interactive_session_in_tmux() {
     t.wait_for("the rewind", |s| s.contains("before the first event"));
     t.keys(&["Space"]);
     t.wait_for("playing", |s| s.contains("▶ playing"));
-    std::thread::sleep(Duration::from_millis(600));
+    // Poll until the clock has left the start, rather than sleeping a fixed time.
+    t.wait_for("the clock moving", |s| !s.contains("before the first event"));
     t.keys(&["Space"]);
     let s = t.wait_for("paused", |s| s.contains("⏸ paused"));
     assert!(!s.contains("before the first event"), "the clock should have moved:\n{s}");
@@ -271,15 +274,6 @@ fn free_port() -> u16 {
     l.local_addr().expect("address").port()
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .new_agent()
-}
-
 /// `GET /time` at `port`: status and body.
 fn get_time(a: &ureq::Agent, port: u16) -> Result<(u16, String), ureq::Error> {
     let mut r = a.get(format!("http://127.0.0.1:{port}/time")).call()?;
@@ -296,7 +290,7 @@ fn publish_and_follow_the_clock_in_tmux() {
         return;
     }
     let (bin, fixture) = (BIN, MIXED);
-    let a = agent();
+    let a = common::agent(Duration::from_secs(10));
 
     // A drop-in time service with a time posted by a real client.
     let service = free_port();

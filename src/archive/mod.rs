@@ -1,4 +1,4 @@
-//! Archives (SPEC §1): reading every input, distilling its records in
+//! Archives (docs/inputs.md#archives): reading every input, distilling its records in
 //! parallel, and keeping the events in replay order with everything that went
 //! wrong on the way (rejected records, duplicates, records not distilled).
 //!
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 
-/// A record that could not be read (SPEC §1): where, why, and how it began.
+/// A record that could not be read (docs/inputs.md#rejected-records): where, why, and how it began.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedRecord {
     /// The file (`<stdin>` for standard input).
@@ -116,7 +116,7 @@ pub enum LoadError {
 /// Everything read from the inputs.
 pub struct Archive {
     pub symbols: Symbols,
-    /// Events in replay order: duplicates removed, stably sorted by timestamp (SPEC §4).
+    /// Events in replay order: duplicates removed, stably sorted by timestamp (docs/streams.md#replay).
     pub events: Vec<Event>,
     pub sources: Vec<SourceInfo>,
     pub rejected: Vec<RejectedRecord>,
@@ -257,7 +257,7 @@ impl Archive {
         loader.finish()
     }
 
-    /// Load every path (SPEC §1), keeping every trait and what is needed to
+    /// Load every path (docs/inputs.md#archives), keeping every trait and what is needed to
     /// show every record again. See [`Archive::load_with`].
     pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
         Archive::load_with(
@@ -267,7 +267,7 @@ impl Archive {
         )
     }
 
-    /// Load every path (SPEC §1). `progress` is called after each chunk and may
+    /// Load every path (docs/inputs.md#archives). `progress` is called after each chunk and may
     /// return `false` to cancel. Fails only when no input could be read at all.
     pub fn load_with(
         paths: &[PathBuf],
@@ -775,7 +775,7 @@ impl Loader {
 impl Tally {
     fn into_archive(self, symbols: Symbols, rules: RuleSet, alt: Option<Box<Archive>>) -> Archive {
         let mut events = self.events;
-        // SPEC §4: stably sorted by timestamp; ties keep archive order.
+        // docs/streams.md#replay: stably sorted by timestamp; ties keep archive order.
         events.par_sort_by_key(|e| e.timestamp);
         events.shrink_to_fit();
         Archive {
@@ -857,7 +857,7 @@ impl Tally {
                     return;
                 }
                 if !self.seen.insert(e.message_id) {
-                    // docs/inputs.md#duplicates: the first event with a message id wins.
+                    // docs/inputs.md#duplicates-and-records-not-distilled: the first event with a message id wins.
                     self.duplicates += 1;
                     self.progress.duplicates += 1;
                     self.duplicate_records.push(Duplicate {

@@ -1,4 +1,4 @@
-//! Opening inputs (SPEC §1): paths, directories, `-` for standard input, gzip
+//! Opening inputs (docs/inputs.md#archives): paths, directories, `-` for standard input, gzip
 //! recognised by its magic bytes, and the file layout (JSON Lines, or one JSON
 //! document holding an array of records or one record).
 
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// File names a directory contributes (SPEC §1).
+/// File names a directory contributes (docs/inputs.md#archives).
 pub fn is_archive_name(name: &str) -> bool {
     let n = name.strip_suffix(".gz").unwrap_or(name);
     n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
@@ -410,7 +410,7 @@ pub fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool
     Ok(n == need)
 }
 
-/// Layout of one file (SPEC §1).
+/// Layout of one file (docs/inputs.md#layouts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     JsonLines,

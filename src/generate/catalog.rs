@@ -325,7 +325,7 @@ pub static IMAGES: [Image; 11] = [
         weight: 5,
     },
     // Imported by a tenant: no os_version / os_distro, so both sides of every
-    // comparison lack them (SPEC §5.1: absent from both → next field).
+    // comparison lack them (docs/checks.md#usage-checks: absent from both → next field).
     Image {
         name: "imported-appliance.vhd",
         architecture: Some("x64"),

@@ -1,6 +1,6 @@
 //! The truth: the verdict each (instance, day) stream must get, worked out
 //! from the model's own steps — the values the generator put in each
-//! notification — by the rules of SPEC §3 and §5.1. Nothing here calls the
+//! notification — by the rules of docs/streams.md#matching and docs/checks.md#usage-checks. Nothing here calls the
 //! engine, so a test comparing the engine with this truth can catch the
 //! engine's mistakes.
 //!
@@ -48,7 +48,7 @@ pub struct Expected {
     pub event_count: usize,
 }
 
-/// The event types the usage checks compare with the *exists* (SPEC §5.1, U2).
+/// The event types the usage checks compare with the *exists* (docs/checks.md#usage-checks, U2).
 const OPERATION_TYPES: [&str; 9] = [
     "compute.instance.rebuild.start",
     "compute.instance.resize.prep.start",
@@ -179,9 +179,9 @@ pub fn expect(steps: &[Step]) -> Option<Expected> {
         StepKind::Exists { beginning, ending } if s.event_type == EXISTS => Some((beginning, ending)),
         _ => None,
     };
-    // SPEC §3: the fire criterion only asks for a one-day period.
+    // docs/streams.md#matching: the fire criterion only asks for a one-day period.
     let fires = stream.iter().any(|s| period(s).is_some_and(|(b, e)| e == b + DAY));
-    // SPEC §5.1: the *exists* asks for midnight to midnight.
+    // docs/checks.md#usage-checks: the *exists* asks for midnight to midnight.
     let exists = stream
         .iter()
         .find(|s| period(s).is_some_and(|(b, e)| b.rem_euclid(DAY) == 0 && e.rem_euclid(DAY) == 0 && e - b == DAY));

@@ -1,4 +1,4 @@
-//! `usage-replay generate` (SPEC §7): synthetic archives of realistic,
+//! `usage-replay generate` (the README, "Generating archives"): synthetic archives of realistic,
 //! self-consistent nova lifecycles as raw legacy notifications, with a chosen
 //! share of injected discrepancies and, optionally, the expected verdict of
 //! every stream (the *truth*).
@@ -27,7 +27,7 @@
 //! unfinished audit period, midnight to now). Operation `.start` events carry
 //! the values from before the operation, and resize, revert, rebuild and
 //! rescue give the instance a new `launched_at`: such a day fails U2 against
-//! its end-of-day `.exists`, as it did in production (SPEC §5.1).
+//! its end-of-day `.exists`, as it did in production (docs/checks.md#usage-checks).
 //!
 //! Shortly after each midnight, every instance alive during the day (deleted
 //! ones included) gets its end-of-day `compute.instance.exists`: audit period
@@ -39,7 +39,7 @@
 //!   an instance-day's events all fall in that day, before its `.exists`.
 //!   Hence no event arrives after its stream fired, no stream has two events
 //!   more than two days apart, and each instance-day is exactly one stream
-//!   (SPEC §3–4's second streams never occur).
+//!   (docs/streams.md#matching and docs/streams.md#replay's second streams never occur).
 //! - An instance deleted during a day still gets that day's `.exists` (nova's
 //!   audit includes instances terminated during the period); a day without
 //!   `.exists` is only ever the injected U0.

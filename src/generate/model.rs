@@ -357,7 +357,7 @@ pub enum Intent {
 }
 
 /// An injected discrepancy: what went wrong with one instance-day, and the
-/// verdict it must produce (SPEC §5.1). Each is built so that no earlier
+/// verdict it must produce (docs/checks.md#usage-checks). Each is built so that no earlier
 /// check in the evaluation order can claim the day first.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Anomaly {

@@ -1,4 +1,4 @@
-//! Pipelines (SPEC §5): what runs when a stream fires or expires.
+//! Pipelines (docs/checks.md#pipelines): what runs when a stream fires or expires.
 //!
 //! Each run builds fresh handlers and a fresh scratch [`Env`], passes the
 //! stream's events through every handler in turn, then commits every handler
@@ -16,7 +16,7 @@ use crate::time::Timestamp;
 pub use usage::{Code, Failure, Finding, MissingField, Verdict};
 pub use usage2015::{Audit2015, ExistsResult};
 
-/// How output events get their message ids (SPEC §5.2).
+/// How output events get their message ids (docs/checks.md#output-events).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum IdMode {
     /// Version-5 UUIDs from the *exists*' message id and the output type: stable across replays.
@@ -26,7 +26,7 @@ pub enum IdMode {
     Random,
 }
 
-/// An event a pipeline added (SPEC §5.2).
+/// An event a pipeline added (docs/checks.md#output-events).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputEvent {
     /// `compute.instance.exists.verified` or `compute.instance.exists.failed`.
@@ -238,7 +238,7 @@ impl Handler for LoggerHandler {
     }
 }
 
-/// `usage`: the checks of SPEC §5.1 and the output event of §5.2.
+/// `usage`: the checks of docs/checks.md#usage-checks and the output event of docs/checks.md#output-events.
 #[derive(Default)]
 pub struct UsageHandler {
     /// The output event, held until commit.

@@ -1,4 +1,4 @@
-//! The usage checks (SPEC §5.1), exactly as Winchester's `UsageHandler` made
+//! The usage checks (docs/checks.md#usage-checks), exactly as Winchester's `UsageHandler` made
 //! them: the same *exists*, the same evaluation order, the same messages, and
 //! the same crash when a compared field is on only one of the two events.
 
@@ -41,7 +41,7 @@ impl Code {
         Code::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 
-    /// The fixed message of codes other than U2 (SPEC §5.1).
+    /// The fixed message of codes other than U2 (docs/checks.md#usage-checks).
     pub fn fixed_message(self) -> Option<&'static str> {
         Some(match self {
             Code::U0 => "No .exists record.",
@@ -132,7 +132,7 @@ pub struct Verdict {
     pub failure: Option<Failure>,
 }
 
-/// SPEC §5.1: the *exists* is the first `compute.instance.exists` whose audit
+/// docs/checks.md#usage-checks: the *exists* is the first `compute.instance.exists` whose audit
 /// period is one whole UTC day from midnight to midnight.
 pub fn find_exists(events: &[&Event]) -> Option<usize> {
     events.iter().position(|e| {

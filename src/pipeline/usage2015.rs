@@ -348,7 +348,7 @@ mod tests {
         let launched = json!({"launched_at": "2014-10-06 00:00:00"});
         let x = exists(U1, "2014-10-07 00:05:00", DAY, launched.clone());
         assert_eq!(
-            one(&[x.clone()]),
+            one(std::slice::from_ref(&x)),
             failed(Code::U8, ".exists launched_at in audit period, but no related events found.")
         );
         let x2 = exists(U1, "2014-10-07 00:05:00", DAY, json!({"launched_at": "2014-10-07 00:00:00"}));

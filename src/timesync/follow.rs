@@ -1,4 +1,4 @@
-//! Following a clock someone else publishes (SPEC §4.1, `--follow-clock`):
+//! Following a clock someone else publishes (docs/timesync.md#following, `--follow-clock`):
 //! poll `GET {url}/time` on a thread of its own and read the answer the way
 //! Winchester's `TimeSync` does.
 
@@ -37,7 +37,7 @@ pub enum FollowError {
 }
 
 /// Read a `GET /time` body as `TimeSync` does: empty or `None` is "not
-/// published yet", anything else a datetime (SPEC §2.4 forms; surrounding
+/// published yet", anything else a datetime (docs/distillation.md#datetimes forms; surrounding
 /// whitespace ignored).
 pub fn interpret_body(body: &[u8]) -> FollowStatus {
     let text = String::from_utf8_lossy(body);
@@ -106,12 +106,19 @@ pub struct ClockFollower {
 impl ClockFollower {
     /// Start polling `GET {url}/time` every `poll` (the first poll at once).
     pub fn spawn(url: &str, poll: Duration) -> Result<ClockFollower, FollowError> {
+        ClockFollower::spawn_with_timeout(url, poll, POLL_TIMEOUT)
+    }
+
+    /// As [`spawn`](Self::spawn), giving up on a poll that has no answer
+    /// within `timeout` (tests use a short one; sessions use 2 s).
+    pub fn spawn_with_timeout(url: &str, poll: Duration, timeout: Duration) -> Result<ClockFollower, FollowError> {
         let endpoint = time_endpoint(url)?;
         let poll = poll.clamp(MIN_POLL, MAX_POLL);
         let (tx, changes) = mpsc::channel();
         let (stop, stopped) = mpsc::channel();
         let latest = Arc::new(Mutex::new(None));
-        let poller = Poller { agent: agent(), endpoint: endpoint.clone(), latest: latest.clone(), changes: tx };
+        let poller =
+            Poller { agent: agent(timeout), timeout, endpoint: endpoint.clone(), latest: latest.clone(), changes: tx };
         thread::Builder::new()
             .name("clock-follower".into())
             .spawn(move || poller.run(poll, stopped))
@@ -140,10 +147,10 @@ fn lock(m: &Mutex<Option<FollowStatus>>) -> MutexGuard<'_, Option<FollowStatus>>
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn agent() -> ureq::Agent {
+fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(POLL_TIMEOUT))
+        .timeout_global(Some(timeout))
         // The time service is local infrastructure: an HTTP proxy meant for the outside must not intercept it.
         .proxy(None)
         // A fresh connection per poll, as TimeSync made: no stale keep-alive after a long --poll.
@@ -156,6 +163,7 @@ fn agent() -> ureq::Agent {
 
 struct Poller {
     agent: ureq::Agent,
+    timeout: Duration,
     endpoint: String,
     latest: Arc<Mutex<Option<FollowStatus>>>,
     changes: Sender<FollowStatus>,
@@ -187,22 +195,27 @@ impl Poller {
     fn fetch(&self) -> FollowStatus {
         let mut response = match self.agent.get(&self.endpoint).call() {
             Ok(r) => r,
-            Err(e) => return FollowStatus::Unavailable(describe(&e)),
+            Err(e) => return FollowStatus::Unavailable(describe(&e, self.timeout)),
         };
         if response.status() != ureq::http::StatusCode::OK {
             return FollowStatus::Unavailable(format!("the time service answered HTTP {}", response.status()));
         }
         match response.body_mut().with_config().limit(MAX_BODY as u64).read_to_vec() {
             Ok(body) => interpret_body(&body),
-            Err(e) => FollowStatus::Unavailable(describe(&e)),
+            Err(e) => FollowStatus::Unavailable(describe(&e, self.timeout)),
         }
     }
 }
 
-fn describe(e: &ureq::Error) -> String {
+fn describe(e: &ureq::Error, timeout: Duration) -> String {
     use ureq::Error as E;
+    let within = if timeout.subsec_millis() == 0 {
+        format!("{} s", timeout.as_secs())
+    } else {
+        format!("{} ms", timeout.as_millis())
+    };
     let what = match e {
-        E::Timeout(_) => format!("no answer from the time service within {} s", POLL_TIMEOUT.as_secs()),
+        E::Timeout(_) => format!("no answer from the time service within {within}"),
         E::Io(io) => format!("cannot reach the time service: {io}"),
         E::ConnectionFailed => "cannot reach the time service: connection failed".to_string(),
         E::HostNotFound => "cannot reach the time service: host not found".to_string(),

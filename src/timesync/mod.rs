@@ -1,4 +1,4 @@
-//! The time-sync protocol (SPEC §4.1): the tiny HTTP service through which
+//! The time-sync protocol (docs/timesync.md#protocol): the tiny HTTP service through which
 //! Winchester's components shared one clock, spoken three ways.
 //!
 //! The protocol is StackTach notigen's `time_sync` service: `GET /time`
@@ -65,7 +65,7 @@ pub use server::{Interrupt, PlaybackClockServer, RequestLog, RequestLogger, Serv
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
-/// The most a `POST /time` may carry, as in notigen's service (SPEC §4.1).
+/// The most a `POST /time` may carry, as in notigen's service (docs/timesync.md#protocol).
 pub const MAX_BODY: usize = 4096;
 
 /// Where `usage-replay time-server` listens unless told otherwise: the
@@ -87,7 +87,7 @@ pub fn parse_listen_addr(s: &str) -> Result<SocketAddr, String> {
 }
 
 /// A warning to print when a server would be reachable from other hosts
-/// (SPEC §4.1: any address other than loopback must be asked for explicitly).
+/// (docs/timesync.md#exposure: any address other than loopback must be asked for explicitly).
 pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
     if addr.ip().is_loopback() {
         None

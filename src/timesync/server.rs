@@ -1,4 +1,4 @@
-//! The time-sync HTTP servers (SPEC §4.1): the drop-in service that stores
+//! The time-sync HTTP servers (docs/timesync.md#protocol): the drop-in service that stores
 //! whatever is posted, and the publisher of the replay's playback clock.
 //!
 //! Each server owns one thread running a single-threaded tokio runtime that

@@ -37,7 +37,7 @@ pub enum Action {
     Faster,
     /// Just before the first event.
     Rewind,
-    /// Every event replayed and the streams drained (SPEC §4).
+    /// Every event replayed and the streams drained (docs/streams.md#replay).
     Drain,
     OpenPrompt,
     OpenSearch,

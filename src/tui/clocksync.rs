@@ -1,4 +1,4 @@
-//! The time-sync clock of an interactive session (SPEC §4.1): publish the
+//! The time-sync clock of an interactive session (docs/timesync.md#protocol): publish the
 //! playback clock (`--publish-clock`) or follow one published elsewhere
 //! (`--follow-clock`). The servers and the follower run on threads of their
 //! own; the event loop only calls [`ClockSync::follow`] and

@@ -1,4 +1,4 @@
-//! The key map: which key does what, in which part of the screen (SPEC §6).
+//! The key map: which key does what, in which part of the screen (docs/ui.md#keys).
 //! The help overlay and the footer are generated from it, so they cannot
 //! drift from the code.
 
@@ -97,7 +97,7 @@ impl Default for KeyMap {
 }
 
 impl KeyMap {
-    /// less/vim/lnav habits for moving, mpv habits for playback (SPEC §6).
+    /// less/vim/lnav habits for moving, mpv habits for playback (docs/ui.md#keys).
     pub fn standard() -> KeyMap {
         use Action as A;
         use KeyCode as K;

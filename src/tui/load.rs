@@ -1,4 +1,4 @@
-//! Loading in the background (SPEC §6): read the archive and build the
+//! Loading in the background (docs/ui.md#opening-and-loading): read the archive and build the
 //! timeline on a worker thread, reporting progress over a channel so the first
 //! frame is drawn at once and the UI stays responsive. Quitting cancels.
 

@@ -1,4 +1,4 @@
-//! The interactive replay (SPEC §6): a terminal UI over the engine.
+//! The interactive replay (docs/ui.md#panes): a terminal UI over the engine.
 //!
 //! The engine does all domain work; this module turns keys into [`Action`]s
 //! ([`keymap`]), applies them to the [`App`] state ([`app`]), and draws the
@@ -7,7 +7,7 @@
 //! engine's [`Timeline`](crate::replay::Timeline), so tests drive everything
 //! in-process and render into ratatui's `TestBackend`. [`term`] owns the real
 //! terminal and the event loop; [`load`] reads the archive in the background;
-//! [`clocksync`] publishes or follows the time-sync clock (SPEC §4.1).
+//! [`clocksync`] publishes or follows the time-sync clock (docs/timesync.md#protocol).
 
 pub mod action;
 pub mod app;

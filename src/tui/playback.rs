@@ -1,4 +1,4 @@
-//! The playback clock (SPEC §4 "Playback", §6): a position in event time that
+//! The playback clock (docs/streams.md#the-clock, docs/ui.md#opening-and-loading): a position in event time that
 //! moves by the wall time the event loop reports × the speed. It never reads
 //! the wall clock itself, so tests drive it exactly.
 
@@ -51,7 +51,7 @@ impl Playback {
         }
     }
 
-    /// Play or pause; playing at the end starts again from the beginning (SPEC §6).
+    /// Play or pause; playing at the end starts again from the beginning (docs/ui.md#panes).
     pub fn toggle(&mut self) {
         if self.playing {
             self.playing = false;

@@ -1,4 +1,4 @@
-//! The `:` prompt (SPEC §6: goto time, stream id, speed), parsed into the
+//! The `:` prompt (docs/ui.md#prompt: goto time, stream id, speed), parsed into the
 //! typed [`Action`] it asks for; the app applies it like any key.
 
 use super::action::Action;

@@ -1,5 +1,5 @@
 //! The terminal side: raw mode and the alternate screen, restored on exit, on
-//! error and on panic (SPEC §6), and the event loop that turns keys, mouse,
+//! error and on panic (docs/ui.md#terminal-hygiene), and the event loop that turns keys, mouse,
 //! resizes and wall time into actions.
 
 use super::action::Action;

@@ -27,7 +27,7 @@ impl Pane {
     }
 }
 
-/// The time-sync service's clock, as the follower reports it (SPEC §4.1).
+/// The time-sync service's clock, as the follower reports it (docs/timesync.md#protocol).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternalClock {
     Time(Timestamp),
@@ -58,7 +58,7 @@ pub struct Prompt {
 /// Work the app asks the event loop to do off the UI thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    /// Re-read the original record of an event (SPEC §6 detail pane).
+    /// Re-read the original record of an event (docs/ui.md#panes, the detail pane).
     Original { event: u32 },
 }
 

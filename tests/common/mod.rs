@@ -48,3 +48,38 @@ pub fn command(app: &mut usage_replay::tui::App, line: &str) {
     }
     app.update(Action::PromptSubmit);
 }
+
+/// An HTTP client for the time-sync tests: statuses are answers, not
+/// errors; no proxy; a request that gets no answer within `timeout` fails.
+pub fn agent(timeout: std::time::Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(timeout))
+        .build()
+        .new_agent()
+}
+
+/// The app shows exactly the engine's state at its clock: an independent
+/// replay of every event up to it, then advance (docs/streams.md#seeking),
+/// agrees with the timeline's state of every stream, the counts, and what
+/// the list holds.
+pub fn assert_matches_engine(app: &usage_replay::tui::App) {
+    use usage_replay::pipeline::IdMode;
+    use usage_replay::replay::Replay;
+    let d = app.data().expect("loaded");
+    let clock = app.playback.clock;
+    let mut r = Replay::new(&d.archive, IdMode::Stable);
+    r.seek_forward(clock);
+    let fresh = r.streams();
+    assert_eq!(d.timeline.streams_at(clock), fresh.len(), "streams at {clock:?}");
+    for s in &d.timeline.streams()[..fresh.len()] {
+        let at = d.timeline.stream_at(s, clock).expect("exists");
+        let f = &fresh[s.id as usize - 1];
+        assert_eq!((at.state, at.outcome, at.events), (f.state, f.outcome(), f.events.len()), "#{} at {clock:?}", s.id);
+    }
+    let c = app.counts();
+    assert_eq!(c.events, r.position());
+    assert_eq!(c.streams, fresh.len());
+    assert_eq!(app.rows().len(), fresh.len(), "the list shows every existing stream");
+}

@@ -1,5 +1,5 @@
 //! The playback clock: play, pause, speed, stepping from event to event,
-//! seeking, and the time-sync clock published or followed (SPEC §4.1).
+//! seeking, and the time-sync clock published or followed (docs/timesync.md#protocol).
 
 use super::App;
 use crate::time::Timestamp;
@@ -7,7 +7,7 @@ use crate::tui::action::Action;
 use crate::tui::types::{ExternalClock, Seek};
 
 impl App {
-    /// The playback clock to publish (SPEC §4.1). Once drained it is the
+    /// The playback clock to publish (docs/timesync.md#publishing). Once drained it is the
     /// first moment at which every stream has fired or expired, so a follower
     /// reaches the same end state; before any event, just before the first.
     pub fn clock(&self) -> Timestamp {
@@ -39,7 +39,7 @@ impl App {
     }
 
     /// Follow (or stop following) the time-sync service at `endpoint`: while
-    /// it does, the keys that would move the clock are refused (SPEC §4.1).
+    /// it does, the keys that would move the clock are refused (docs/timesync.md#following).
     pub fn set_following(&mut self, endpoint: Option<String>) {
         self.following = endpoint;
     }
@@ -115,7 +115,7 @@ impl App {
         let t = t.max(self.playback.range.start);
         self.playback.seek(t);
         if self.playback.is_drained() && t != Timestamp::MAX {
-            // The clock then shows the last event's time (SPEC §6): say why it is not the time asked for.
+            // The clock then shows the last event's time (docs/streams.md#the-clock): say why it is not the time asked for.
             self.info(format!(
                 "{} is past the last expiry ({}): the replay is drained, every verdict decided",
                 t.iso(),

@@ -180,7 +180,7 @@ impl App {
         let range = data.range;
         self.data = Some(data);
         self.playback = Playback::new(range);
-        // SPEC §6: at the end unless told otherwise; a followed clock wins, and
+        // docs/ui.md#opening-and-loading: at the end unless told otherwise; a followed clock wins, and
         // one that has published nothing yet waits before the first event.
         let waiting = self.following.as_ref().map(|_| range.start);
         let at = self.pending_external.take().or(self.opts.at).or(waiting);

@@ -126,7 +126,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if problems.is_empty() {
         l3.push((" load: no problems".to_string(), t.label()));
     } else {
-        l3.push((format!(" load: {} (p to browse)", problems.join(" · ")), t.warn()));
+        let p = app.keymap.hint(crate::tui::keymap::Scope::Global, &crate::tui::Action::Problems);
+        l3.push((format!(" load: {} ({p} to browse)", problems.join(" · ")), t.warn()));
     }
     let lines: Vec<Line> = [l1, l2, l3].into_iter().map(|l| line_fit(l, w)).collect();
     f.render_widget(Paragraph::new(lines), area);

@@ -1,4 +1,4 @@
-//! The loading screen, drawn before anything is read (SPEC §6): files,
+//! The loading screen, drawn before anything is read (docs/ui.md#opening-and-loading): files,
 //! records, bytes and rejected records so far, and a progress bar.
 
 use super::{line_fit, num};

@@ -1,4 +1,4 @@
-//! The problems pane (SPEC §1, §3): the inputs, records not distilled,
+//! The problems pane (docs/inputs.md#rejected-records, docs/streams.md#matching): the inputs, records not distilled,
 //! rejected records with their place, reason and first bytes, and the events
 //! that matched no stream. Lines are made on demand, so a hundred thousand
 //! rejected records cost only the visible ones.

@@ -116,7 +116,7 @@ fn pending_note(
     clock: crate::time::Timestamp,
 ) -> String {
     match s.fire_timestamp {
-        // SPEC §4: marked ready when its end-of-day .exists arrived; fires once the clock passes that moment.
+        // docs/streams.md#firing: marked ready when its end-of-day .exists arrived; fires once the clock passes that moment.
         Some(ft) if ft <= clock => format!("ready: fires after {}", ft.short()),
         _ => match s.events.get(replayed.saturating_sub(1)).and_then(|&i| d.event(i)) {
             Some(e) => format!("open: expires {}", crate::trigger::expiry(e.timestamp).short()),
