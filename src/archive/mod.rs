@@ -100,6 +100,8 @@ pub struct Archive {
     pub records: u64,
     /// The rule set whose trait table made these events.
     pub rules: RuleSet,
+    /// Which traits were kept of each event.
+    pub keep: Keep,
     /// The same records distilled by the second rule set, when two were asked for.
     pub alt: Option<Box<Archive>>,
     /// Keeps standard input's spool file alive as long as the archive.
@@ -163,6 +165,7 @@ impl Archive {
             not_distilled: BTreeMap::new(),
             records: 0,
             rules: RuleSet::Y2014,
+            keep: Keep::All,
             alt: None,
             _spool: Vec::new(),
         }
@@ -648,9 +651,9 @@ impl Loader {
         let sets = self.options.rules.sets();
         let alt = self.alt.map(|mut alt| {
             alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
-            Box::new(alt.into_archive(symbols.clone(), sets[1], Vec::new(), None))
+            Box::new(alt.into_archive(symbols.clone(), sets[1], self.options.keep, Vec::new(), None))
         });
-        self.tally.into_archive(symbols, sets[0], self.spool, alt)
+        self.tally.into_archive(symbols, sets[0], self.options.keep, self.spool, alt)
     }
 }
 
@@ -659,6 +662,7 @@ impl Tally {
         self,
         symbols: Symbols,
         rules: RuleSet,
+        keep: Keep,
         spool: Vec<tempfile::TempPath>,
         alt: Option<Box<Archive>>,
     ) -> Archive {
@@ -675,6 +679,7 @@ impl Tally {
             not_distilled: self.not_distilled,
             records: self.records,
             rules,
+            keep,
             alt,
             _spool: spool,
         }
