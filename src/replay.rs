@@ -413,7 +413,8 @@ fn verdict(
     ids: IdMode,
 ) -> (StreamState, StreamResult) {
     let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-    let run = pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, ids, false);
+    let copy_traits = archive.keep == crate::archive::Keep::All;
+    let run = pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, ids, false, copy_traits);
     let (state, outcome, code, message) = match &run.result {
         Ok(()) => {
             let failure = match &run.audit2015 {

@@ -287,7 +287,8 @@ impl Audit<'_> {
 
     fn csv_rows(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record([
+        let side = self.side.is_some();
+        let mut header = vec![
             "stream_id",
             "instance_id",
             "day",
@@ -299,12 +300,16 @@ impl Audit<'_> {
             "event_count",
             "first_event",
             "last_event",
-        ])?;
+        ];
+        if side {
+            header.extend(["triage", "other"]);
+        }
+        w.write_record(header)?;
         // docs/outputs.md#hostile-text: archive text is made visible, as in the table.
         let safe = crate::text::sanitize;
         for s in self.streams.iter().filter(|s| filter(s)) {
             let r = self.row(s, false);
-            w.write_record([
+            let mut record = vec![
                 r.stream_id.to_string(),
                 safe(&r.instance_id),
                 r.day,
@@ -316,9 +321,25 @@ impl Audit<'_> {
                 r.event_count.to_string(),
                 r.first_event,
                 r.last_event,
-            ])?;
+            ];
+            if side {
+                record.push(r.triage.unwrap_or("").to_string());
+                record.push(self.other_badge(s));
+            }
+            w.write_record(record)?;
         }
         Ok(w.flush()?)
+    }
+
+    /// The 2015 counterpart's verdict in a word or two (`failed U2`, `verified`, `-` for none).
+    fn other_badge(&self, s: &Stream) -> String {
+        match self.counterpart(s) {
+            Some(o) => match (o.outcome(), o.code()) {
+                (Outcome::Failed, Some(c)) => format!("failed {c}"),
+                (x, _) => x.as_str().to_string(),
+            },
+            None => "-".to_string(),
+        }
     }
 
     /// The archive's counts in one line, for reports that have no place for them.
@@ -352,7 +373,12 @@ impl Audit<'_> {
     /// failing stream beneath it, the explanation too with `explain`.
     pub fn write_table(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
         let sym = &self.archive.symbols;
-        writeln!(out, "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}", "STREAM", "INSTANCE", "DAY", "RESULT", "BY", "EVENTS")?;
+        let extra = if self.side.is_some() { format!(" {:<10} {}", "2015", "TRIAGE") } else { String::new() };
+        writeln!(
+            out,
+            "{:>6} {:<36} {:<10} {:<10} {:<6} {:>6}{extra}",
+            "STREAM", "INSTANCE", "DAY", "RESULT", "BY", "EVENTS"
+        )?;
         let mut shown = 0usize;
         for s in self.streams.iter().filter(|s| filter(s)) {
             shown += 1;
@@ -364,9 +390,13 @@ impl Audit<'_> {
             // Archive text: neutralised and padded by display width, never cut (a longer id widens its row).
             let inst = crate::text::sanitize(&s.instance_id.py_str(sym));
             let pad = " ".repeat(36usize.saturating_sub(crate::text::width(&inst)));
+            let extra = match self.triage(s) {
+                Some(t) => format!(" {:<10} {}", self.other_badge(s), t.as_str()),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "{:>6} {inst}{pad} {:<10} {:<10} {:<6} {:>6}",
+                "{:>6} {inst}{pad} {:<10} {:<10} {:<6} {:>6}{extra}",
                 s.id,
                 s.day.to_string(),
                 result,
@@ -376,6 +406,16 @@ impl Audit<'_> {
             if let Some(r) = s.result.as_ref().filter(|r| r.outcome != Outcome::Verified) {
                 for line in crate::text::wrap_whole(&crate::text::sanitize(&r.message), 72) {
                     writeln!(out, "       {line}")?;
+                }
+            }
+            // The 2015 side's own message when it did not verify, and its warnings.
+            if let Some(o) = self.counterpart(s) {
+                let msg = o.result.as_ref().filter(|r| r.outcome != Outcome::Verified).map(|r| r.message.as_str());
+                let lines = msg.map(|m| format!("2015: {m}")).into_iter();
+                for text in lines.chain(warnings_of(o).iter().map(|w| format!("2015 warning: {w}"))) {
+                    for line in crate::text::wrap(&crate::text::sanitize(&text), 72) {
+                        writeln!(out, "       {line}")?;
+                    }
                 }
             }
             // Failures, errors, and verified days with an uncompared resize.
@@ -401,6 +441,13 @@ impl Audit<'_> {
         );
         for (i, l) in crate::text::wrap_whole(&totals, 78).into_iter().enumerate() {
             writeln!(out, "{}{l}", if i == 0 { "" } else { "  " })?;
+        }
+        if let Some(t) = &sum.by_triage {
+            let parts: Vec<String> = Triage::ALL
+                .iter()
+                .map(|l| format!("{} {}", t.get(l.as_str()).copied().unwrap_or(0), l.as_str()))
+                .collect();
+            writeln!(out, "triage: {}", parts.join(", "))?;
         }
         writeln!(out, "{}", self.load_summary())?;
         for line in self.load_problems(80) {

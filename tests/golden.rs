@@ -677,3 +677,127 @@ fn the_samples_directory_opens_clean() {
         r.stdout
     );
 }
+
+/// A sample side by side: the one stream's 2014 outcome and code, its 2015
+/// counterpart's outcome, code and message, its warnings, and the triage label.
+fn side_by_side(
+    file: &str,
+    y2014: (&str, Option<&str>),
+    y2015: (&str, Option<&str>, &str),
+    warnings: usize,
+    triage: &str,
+) -> Value {
+    let (doc, code) = audit_json(&["--rules", "both", file]);
+    assert_eq!(doc["rules"], "both");
+    let s = &doc["streams"][0];
+    assert_eq!(doc["streams"].as_array().map(Vec::len), Some(1), "{file}");
+    assert_eq!((s["outcome"].as_str(), s["code"].as_str()), (Some(y2014.0), y2014.1), "{file}");
+    let o = &s["other"];
+    assert_eq!(o["rules"], "2015");
+    assert_eq!(
+        (o["outcome"].as_str(), o["code"].as_str(), o["message"].as_str()),
+        (Some(y2015.0), y2015.1, Some(y2015.2)),
+        "{file}"
+    );
+    assert_eq!(o["warnings"].as_array().map(Vec::len), Some(warnings), "{file}");
+    assert_eq!(s["triage"], triage, "{file}");
+    assert_eq!(doc["summary"]["by_triage"][triage], 1, "{file}");
+    assert_eq!(code, i32::from(triage != "agreed"), "{file}");
+    doc
+}
+
+const RESIZE_U2: &str = "Conflicting 'launched_at' values ('2014-10-07 14:09:47.232402' != '2014-05-19 08:41:26')";
+
+#[test]
+fn same_day_resize_is_a_2014_false_alarm_that_2015_verifies() {
+    side_by_side(
+        "samples/u2-resize-changes-flavor.jsonl",
+        ("failed", Some("U2")),
+        ("verified", None, ""),
+        1,
+        "2014-only",
+    );
+    // Its non-EOD .exists, sent just before the resize, is the 2015 warning.
+    let (doc, code) = audit_json(&["--rules", "2015", "samples/u2-resize-changes-flavor.jsonl"]);
+    assert_eq!(code, 0, "a warning is not a failure");
+    let s = &doc["streams"][0];
+    assert_eq!(
+        s["warnings"][0],
+        "Non-EOD .exists found (msg_id: d6621f80-8044-485d-a5fc-7f5c711556cc) with no operation event."
+    );
+    let outcomes: Vec<&str> = s["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["verified", "verified"]);
+    let r = run(&["audit", "--rules", "both", "samples/u2-resize-changes-flavor.jsonl"]);
+    insta::assert_snapshot!("side_by_side_2014_only_table", r.stdout);
+}
+
+#[test]
+fn a_stale_exists_after_a_resize_fails_only_under_2015() {
+    side_by_side(
+        "samples/rules2015-stale-exists-after-resize.jsonl",
+        ("verified", None),
+        ("failed", Some("U2"), RESIZE_U2),
+        1,
+        "2015-only",
+    );
+}
+
+#[test]
+fn a_lost_exists_leaves_a_trailing_block_u0() {
+    let doc = side_by_side(
+        "samples/rules2015-lost-exists-trailing-u0.jsonl",
+        ("failed", Some("U0")),
+        ("failed", Some("U0"), "Notifications, but no .exists notification found."),
+        1,
+        "confirmed",
+    );
+    assert_eq!(doc["streams"][0]["message"], "No .exists record.");
+    let (doc, _) = audit_json(&["--rules", "2015", "samples/rules2015-lost-exists-trailing-u0.jsonl"]);
+    let results = doc["streams"][0]["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 2, "the non-EOD .exists, then the trailing block");
+    assert_eq!(results[1]["exists_message_id"], Value::Null);
+    assert_eq!(results[1]["code"], "U0");
+}
+
+#[test]
+fn terminated_at_stands_in_for_a_missing_deleted_at_under_2015() {
+    side_by_side("samples/rules2015-terminated-at.jsonl", ("error", None), ("verified", None, ""), 0, "error");
+}
+
+#[test]
+fn triage_filters_the_report() {
+    let (doc, code) =
+        audit_json(&["--rules", "both", "--triage", "confirmed", "samples/u2-resize-changes-flavor.jsonl"]);
+    assert_eq!(doc["streams"].as_array().map(Vec::len), Some(0));
+    assert_eq!(code, 1, "the status still covers every stream");
+    let r = run(&["audit", "--triage", "confirmed", "samples/day.jsonl"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--triage needs --rules both"), "{}", r.stderr);
+    let r = run(&["audit", "--rules", "both", "--triage", "maybe", "samples/day.jsonl"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown triage label \"maybe\""), "{}", r.stderr);
+}
+
+#[test]
+fn emit_under_2015_writes_warnings_then_results() {
+    let r = run(&["emit", "--rules", "2015", "samples/u2-resize-changes-flavor.jsonl"]);
+    let types: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["event_type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "compute.instance.exists.warnings",
+            "compute.instance.exists.verified",
+            "compute.instance.exists.warnings",
+            "compute.instance.exists.verified"
+        ]
+    );
+    let result: Value = serde_json::from_str(r.stdout.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(result["publisher_id"], "stv3");
+    assert_eq!(result["original_message_id"], "d6621f80-8044-485d-a5fc-7f5c711556cc");
+    assert_eq!(result["rax_options"], "0");
+    assert_eq!(result["instance_flavor_id"], 6);
+}

@@ -134,6 +134,8 @@ pub struct Archive {
     pub filtered: u64,
     /// The rule set whose trait table made these events.
     pub rules: RuleSet,
+    /// Which traits were kept of each event.
+    pub keep: Keep,
     /// The same records distilled by the second rule set, when two were asked for.
     pub alt: Option<Box<Archive>>,
 }
@@ -215,6 +217,7 @@ impl Archive {
             unreadable: Vec::new(),
             filtered: 0,
             rules: RuleSet::Y2014,
+            keep: Keep::All,
             alt: None,
         }
     }
@@ -762,18 +765,18 @@ impl Loader {
         let skipped = self.skipped;
         let alt = self.alt.map(|mut alt| {
             alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
-            let mut a = alt.into_archive(symbols.clone(), sets[1], None);
+            let mut a = alt.into_archive(symbols.clone(), sets[1], self.options.keep, None);
             a.skipped = skipped.clone();
             Box::new(a)
         });
-        let mut archive = self.tally.into_archive(symbols, sets[0], alt);
+        let mut archive = self.tally.into_archive(symbols, sets[0], self.options.keep, alt);
         archive.skipped = skipped;
         archive
     }
 }
 
 impl Tally {
-    fn into_archive(self, symbols: Symbols, rules: RuleSet, alt: Option<Box<Archive>>) -> Archive {
+    fn into_archive(self, symbols: Symbols, rules: RuleSet, keep: Keep, alt: Option<Box<Archive>>) -> Archive {
         let mut events = self.events;
         // docs/streams.md#replay: stably sorted by timestamp; ties keep archive order.
         events.par_sort_by_key(|e| e.timestamp);
@@ -791,6 +794,7 @@ impl Tally {
             unreadable: Vec::new(),
             filtered: self.filtered,
             rules,
+            keep,
             alt,
         }
     }

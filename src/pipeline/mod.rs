@@ -51,7 +51,7 @@ pub enum OutputShape {
     Plain,
     /// A 2015 result: a copy of every trait of the `.exists`, with defaults
     /// for the bandwidth and options, and `publisher_id: "stv3"`.
-    Result2015 { copied: Vec<Trait>, original_message_id: String },
+    Result2015 { copied: Box<[Trait]>, original_message_id: MessageId },
     /// `compute.instance.exists.warnings`: every warning so far, joined (no `error` keys).
     Warnings2015 { warnings: String },
 }
@@ -109,7 +109,7 @@ impl OutputEvent {
                 fields.entry("bandwidth_in".into()).or_insert_with(|| "0".into());
                 fields.entry("bandwidth_out".into()).or_insert_with(|| "0".into());
                 fields.entry("rax_options".into()).or_insert_with(|| json_str("0"));
-                fields.insert("original_message_id".into(), json_str(original_message_id));
+                fields.insert("original_message_id".into(), json_str(&original_message_id.text(symbols)));
                 fields.insert("error".into(), json_str(&self.error));
                 fields.insert(
                     "error_code".into(),
@@ -186,6 +186,9 @@ impl PipelineEvent<'_> {
 pub struct Context<'a> {
     pub symbols: &'a Symbols,
     pub ids: IdMode,
+    /// Whether a 2015 result copies the `.exists`' traits: only worth it when the
+    /// archive kept every trait (`emit`); an audit never writes them.
+    pub copy_traits: bool,
     /// The pipeline log, when one is being kept.
     log: Option<&'a mut Vec<String>>,
 }
@@ -413,8 +416,8 @@ impl Handler for Usage2015Handler {
                 error,
                 error_code,
                 shape: OutputShape::Result2015 {
-                    copied: exists.traits.iter().collect(),
-                    original_message_id: exists_id.into_owned(),
+                    copied: if cx.copy_traits { exists.traits.iter().collect() } else { Box::default() },
+                    original_message_id: exists.message_id,
                 },
             }));
         }
@@ -459,7 +462,7 @@ pub fn usage_pipeline(rules: RuleSet) -> Vec<Box<dyn Handler>> {
 
 /// Run a fresh 2014 pipeline over a stream's events, keeping its log.
 pub fn run(stream_id: u32, events: &[&Event], symbols: &Symbols, ids: IdMode) -> PipelineRun {
-    run_with(RuleSet::Y2014, stream_id, events, symbols, ids, true)
+    run_with(RuleSet::Y2014, stream_id, events, symbols, ids, true, true)
 }
 
 /// Run a fresh pipeline of a rule set; `keep_log` false skips formatting the
@@ -471,11 +474,12 @@ pub fn run_with(
     symbols: &Symbols,
     ids: IdMode,
     keep_log: bool,
+    copy_traits: bool,
 ) -> PipelineRun {
     let mut handlers = usage_pipeline(rules);
     let mut env = Env { stream_id, usage: None, usage2015: None };
     let mut log = Vec::new();
-    let mut cx = Context { symbols, ids, log: if keep_log { Some(&mut log) } else { None } };
+    let mut cx = Context { symbols, ids, copy_traits, log: if keep_log { Some(&mut log) } else { None } };
     // Room for the output event the usage handler adds.
     let mut list: Vec<PipelineEvent> = Vec::with_capacity(events.len() + 1);
     list.extend(events.iter().map(|e| PipelineEvent::Stream(e)));
