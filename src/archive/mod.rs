@@ -211,7 +211,11 @@ impl Archive {
     /// Load every path (SPEC §1), keeping every trait and what is needed to
     /// show every record again. See [`Archive::load_with`].
     pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
-        Archive::load_with(paths, LoadOptions { keep: Keep::All, show_originals: true, ..LoadOptions::default() }, progress)
+        Archive::load_with(
+            paths,
+            LoadOptions { keep: Keep::All, show_originals: true, ..LoadOptions::default() },
+            progress,
+        )
     }
 
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
@@ -649,12 +653,7 @@ impl Loader {
 }
 
 impl Tally {
-    fn into_archive(
-        self,
-        symbols: Symbols,
-        rules: RuleSet,
-        alt: Option<Box<Archive>>,
-    ) -> Archive {
+    fn into_archive(self, symbols: Symbols, rules: RuleSet, alt: Option<Box<Archive>>) -> Archive {
         let mut events = self.events;
         // SPEC §4: stably sorted by timestamp; ties keep archive order.
         events.par_sort_by_key(|e| e.timestamp);
