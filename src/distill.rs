@@ -373,6 +373,8 @@ fn to_int<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String
     match v {
         Scalar::Null => Ok(None),
         Scalar::Int(i) => Ok(Some(TraitVal::Int(i))),
+        // docs/distillation.md#conversions: Python's int(True) is 1, int(False) is 0.
+        Scalar::Bool(b) => Ok(Some(TraitVal::Int(i64::from(b)))),
         Scalar::Float(f) => {
             let t = f.trunc();
             if f.is_finite() && (-crate::event::TWO_POW_63..crate::event::TWO_POW_63).contains(&t) {
@@ -454,6 +456,9 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: &[RuleSet], 
         Some(v) => return out.push(reject(bad_value("message_id", "a string", v), base, loc)),
     };
     let payload = o.payload.take();
+    // docs/distillation.md#envelope: a payload that is no object (null, a string, a list, a
+    // number) gives no payload trait, as in the original; the envelope traits are still taken.
+    let no_fields = Payload::default();
     // The timestamp and payload are read at most once, for the first rule set that distils the type.
     let mut head: Option<Result<Timestamp, String>> = None;
     for (side, &set) in sets.iter().enumerate() {
@@ -467,6 +472,7 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: &[RuleSet], 
         let read = head.get_or_insert_with(|| envelope_head(&o, &payload));
         let (timestamp, p) = match (read, &payload) {
             (Ok(t), Some(PayloadSlot::Object(p))) => (*t, p),
+            (Ok(t), Some(PayloadSlot::Other(_))) => (*t, &no_fields),
             (Err(e), _) => {
                 out.push(reject(e.clone(), base, loc));
                 continue;
@@ -508,8 +514,7 @@ fn envelope_head<'a>(o: &Object<'a>, payload: &Option<PayloadSlot<'a>>) -> Resul
         _ => return Err("no timestamp".into()),
     };
     match payload {
-        Some(PayloadSlot::Object(_)) => Ok(timestamp),
-        Some(PayloadSlot::Other(v)) => Err(bad_value("payload", "an object", v)),
+        Some(PayloadSlot::Object(_)) | Some(PayloadSlot::Other(_)) => Ok(timestamp),
         None => Err("no payload".into()),
     }
 }

@@ -600,3 +600,62 @@ fn time_server_command_logs_each_request_and_stops_on_ctrl_c() {
     assert_eq!(next_line(), "usage-replay: time-sync service stopped after 3 requests");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn a_half_closed_request_is_answered() {
+    let server = drop_in();
+    let addr = server.local_addr();
+    post(&agent(), addr, b"2014-10-09 22:55:33.111111");
+    // A complete request, then the client's FIN: every one gets its answer.
+    for i in 0..200 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"GET /time HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let out = String::from_utf8_lossy(&out);
+        assert_eq!(status_line(&out), "HTTP/1.1 200 OK", "try {i}: {out:?}");
+        assert!(out.ends_with("2014-10-09 22:55:33.111111"), "try {i}: {out:?}");
+    }
+}
+
+#[test]
+fn content_length_with_transfer_encoding_is_refused() {
+    let server = drop_in();
+    let addr = server.local_addr();
+    post(&agent(), addr, b"2014-10-09 22:55:33.111111");
+    let smuggled = raw(
+        addr,
+        b"POST /time HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n13\r\n2014-10-10 00:00:00\r\n0\r\n\r\n",
+    );
+    assert_eq!(status_line(&smuggled), "HTTP/1.1 400 Bad Request", "{smuggled}");
+    // Either order, and behind a good request on the same connection.
+    let behind = raw(
+        addr,
+        b"GET /time HTTP/1.1\r\nHost: t\r\n\r\nPOST /time HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n13\r\n2014-10-10 00:00:00\r\n0\r\n\r\n",
+    );
+    let statuses: Vec<&str> = behind.split("HTTP/1.1 ").skip(1).map(|r| r.lines().next().unwrap_or("")).collect();
+    assert_eq!(statuses, ["200 OK", "400 Bad Request"], "{behind}");
+    assert_eq!(get(&agent(), addr).body, b"2014-10-09 22:55:33.111111", "nothing stored");
+}
+
+#[test]
+fn idle_sockets_held_by_one_client_cost_only_that_client() {
+    let server = drop_in();
+    let addr = server.local_addr();
+    post(&agent(), addr, b"2014-10-09 22:55:33.111111");
+    // More idle connections than the old limit and backlog together (256 + 128).
+    let held: Vec<TcpStream> = (0..600).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let a = agent();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        s.write_all(b"GET /time HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert_eq!(status_line(&String::from_utf8_lossy(&out)), "HTTP/1.1 200 OK", "answered while 600 sockets idle");
+    }
+    assert_eq!(get(&a, addr).body, b"2014-10-09 22:55:33.111111");
+    drop(held);
+}

@@ -12,12 +12,13 @@ use crate::text::{fit, sanitize};
 use crate::time::Timestamp;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Bytes, Incoming};
-use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::io;
@@ -45,19 +46,38 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// A `POST` body must arrive completely within this time (else 408).
     pub body_timeout: Duration,
-    /// Connections served at once; further clients wait in the listen backlog.
+    /// Connections served at once. Past it, the oldest connection still
+    /// waiting for its request is closed to make room (see [`serve`]).
     pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            header_timeout: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(2),
             body_timeout: Duration::from_secs(5),
-            max_connections: 256,
+            max_connections: connection_limit(),
         }
     }
 }
+
+/// docs/timesync.md: as many connections as the process may open files,
+/// less a margin for everything else. The soft limit of open files is first
+/// raised to the hard one, so a held socket costs a descriptor, not a place
+/// in a short queue.
+pub fn connection_limit() -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut l = getrlimit(Resource::Nofile);
+    if l.current < l.maximum {
+        l.current = l.maximum;
+        let _ = setrlimit(Resource::Nofile, l);
+    }
+    let fds = getrlimit(Resource::Nofile).current.unwrap_or(1 << 20);
+    (fds.saturating_sub(FD_MARGIN) as usize).clamp(256, 1 << 20)
+}
+
+/// Descriptors kept for everything but client connections.
+const FD_MARGIN: u64 = 64;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -322,7 +342,11 @@ impl Drop for Running {
 
 async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(shared.config.header_timeout).max_buf_size(MAX_HEAD);
+    // A complete request followed by the client's FIN (`shutdown(SHUT_WR)`) is still answered.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_timeout)
+        .max_buf_size(MAX_HEAD)
+        .half_close(true);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(shared.config.max_connections.max(1)));
     loop {
@@ -343,8 +367,15 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stop:
         };
         let _ = stream.set_nodelay(true);
         let for_requests = shared.clone();
-        let conn = http
-            .serve_connection(TokioIo::new(stream), service_fn(move |req| respond(req, for_requests.clone(), peer)));
+        let smuggled = Smuggled::default();
+        let stream = Framing::new(stream, smuggled.clone());
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            service_fn(move |req| {
+                let smuggled = smuggled.lock().unwrap_or_else(|e| e.into_inner()).pop_front().unwrap_or(false);
+                respond(req, for_requests.clone(), peer, smuggled)
+            }),
+        );
         let conn = graceful.watch(conn);
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -357,6 +388,117 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stop:
     }
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// Which requests of a connection came with both `Content-Length` and
+/// `Transfer-Encoding`, in order: hyper drops the `Content-Length` of such a
+/// request before the service sees it, so the framing is read off the wire.
+type Smuggled = Arc<Mutex<VecDeque<bool>>>;
+
+/// A connection's socket, whose request heads are looked at as they are read
+/// (see [`Smuggled`]). A body with a `Content-Length` is skipped; after a
+/// chunked request the connection is closed (see [`route`]), so chunked
+/// bodies never need reading here.
+struct Framing<S> {
+    inner: S,
+    head: Vec<u8>,
+    skip: u64,
+    /// Past a chunked request or an oversized head: nothing more to look at.
+    off: bool,
+    smuggled: Smuggled,
+}
+
+impl<S> Framing<S> {
+    fn new(inner: S, smuggled: Smuggled) -> Framing<S> {
+        Framing { inner, head: Vec::new(), skip: 0, off: false, smuggled }
+    }
+
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && !self.off {
+            if self.skip > 0 {
+                let n = (self.skip.min(data.len() as u64)) as usize;
+                data = &data[n..];
+                self.skip -= n as u64;
+                continue;
+            }
+            let from = self.head.len().saturating_sub(2);
+            // Every way on from here returns.
+            self.head.extend_from_slice(data);
+            // The head ends with an empty line (CRLF or a bare LF).
+            let end = self.head[from..].iter().enumerate().find_map(|(i, &b)| {
+                let rest = &self.head[from + i + 1..];
+                (b == b'\n' && (rest.starts_with(b"\n") || rest.starts_with(b"\r\n")))
+                    .then(|| from + i + 1 + if rest[0] == b'\r' { 2 } else { 1 })
+            });
+            let Some(end) = end else {
+                if self.head.len() > MAX_HEAD {
+                    self.off = true;
+                }
+                return;
+            };
+            let rest = self.head.split_off(end);
+            let (mut length, mut chunked) = (None, false);
+            for line in self.head.split(|&b| b == b'\n').skip(1) {
+                let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+                let name = &line[..colon];
+                let value = String::from_utf8_lossy(&line[colon + 1..]);
+                if name.eq_ignore_ascii_case(b"content-length") {
+                    length = value.trim().parse::<u64>().ok().or(Some(0));
+                } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                    chunked = true;
+                }
+            }
+            self.smuggled.lock().unwrap_or_else(|e| e.into_inner()).push_back(length.is_some() && chunked);
+            self.head.clear();
+            if chunked {
+                self.off = true;
+                return;
+            }
+            self.skip = length.unwrap_or(0);
+            self.feed(&rest);
+            return;
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Framing<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = polled {
+            let fresh = buf.filled()[before..].to_vec();
+            self.feed(&fresh);
+        }
+        polled
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Framing<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// What to answer, before it becomes a hyper response.
@@ -435,10 +577,17 @@ async fn respond(
     req: Request<Incoming>,
     shared: Arc<Shared>,
     peer: SocketAddr,
+    smuggled: bool,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let reply = route(req, &shared).await;
+    let reply = if smuggled {
+        // Two framings at once is how requests are smuggled past proxies: refuse it.
+        Reply::error(StatusCode::BAD_REQUEST, "bad request: both Content-Length and Transfer-Encoding; send one\n")
+            .closing(true)
+    } else {
+        route(req, &shared).await
+    };
     shared.requests.fetch_add(1, Ordering::Relaxed);
     if let Some(log) = &shared.log {
         log(&RequestLog {
@@ -457,6 +606,8 @@ async fn respond(
 async fn route(req: Request<Incoming>, shared: &Shared) -> Reply {
     // A body we do not read would be taken for the next request: close instead.
     let unread_body = !req.body().is_end_stream();
+    // After a chunked body the connection closes: its framing is not followed further (see `Framing`).
+    let unread_body = unread_body || req.headers().contains_key(TRANSFER_ENCODING);
     if !matches!(req.uri().path(), "/time" | "/time/") {
         return Reply::error(StatusCode::NOT_FOUND, "not found: this service answers only /time\n")
             .closing(unread_body);
