@@ -18,13 +18,13 @@ Exit status:
 /// `.exists` or expired, checked for U0–U8, on a clock that follows the
 /// events' own time.
 ///
-/// With paths and no command, opens the interactive replay.
+/// With paths and no command, opens the interactive replay; with nothing at
+/// all on a terminal, opens it on the built-in demo archive.
 #[derive(Parser, Debug)]
 #[command(
     name = "usage-replay",
     version,
     args_conflicts_with_subcommands = true,
-    arg_required_else_help = true,
     after_help = EXIT_STATUSES
 )]
 pub struct Cli {
@@ -81,6 +81,10 @@ pub enum Command {
     /// Exit status: 0; 2 when no event was read from any input or a path named
     /// cannot be read (the others are still replayed).
     Emit(EmitArgs),
+    /// Open the interactive replay on the built-in demo archive: a few hundred
+    /// instances over two days with every code U0-U8, the error outcome and the
+    /// load problems of a real capture, made in memory (no disk, no network).
+    Demo(DemoArgs),
     /// Run a time-sync service, a drop-in for StackTach notigen's time_sync.
     ///
     /// GET /time answers the raw body of the last POST /time (empty before the first;
@@ -94,6 +98,13 @@ pub enum Command {
     ///
     /// Deterministic for a seed: the same options write the same bytes.
     Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Open at this time instead of the end (a datetime, e.g. 2014-10-06T12:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Args, Debug)]

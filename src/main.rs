@@ -59,13 +59,26 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Emit(a)) => emit(a),
         Some(Command::TimeServer(a)) => time_server(a),
         Some(Command::Generate(a)) => generate(a),
+        Some(Command::Demo(a)) => demo(a),
         None => ui(cli.ui),
     }
 }
 
 /// The interactive replay (docs/ui.md#panes).
 fn ui(a: cli::UiArgs) -> Result<i32> {
+    use std::io::IsTerminal;
     if a.paths.is_empty() {
+        let bare = a.at.is_none() && a.publish_clock.is_none() && a.follow_clock.is_none();
+        if bare && io::stdin().is_terminal() && io::stdout().is_terminal() {
+            // docs/ui.md#the-demo: the first thing a new user sees.
+            return demo(cli::DemoArgs { at: None });
+        }
+        if bare {
+            // No terminal and nothing asked: the usage, as for any missing argument.
+            use clap::CommandFactory;
+            eprintln!("{}", Cli::command().render_help());
+            return Ok(EXIT_UNUSABLE);
+        }
         return Err(anyhow!("no archive given: usage-replay PATH… (see --help)"));
     }
     if a.paths.iter().any(|p| p.as_os_str() == "-") {
@@ -91,7 +104,26 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
         eprintln!("usage-replay: {warning}");
     }
     let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
-    usage_replay::tui::run(a.paths, opts, clock)
+    let load = usage_replay::archive::LoadOptions {
+        instances: a.only.instance.clone(),
+        tenants: a.only.tenant.clone(),
+        ..Default::default()
+    };
+    usage_replay::tui::run_source(usage_replay::tui::Source::Paths(a.paths, load), opts, clock)
+}
+
+/// `usage-replay demo`: the interactive replay on the built-in archive.
+fn demo(a: cli::DemoArgs) -> Result<i32> {
+    let at = match &a.at {
+        Some(s) => Some(
+            usage_replay::time::parse_datetime(s)
+                .map_err(|_| anyhow!("--at: not a datetime: {s:?} (e.g. 2014-10-06T12:00:00Z)"))?,
+        ),
+        None => None,
+    };
+    let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
+    let clock = usage_replay::tui::clocksync::ClockOptions::parse(None, None, 1.0).map_err(|e| anyhow!(e))?;
+    usage_replay::tui::run_source(usage_replay::tui::Source::Demo, opts, clock)
 }
 
 /// Phase timings on stderr when `USAGE_REPLAY_TIMINGS` is set (for benchmarks).

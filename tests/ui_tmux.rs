@@ -258,6 +258,35 @@ fn unreadable_input_exits_with_status_2() {
     assert!(s.contains("usage-replay: no readable input"), "{s}");
 }
 
+#[test]
+fn with_no_path_a_terminal_opens_the_demo() {
+    if skipped_without_tmux("with_no_path_a_terminal_opens_the_demo") {
+        return;
+    }
+    let bin = BIN;
+    let t = Tmux::new();
+    t.shell(160, 40, "-u NO_COLOR");
+    for command in [format!("'{bin}'"), format!("'{bin}' demo")] {
+        t.keys(&[&format!("{command}; echo DONE-$?"), "Enter"]);
+        let s = t.wait_for("the demo at its end", |s| s.contains("drained") && s.contains("┌ Streams"));
+        assert!(s.contains("demo: a built-in archive · your own: usage-replay PATH…"), "{s}");
+        // Every outcome and code is in the header's counts.
+        for word in ["ok ", "failed ", "ERR ", "U0 ", "U1 ", "U2 ", "U3 ", "U4 ", "U5 ", "U6 ", "U7 ", "U8 "] {
+            assert!(s.contains(word), "{word:?} in:\n{s}");
+        }
+        assert!(s.contains("1 rejected · 1 duplicate"), "{s}");
+        t.keys(&["q"]);
+        let s = t.wait_for("the exit", exited);
+        assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "{s}");
+        t.keys(&["clear", "Enter"]);
+        t.wait_for("a clear screen", |s| !exited(s));
+    }
+    // Without a terminal, no path is the usage and status 2.
+    let out = Command::new(bin).stdin(std::process::Stdio::null()).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: usage-replay [OPTIONS] [PATH]..."));
+}
+
 /// A child process killed (and reaped) however the test ends.
 struct Child(std::process::Child);
 

@@ -3,7 +3,7 @@
 //! frame is drawn at once and the UI stays responsive. Quitting cancels.
 
 use super::data::Data;
-use crate::archive::{Archive, LoadError, LoadProgress};
+use crate::archive::{Archive, LoadError, LoadOptions, LoadProgress};
 use crate::pipeline::IdMode;
 use crate::replay::Timeline;
 use std::path::PathBuf;
@@ -60,12 +60,35 @@ pub struct Loader {
 
 impl Loader {
     pub fn spawn(paths: Vec<PathBuf>) -> std::io::Result<Loader> {
+        Loader::spawn_with(paths, LoadOptions::default())
+    }
+
+    /// [`Loader::spawn`] with load options (the instance and tenant filter).
+    pub fn spawn_with(paths: Vec<PathBuf>, options: LoadOptions) -> std::io::Result<Loader> {
         let (tx, rx) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let stop = cancel.clone();
         std::thread::Builder::new().name("load".into()).spawn(move || {
             let failed = tx.clone();
-            if let Err(e) = guarded(|| load(paths, tx, stop)) {
+            if let Err(e) = guarded(|| load(paths, options, tx, stop)) {
+                let _ = failed.send(LoadEvent::Failed(e));
+            }
+        })?;
+        Ok(Loader { events: rx, cancel })
+    }
+
+    /// Load the built-in demo (docs/ui.md#the-demo): made in memory, no disk, no network.
+    pub fn spawn_demo() -> std::io::Result<Loader> {
+        let (tx, rx) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = cancel.clone();
+        std::thread::Builder::new().name("load".into()).spawn(move || {
+            let failed = tx.clone();
+            let run = || {
+                let archive = crate::demo::archive();
+                replay(archive, &tx, &stop);
+            };
+            if let Err(e) = guarded(run) {
                 let _ = failed.send(LoadEvent::Failed(e));
             }
         })?;
@@ -78,9 +101,9 @@ impl Loader {
 }
 
 /// Read, then replay; every step reported on `tx`. Returns quietly when cancelled.
-fn load(paths: Vec<PathBuf>, tx: mpsc::Sender<LoadEvent>, stop: Arc<AtomicBool>) {
+fn load(paths: Vec<PathBuf>, options: LoadOptions, tx: mpsc::Sender<LoadEvent>, stop: Arc<AtomicBool>) {
     let progress_tx = tx.clone();
-    let loaded = Archive::load(&paths, |p| {
+    let loaded = Archive::load_with(&paths, options, |p| {
         let _ = progress_tx.send(LoadEvent::Progress(p.clone()));
         !stop.load(Ordering::Relaxed)
     });
@@ -92,6 +115,11 @@ fn load(paths: Vec<PathBuf>, tx: mpsc::Sender<LoadEvent>, stop: Arc<AtomicBool>)
             return;
         }
     };
+    replay(archive, &tx, &stop);
+}
+
+/// Replay a loaded archive into its timeline and hand it over.
+fn replay(archive: Archive, tx: &mpsc::Sender<LoadEvent>, stop: &AtomicBool) {
     let _ = tx.send(LoadEvent::Replaying(archive.events.len()));
     let timeline = Timeline::build(&archive, IdMode::Stable);
     if !stop.load(Ordering::Relaxed) {

@@ -27,6 +27,6 @@ pub mod view;
 
 pub use action::Action;
 pub use app::{App, Options};
-pub use term::run;
+pub use term::{run, run_source, Source, DEMO_NOTICE};
 pub use types::{ExternalClock, Pane, Seek};
 pub use view::render;

@@ -8,6 +8,7 @@ use super::clocksync::{ClockOptions, ClockSync};
 use super::load::{guarded, Loader};
 use super::types::Request;
 use super::view;
+use crate::archive::LoadOptions;
 use anyhow::{Context as _, Result};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
@@ -141,12 +142,35 @@ fn watch_signals(signal: Arc<AtomicUsize>, input_is_tty: bool) -> Result<()> {
 /// status: 0, 2 when no input could be loaded, or 128 + the signal's number
 /// when a terminate, interrupt, hang-up or quit signal ended it.
 pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i32> {
+    run_source(Source::Paths(paths, LoadOptions::default()), opts, clock)
+}
+
+/// What the interactive replay opens.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Archives, loaded with these options (the instance and tenant filter).
+    Paths(Vec<PathBuf>, LoadOptions),
+    /// The built-in demo archive (docs/ui.md#the-demo).
+    Demo,
+}
+
+/// The header note of the demo: what it is, and how to open an archive of your own.
+pub const DEMO_NOTICE: &str = "demo: a built-in archive · your own: usage-replay PATH… (q quits)";
+
+/// [`run`] over any [`Source`].
+pub fn run_source(source: Source, opts: Options, clock: ClockOptions) -> Result<i32> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() {
         anyhow::bail!("the interactive replay needs a terminal (use `usage-replay audit` in scripts and pipes)");
     }
-    let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let inputs: Vec<String> = match &source {
+        Source::Paths(paths, _) => paths.iter().map(|p| p.display().to_string()).collect(),
+        Source::Demo => vec![crate::demo::NAME.to_string()],
+    };
     let mut app = App::new_loading(inputs, opts);
+    if matches!(source, Source::Demo) {
+        app.notice = Some(DEMO_NOTICE.to_string());
+    }
     // Before the terminal is touched, so that an address in use is a plain error.
     let sync = ClockSync::start(&clock)?;
     sync.attach(&mut app);
@@ -162,7 +186,11 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, clock: ClockOptions) -> Result<i3
     // can spin inside the terminal library and never come back to the loop.
     watch_signals(Arc::clone(&signal), io::stdin().is_terminal())?;
     let signalled = || signal.load(Ordering::Relaxed);
-    let loader = Loader::spawn(paths).context("starting the loader")?;
+    let loader = match source {
+        Source::Paths(paths, options) => Loader::spawn_with(paths, options),
+        Source::Demo => Loader::spawn_demo(),
+    }
+    .context("starting the loader")?;
     let (orig_tx, orig_rx) = mpsc::channel::<(u32, Result<String, String>)>();
     let mut last = Instant::now();
     loop {

@@ -111,6 +111,8 @@ pub struct App {
     requested: Option<u32>,
     requests: Vec<Request>,
     pub status: Option<Status>,
+    /// A standing note in the header (the built-in demo says what it is).
+    pub notice: Option<String>,
     pub external: Option<ExternalClock>,
     pending_external: Option<Timestamp>,
     /// "publishing clock on ADDR", shown in the header.
@@ -153,6 +155,7 @@ impl App {
             requested: None,
             requests: Vec::new(),
             status: None,
+            notice: None,
             external: None,
             pending_external: None,
             publishing: None,

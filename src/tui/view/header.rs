@@ -84,6 +84,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     // clock, which change), then the load problems (which `p` also browses),
     // so a narrow terminal cuts what is least news.
     let mut feedback = Vec::new();
+    if let Some(n) = &app.notice {
+        feedback.push((n.clone(), t.label()));
+    }
     if let Some(s) = &app.status {
         feedback.push((s.text.clone(), if s.error { t.error() } else { t.title() }));
     }
@@ -117,13 +120,26 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if c.unmatched > 0 {
         problems.push(format!("{} unmatched", num(c.unmatched)));
     }
+    // docs/ui.md#header: inputs that gave nothing and files a walk passed over are named too.
+    let barren = a.barren_inputs().len();
+    if barren > 0 {
+        problems.push(format!("{} {} without records", num(barren), if barren == 1 { "input" } else { "inputs" }));
+    }
+    if !a.skipped.is_empty() {
+        let n = a.skipped.len();
+        problems.push(format!("{} {} skipped", num(n), if n == 1 { "file" } else { "files" }));
+    }
     let mut l3 = Vec::new();
     for (text, style) in feedback {
         l3.push((" ".into(), Style::new()));
         l3.push((text, style));
         l3.push(("  │".into(), t.label()));
     }
-    if problems.is_empty() {
+    if total == 0 {
+        // An empty archive says so plainly, and where to look.
+        let why = if problems.is_empty() { "no record in the input".to_string() } else { problems.join(" · ") };
+        l3.push((format!(" load: no event to replay: {why} (p for the problems)"), t.error()));
+    } else if problems.is_empty() {
         l3.push((" load: no problems".to_string(), t.label()));
     } else {
         let p = app.keymap.hint(crate::tui::keymap::Scope::Global, &crate::tui::Action::Problems);
