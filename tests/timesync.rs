@@ -545,8 +545,9 @@ fn misbehaving_services_are_reported_and_retried() {
 
     let silent = fake_service(None);
     // A session gives up on a poll after 2 s; the test after 200 ms, with the same message.
-    let f = ClockFollower::spawn_with_timeout(&silent.to_string(), Duration::from_millis(10), Duration::from_millis(200))
-        .unwrap();
+    let f =
+        ClockFollower::spawn_with_timeout(&silent.to_string(), Duration::from_millis(10), Duration::from_millis(200))
+            .unwrap();
     // Asking never blocks, even while a poll hangs on the silent service.
     assert_eq!(f.latest(), None);
     assert_eq!(f.try_recv(), None);
@@ -605,7 +606,7 @@ fn time_server_command_logs_each_request_and_stops_on_ctrl_c() {
 fn a_half_closed_request_is_answered() {
     let server = drop_in();
     let addr = server.local_addr();
-    post(&agent(), addr, b"2014-10-09 22:55:33.111111");
+    post(&common::agent(Duration::from_secs(20)), addr, b"2014-10-09 22:55:33.111111");
     // A complete request, then the client's FIN: every one gets its answer.
     for i in 0..200 {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -624,7 +625,7 @@ fn a_half_closed_request_is_answered() {
 fn content_length_with_transfer_encoding_is_refused() {
     let server = drop_in();
     let addr = server.local_addr();
-    post(&agent(), addr, b"2014-10-09 22:55:33.111111");
+    post(&common::agent(Duration::from_secs(20)), addr, b"2014-10-09 22:55:33.111111");
     let smuggled = raw(
         addr,
         b"POST /time HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n13\r\n2014-10-10 00:00:00\r\n0\r\n\r\n",
@@ -637,17 +638,17 @@ fn content_length_with_transfer_encoding_is_refused() {
     );
     let statuses: Vec<&str> = behind.split("HTTP/1.1 ").skip(1).map(|r| r.lines().next().unwrap_or("")).collect();
     assert_eq!(statuses, ["200 OK", "400 Bad Request"], "{behind}");
-    assert_eq!(get(&agent(), addr).body, b"2014-10-09 22:55:33.111111", "nothing stored");
+    assert_eq!(get(&common::agent(Duration::from_secs(20)), addr).body, b"2014-10-09 22:55:33.111111", "nothing stored");
 }
 
 #[test]
 fn idle_sockets_held_by_one_client_cost_only_that_client() {
     let server = drop_in();
     let addr = server.local_addr();
-    post(&agent(), addr, b"2014-10-09 22:55:33.111111");
+    post(&common::agent(Duration::from_secs(20)), addr, b"2014-10-09 22:55:33.111111");
     // More idle connections than the old limit and backlog together (256 + 128).
     let held: Vec<TcpStream> = (0..600).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    let a = agent();
+    let a = common::agent(Duration::from_secs(20));
     for _ in 0..20 {
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
