@@ -872,8 +872,10 @@ mod tests {
         assert_eq!(reason(&o), "payload.instance_type_id: not an integer: \"performance1-4\"");
         let o = one(&notif(r#"{"instance_id":"i","instance_type_id":"7.5"}"#));
         assert_eq!(reason(&o), "payload.instance_type_id: not an integer: \"7.5\"");
-        let o = one(&notif(r#"{"instance_id":"i","vcpus":true}"#));
-        assert_eq!(reason(&o), "payload.vcpus: not an integer: true");
+        // Python's int(True) is 1 and int(False) is 0.
+        let o = one(&notif(r#"{"instance_id":"i","vcpus":true,"memory_mb":false}"#));
+        assert_eq!(get(&o, "vcpus").as_deref(), Some("int:1"));
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:0"));
     }
 
     #[test]

@@ -212,7 +212,10 @@ fn headless_commands_read_standard_input_without_a_spool() {
         e.write_all(&day).expect("gzip");
         e.finish().expect("gzip")
     };
-    let from_file = run(&["audit", "--format", "json", "samples/verified-quiet-day.jsonl"]).stdout;
+    // The same report, but for the input's name.
+    let from_file = run(&["audit", "--format", "json", "samples/verified-quiet-day.jsonl"])
+        .stdout
+        .replace("\"path\": \"samples/verified-quiet-day.jsonl\"", "\"path\": \"<stdin>\"");
     for input in [day.clone(), gz] {
         let (out, err, code) = run_with_tmpdir(tmp.path(), &["audit", "--format", "json", "-"], input.clone());
         assert_eq!((code, out.as_str()), (0, from_file.as_str()), "{err}");

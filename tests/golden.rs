@@ -646,9 +646,9 @@ fn the_samples_directory_opens_clean() {
         "samples",
         &doc,
         Totals {
-            verified: 20,
-            failed: 15,
-            error: 1,
+            verified: 21,
+            failed: 16,
+            error: 2,
             unmatched: 1,
             duplicates: 2,
             not_distilled: 18,
@@ -659,7 +659,7 @@ fn the_samples_directory_opens_clean() {
     for code in ["U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8"] {
         assert!(by_code(&doc, code) > 0, "samples show {code}");
     }
-    assert_eq!(by_code(&doc, "U0"), 2);
+    assert_eq!(by_code(&doc, "U0"), 3);
     assert!(doc["rejected"]
         .as_array()
         .expect("a list")
@@ -667,12 +667,12 @@ fn the_samples_directory_opens_clean() {
         .all(|r| r["source"].as_str().is_some_and(|s| s.starts_with("samples/bad-records.jsonl:"))));
     assert_eq!(doc["skipped"], serde_json::json!([]), "the README is no archive, and not worth a word");
     let inputs = doc["inputs"].as_array().expect("inputs");
-    assert_eq!(inputs.len(), 18);
+    assert_eq!(inputs.len(), 21);
     assert!(inputs.iter().all(|i| i["records"].as_u64() > Some(0) && i["events"].as_u64() > Some(0)));
     assert!(inputs.iter().all(|i| !i["path"].as_str().unwrap_or("").contains("expected")));
     let r = run(&["audit", "samples"]);
     assert!(
-        r.stdout.contains("\n197 events, 1 unmatched, 2 duplicates, 18 not distilled, 5 rejected\n"),
+        r.stdout.contains("\n226 events, 1 unmatched, 2 duplicates, 18 not distilled, 5 rejected\n"),
         "{}",
         r.stdout
     );
