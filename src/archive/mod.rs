@@ -939,6 +939,9 @@ fn intern(
             let value = match v {
                 TraitVal::Text(c) => Value::Text(symbols.intern(&c)),
                 TraitVal::Int(i) => Value::Int(i),
+                TraitVal::BigInt(c) => {
+                    Value::BigInt { text: symbols.intern(&c), as_float: crate::pyfmt::exact_float(&c) }
+                }
                 TraitVal::Float(f) => Value::Float(f),
                 TraitVal::DateTime(t) => Value::DateTime(t),
             };
