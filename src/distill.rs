@@ -194,6 +194,10 @@ fn distill_all<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: &mut Vec<O
             };
             out.push(reject(what, text, whole))
         }
+        // As when the whole array is parsed at once (a document read record by record reads each the same).
+        Ok(Top::Scalar(_)) if unit == Unit::Element => {
+            out.push(reject("not a record: an array element must be an object or an STv2 pair", text, whole))
+        }
         Ok(top) => top_records(top, text, whole, sets, out),
         Err(e) => out.push(Outcome::Rejected {
             reason: syntax_reason(&e, unit != Unit::Line),

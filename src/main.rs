@@ -187,6 +187,7 @@ fn load(input: &InputArgs, keep: Keep, rules: Rules) -> Result<Archive> {
         rules,
         instances: input.only.instance.clone(),
         tenants: input.only.tenant.clone(),
+        pieces: None,
     };
     match Archive::load_with(&input.paths, options, |_| true) {
         Ok(a) => Ok(a),
