@@ -253,7 +253,7 @@ impl Audit<'_> {
             .iter()
             .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
             .collect();
-        // The counts in the summary, the records themselves in lists (docs/outputs.md#audit-json).
+        // The counts in the summary, the records themselves in lists (docs/outputs.md#json).
         let mut summary = serde_json::to_value(self.summary())?;
         summary["unmatched"] = self.unmatched.into();
         summary["duplicates"] = self.archive.duplicates.into();
