@@ -6,8 +6,8 @@
 //!
 //! Without arguments it uses the small UI fixture.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use std::path::PathBuf;
 use std::sync::Arc;

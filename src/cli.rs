@@ -3,6 +3,16 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// Every exit status, under `--help`.
+const EXIT_STATUSES: &str = "\
+Exit status:
+  0    done; for audit: no stream failed or went to error
+  1    audit: a stream failed (U0-U8) or went to error
+  2    could not run: bad arguments, no event read from any input, or a path
+       named that cannot be read (the other paths are still reported)
+  129  the interactive replay's terminal went away (hang-up)
+  130+ the interactive replay was ended by a signal (128 + its number)";
+
 /// Replay archived nova notifications through StackTach Winchester's usage
 /// audit: streams per instance per UTC day, fired on their end-of-day
 /// `.exists` or expired, checked for U0–U8, on a clock that follows the
@@ -10,7 +20,13 @@ use std::path::PathBuf;
 ///
 /// With paths and no command, opens the interactive replay.
 #[derive(Parser, Debug)]
-#[command(name = "usage-replay", version, args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+#[command(
+    name = "usage-replay",
+    version,
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true,
+    after_help = EXIT_STATUSES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -41,18 +57,29 @@ pub struct UiArgs {
     /// Seconds between polls of --follow-clock.
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "follow_clock")]
     pub poll: f64,
+
+    #[command(flatten)]
+    pub only: OnlyArgs,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Replay at full speed and report every stream's verdict.
     ///
-    /// Exit status: 0 when no stream failed or errored, 1 when any did, 2 when
-    /// the command could not run (bad arguments, no readable input).
+    /// Exit status: 0 when no stream failed or errored; 1 when any did; 2 when
+    /// the command could not run (bad arguments), nothing could be audited (no
+    /// event read from any input), or a path named cannot be read (the others
+    /// are still reported).
     Audit(AuditArgs),
     /// Write the distilled events, one JSON object per line, in replay order.
+    ///
+    /// Exit status: 0; 2 when no event was read from any input or a path named
+    /// cannot be read (the others are still written).
     Events(EventsArgs),
     /// Write the pipelines' output events (.exists.verified / .exists.failed), one JSON object per line.
+    ///
+    /// Exit status: 0; 2 when no event was read from any input or a path named
+    /// cannot be read (the others are still replayed).
     Emit(EmitArgs),
     /// Run a time-sync service, a drop-in for StackTach notigen's time_sync.
     ///
@@ -132,6 +159,21 @@ pub struct InputArgs {
     /// Archives: files, directories, or - for stdin.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub only: OnlyArgs,
+}
+
+/// A filter applied while loading: events of other instances or tenants are never kept.
+#[derive(Args, Debug, Default, Clone)]
+pub struct OnlyArgs {
+    /// Only the events of these instances (ID,ID…), left out while loading.
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub instance: Vec<String>,
+
+    /// Only the events that carry one of these tenants (ID,ID…), left out while loading.
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub tenant: Vec<String>,
 }
 
 #[derive(Args, Debug)]

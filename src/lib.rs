@@ -10,10 +10,12 @@
 //! [`generate`] makes synthetic archives with known verdicts.
 
 pub mod archive;
+pub mod demo;
 pub mod distill;
 pub mod event;
 pub mod explain;
 pub mod generate;
+pub mod hash;
 pub mod json;
 pub mod pipeline;
 pub mod pyfmt;
@@ -22,8 +24,11 @@ pub mod report;
 pub mod rules;
 pub mod symbols;
 pub mod text;
+pub mod ticket;
 pub mod time;
+#[cfg(feature = "timesync")]
 pub mod timesync;
 pub mod triage;
 pub mod trigger;
+#[cfg(feature = "tui")]
 pub mod tui;

@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
-use cli::{AuditArgs, Cli, Command, EmitArgs, EventsArgs, Format, GenerateArgs, TimeServerArgs};
+use cli::{AuditArgs, Cli, Command, EmitArgs, EventsArgs, Format, GenerateArgs, InputArgs, TimeServerArgs};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
@@ -147,13 +147,36 @@ impl Phases {
     }
 }
 
-/// Load the archive, distilled by each rule set asked for; a pipe is read as a stream.
-fn load(paths: &[PathBuf], keep: Keep, rules: Rules) -> Result<Archive> {
-    match Archive::load_with(paths, LoadOptions { keep, show_originals: false, rules }, |_| true) {
+/// Load the archive, distilled by each rule set asked for, with the instance and tenant filter; a pipe is read as a stream.
+fn load(input: &InputArgs, keep: Keep, rules: Rules) -> Result<Archive> {
+    let options = LoadOptions {
+        keep,
+        show_originals: false,
+        rules,
+        instances: input.only.instance.clone(),
+        tenants: input.only.tenant.clone(),
+    };
+    match Archive::load_with(&input.paths, options, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// docs/outputs.md#exit-statuses: nothing read at all, or a named path that cannot be
+/// read, is status 2 with a one-line reason, after the report of whatever was read.
+fn unusable(archive: &Archive, code: i32) -> i32 {
+    if let Some(why) = usage_replay::ticket::nothing_to_audit(archive) {
+        eprintln!("usage-replay: {why}");
+        return EXIT_UNUSABLE;
+    }
+    if !archive.unreadable.is_empty() {
+        for u in &archive.unreadable {
+            eprintln!("usage-replay: cannot read {}", usage_replay::text::sanitize(u));
+        }
+        return EXIT_UNUSABLE;
+    }
+    code
 }
 
 fn audit(a: AuditArgs) -> Result<i32> {
@@ -183,7 +206,7 @@ fn audit(a: AuditArgs) -> Result<i32> {
         return Err(anyhow!("--triage needs --rules both: a triage label compares the two rule sets"));
     }
     let clock = Phases::start();
-    let archive = load(&a.input.paths, Keep::Audit, rules)?;
+    let archive = load(&a.input, Keep::Audit, rules)?;
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let (replay, other) = match archive.alt.as_deref() {
@@ -200,8 +223,14 @@ fn audit(a: AuditArgs) -> Result<i32> {
         }
         _ => None,
     };
-    let audit =
-        Audit { archive: &archive, streams: replay.streams(), unmatched: replay.unmatched().len(), rules, side };
+    let audit = Audit {
+        archive: &archive,
+        streams: replay.streams(),
+        unmatched: replay.unmatched().len(),
+        unmatched_events: replay.unmatched(),
+        rules,
+        side,
+    };
     let filter = |s: &Stream| {
         (outcomes.is_empty() || outcomes.contains(&s.outcome()))
             && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
@@ -231,6 +260,7 @@ fn audit(a: AuditArgs) -> Result<i32> {
         report_rejected(&archive);
     }
     clock.lap("report");
+    let code = unusable(&archive, code);
     // The process ends here: freeing a large archive piece by piece would only delay the exit.
     std::mem::forget(audit);
     std::mem::forget(other);
@@ -247,7 +277,7 @@ fn events(a: EventsArgs) -> Result<i32> {
         Some(r) => r,
         None => return Err(anyhow!("unknown rule set {:?} (2014, 2015)", a.rules)),
     };
-    let archive = load(&a.input.paths, Keep::All, rules)?;
+    let archive = load(&a.input, Keep::All, rules)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for e in &archive.events {
@@ -256,14 +286,14 @@ fn events(a: EventsArgs) -> Result<i32> {
     }
     out.flush()?;
     report_rejected(&archive);
-    Ok(0)
+    Ok(unusable(&archive, 0))
 }
 
 fn emit(a: EmitArgs) -> Result<i32> {
     let rules = Rules::parse(&a.rules).ok_or_else(|| anyhow!("unknown rule set {:?} (2014, 2015, both)", a.rules))?;
     // A 2015 result copies every trait of its `.exists`: keep them all.
     let keep = if rules == Rules::One(RuleSet::Y2014) { Keep::Audit } else { Keep::All };
-    let archive = load(&a.input.paths, keep, rules)?;
+    let archive = load(&a.input, keep, rules)?;
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -301,12 +331,15 @@ fn emit(a: EmitArgs) -> Result<i32> {
         eprintln!("usage-replay: … and {} more streams in error", silent.len() - 20);
     }
     report_rejected(&archive);
-    Ok(0)
+    Ok(unusable(&archive, 0))
 }
 
-/// Commands whose stdout is data say what was rejected on stderr.
+/// Commands whose stdout is data say on stderr what was rejected, not distilled,
+/// empty or skipped.
 fn report_rejected(archive: &Archive) {
-    for item in usage_replay::report::rejected_items(archive) {
+    let notes =
+        usage_replay::ticket::not_distilled_line(archive).into_iter().chain(usage_replay::ticket::input_notes(archive));
+    for item in usage_replay::report::rejected_items(archive).into_iter().chain(notes) {
         eprintln!("usage-replay: {item}");
     }
 }

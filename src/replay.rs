@@ -13,11 +13,11 @@
 
 use crate::archive::Archive;
 use crate::event::{sym, Event, Value};
+use crate::hash::HashMap;
 use crate::pipeline::{self, Audit2015, Code, IdMode, OutputEvent, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -144,6 +144,17 @@ impl Stream {
     pub fn code(&self) -> Option<Code> {
         self.result.as_ref().and_then(|r| r.code)
     }
+
+    /// The moment after which the stream is decided (docs/streams.md#firing):
+    /// its fire timestamp if it fired, its final expiry if it expired,
+    /// `Timestamp::MAX` while undecided.
+    pub fn decided_after(&self) -> Timestamp {
+        match self.result.as_ref().map(|r| r.trigger) {
+            Some(TriggerKind::Fire) => self.fire_timestamp.unwrap_or(Timestamp::MAX),
+            Some(TriggerKind::Expire) => self.expire_timestamp,
+            None => Timestamp::MAX,
+        }
+    }
 }
 
 /// The replay state machine of SPEC §4.
@@ -154,7 +165,7 @@ pub struct Replay<'a> {
     next: usize,
     streams: Vec<Stream>,
     /// Active streams by key (usually one each).
-    open: FxHashMap<StreamKey, Vec<u32>>,
+    open: HashMap<StreamKey, Vec<u32>>,
     /// Active streams marked ready since the clock last moved forward. A
     /// stream is marked ready at the current clock and every forward move fires
     /// all of them, so they all share the fire timestamp `now`.
@@ -183,7 +194,7 @@ impl<'a> Replay<'a> {
             now: Timestamp::MIN,
             next: 0,
             streams: Vec::with_capacity(n),
-            open: FxHashMap::default(),
+            open: HashMap::default(),
             ready: Vec::new(),
             expiry: BinaryHeap::with_capacity(n),
             unmatched: Vec::new(),
@@ -471,6 +482,9 @@ pub struct Timeline {
     unmatched: Vec<(u32, Unmatched)>,
     /// Sorted thresholds: a stream is decided at T when its threshold < T, per outcome.
     thresholds: [Vec<Timestamp>; 4],
+    /// The same for streams ending in `error` / `expire_error`, and for failed streams per code.
+    state_thresholds: [Vec<Timestamp>; 2],
+    code_thresholds: [Vec<Timestamp>; 9],
     decided_order: Vec<u32>,
     timestamps: Vec<Timestamp>,
     /// One per stream, index = id - 1.
@@ -487,12 +501,23 @@ impl Timeline {
         let decided_order = r.decided.clone();
         let streams = r.into_streams();
         let mut thresholds: [Vec<Timestamp>; 4] = Default::default();
+        let mut state_thresholds: [Vec<Timestamp>; 2] = Default::default();
+        let mut code_thresholds: [Vec<Timestamp>; 9] = Default::default();
         for s in &streams {
             if let Some(res) = &s.result {
-                thresholds[res.outcome as usize].push(Self::threshold_of(s));
+                let t = s.decided_after();
+                thresholds[res.outcome as usize].push(t);
+                match s.state {
+                    StreamState::Error => state_thresholds[0].push(t),
+                    StreamState::ExpireError => state_thresholds[1].push(t),
+                    _ => {}
+                }
+                if let Some(c) = res.code {
+                    code_thresholds[c as usize].push(t);
+                }
             }
         }
-        for t in thresholds.iter_mut() {
+        for t in thresholds.iter_mut().chain(state_thresholds.iter_mut()).chain(code_thresholds.iter_mut()) {
             t.sort_unstable();
         }
         let briefs = streams
@@ -500,7 +525,7 @@ impl Timeline {
             .map(|s| Brief {
                 first_event: s.first_event,
                 last_event: s.last_event,
-                threshold: Self::threshold_of(s),
+                threshold: s.decided_after(),
                 day: s.day,
                 state: s.state,
                 outcome: s.result.as_ref().map(|r| r.outcome),
@@ -512,19 +537,11 @@ impl Timeline {
             streams,
             unmatched,
             thresholds,
+            state_thresholds,
+            code_thresholds,
             decided_order,
             timestamps: archive.events.iter().map(|e| e.timestamp).collect(),
             instance_ranks: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// The moment after which a stream is decided: its fire timestamp if it
-    /// fired, its final expiry if it expired.
-    fn threshold_of(s: &Stream) -> Timestamp {
-        match s.result.as_ref().map(|r| r.trigger) {
-            Some(TriggerKind::Fire) => s.fire_timestamp.unwrap_or(Timestamp::MAX),
-            Some(TriggerKind::Expire) => s.expire_timestamp,
-            None => Timestamp::MAX,
         }
     }
 
@@ -630,6 +647,25 @@ impl Timeline {
         let decided: usize = c.iter().sum();
         c[Outcome::Pending as usize] = self.streams_at(t).saturating_sub(decided);
         c
+    }
+
+    /// Streams decided in `error` and in `expire_error` by time `t`.
+    pub fn errors_at(&self, t: Timestamp) -> [usize; 2] {
+        [0, 1].map(|i| self.state_thresholds[i].partition_point(|&x| x < t))
+    }
+
+    /// Failed streams per code (indexed by `Code as usize`) decided by time `t`.
+    pub fn codes_at(&self, t: Timestamp) -> [usize; 9] {
+        let mut c = [0; 9];
+        for (i, v) in self.code_thresholds.iter().enumerate() {
+            c[i] = v.partition_point(|&x| x < t);
+        }
+        c
+    }
+
+    /// The moment of the last decision (`None` when nothing was decided).
+    pub fn last_decision(&self) -> Option<Timestamp> {
+        self.thresholds.iter().filter_map(|v| v.iter().rev().find(|&&t| t != Timestamp::MAX).copied()).max()
     }
 
     /// Unmatched events replayed by time `t`.

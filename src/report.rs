@@ -58,6 +58,7 @@ impl Summary {
 struct StreamRow<'a> {
     stream_id: u32,
     instance_id: String,
+    tenant_id: Option<String>,
     day: String,
     state: &'static str,
     trigger: Option<&'static str>,
@@ -125,6 +126,8 @@ pub struct Audit<'a> {
     pub archive: &'a Archive,
     pub streams: &'a [Stream],
     pub unmatched: usize,
+    /// The unmatched events themselves (JSON lists them).
+    pub unmatched_events: &'a [(u32, crate::trigger::Unmatched)],
     /// What was replayed: one rule set, or both (then `side` holds the 2015 replay).
     pub rules: Rules,
     pub side: Option<SideBySide<'a>>,
@@ -186,6 +189,7 @@ impl Audit<'_> {
         StreamRow {
             stream_id: s.id,
             instance_id: s.instance_id.py_str(&self.archive.symbols),
+            tenant_id: crate::ticket::stream_tenant(self.archive, s),
             day: s.day.to_string(),
             state: s.state.as_str(),
             trigger: r.map(|r| r.trigger.as_str()),
@@ -249,12 +253,19 @@ impl Audit<'_> {
             .iter()
             .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
             .collect();
+        // The counts in the summary, the records themselves in lists (docs/outputs.md#audit-json).
+        let mut summary = serde_json::to_value(self.summary())?;
+        summary["unmatched"] = self.unmatched.into();
+        summary["duplicates"] = self.archive.duplicates.into();
+        let a = self.archive;
         let tail = serde_json::json!({
-            "summary": self.summary(),
-            "unmatched": self.unmatched,
-            "duplicates": self.archive.duplicates,
-            "not_distilled": self.archive.not_distilled_total(),
-            "not_distilled_types": &self.archive.not_distilled,
+            "summary": summary,
+            "inputs": crate::ticket::inputs(a),
+            "skipped": &a.skipped,
+            "unmatched": crate::ticket::unmatched(a, self.unmatched_events),
+            "duplicates": crate::ticket::duplicates(a),
+            "not_distilled": a.not_distilled_total(),
+            "not_distilled_types": &a.not_distilled,
             "rejected": rejected,
         });
         let tail = serde_json::to_string_pretty(&tail)?;
@@ -313,20 +324,24 @@ impl Audit<'_> {
     /// The archive's counts in one line, for reports that have no place for them.
     pub fn load_summary(&self) -> String {
         format!(
-            "{} events, {} unmatched, {} duplicates, {} not distilled, {} rejected",
+            "{} events, {} unmatched, {} duplicates, {} not distilled, {} rejected{}",
             self.archive.events.len(),
             self.unmatched,
             self.archive.duplicates,
             self.archive.not_distilled_total(),
-            self.archive.rejected.len()
+            self.archive.rejected.len(),
+            crate::ticket::input_counts(self.archive)
         )
     }
 
     /// The first rejected records, one per item wrapped to `width` columns.
     pub fn load_problems(&self, width: usize) -> Vec<String> {
         let mut lines = Vec::new();
-        for item in rejected_items(self.archive) {
-            for (i, l) in crate::text::wrap(&item, width.saturating_sub(4)).into_iter().enumerate() {
+        let mut items = rejected_items(self.archive);
+        items.extend(crate::ticket::not_distilled_line(self.archive));
+        items.extend(crate::ticket::input_notes(self.archive));
+        for item in items {
+            for (i, l) in crate::text::wrap_whole(&item, width.saturating_sub(4)).into_iter().enumerate() {
                 lines.push(if i == 0 { format!("  {l}") } else { format!("    {l}") });
             }
         }
@@ -346,8 +361,8 @@ impl Audit<'_> {
                 (o, _) => o.as_str().to_string(),
             };
             let by = s.result.as_ref().map(|r| r.trigger.as_str()).unwrap_or("-");
-            // Archive text: neutralised, cut and padded by display width.
-            let inst = crate::text::fit(&crate::text::sanitize(&s.instance_id.py_str(sym)), 36);
+            // Archive text: neutralised and padded by display width, never cut (a longer id widens its row).
+            let inst = crate::text::sanitize(&s.instance_id.py_str(sym));
             let pad = " ".repeat(36usize.saturating_sub(crate::text::width(&inst)));
             writeln!(
                 out,
@@ -359,7 +374,7 @@ impl Audit<'_> {
                 s.events.len()
             )?;
             if let Some(r) = s.result.as_ref().filter(|r| r.outcome != Outcome::Verified) {
-                for line in crate::text::wrap(&crate::text::sanitize(&r.message), 72) {
+                for line in crate::text::wrap_whole(&crate::text::sanitize(&r.message), 72) {
                     writeln!(out, "       {line}")?;
                 }
             }
@@ -384,7 +399,7 @@ impl Audit<'_> {
             sum.error,
             sum.pending
         );
-        for (i, l) in crate::text::wrap(&totals, 78).into_iter().enumerate() {
+        for (i, l) in crate::text::wrap_whole(&totals, 78).into_iter().enumerate() {
             writeln!(out, "{}{l}", if i == 0 { "" } else { "  " })?;
         }
         writeln!(out, "{}", self.load_summary())?;

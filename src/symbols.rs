@@ -147,7 +147,7 @@ fn maybe_well_known(s: &str) -> bool {
 
 fn hash(s: &str) -> u64 {
     // A fixed seed: the same string hashes the same in every shard and thread.
-    let mut h = foldhash::fast::FixedState::with_seed(0x5eed_u64).build_hasher();
+    let mut h = crate::hash::FixedState::with_seed(0x5eed_u64).build_hasher();
     h.write(s.as_bytes());
     h.finish()
 }

@@ -197,9 +197,42 @@ pub fn wrap(s: &str, w: usize) -> Vec<String> {
     lines
 }
 
+/// Wrap `s` into lines of at most `w` columns at spaces, never breaking a word:
+/// a word longer than the line (a path, an id) stands whole on its own line.
+pub fn wrap_whole(s: &str, w: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in s.split('\n') {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in para.split(' ') {
+            let ww = width(word);
+            if used > 0 && used + 1 + ww > w {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            if used > 0 {
+                line.push(' ');
+                used += 1;
+            }
+            line.push_str(word);
+            used += ww;
+        }
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_whole_never_breaks_a_word() {
+        let long = "/var/log/nova/notifications/2014-10-07/compute-host-250.example.net.jsonl.gz";
+        let lines = wrap_whole(&format!("rejected {long}:12: invalid JSON"), 40);
+        assert_eq!(lines, vec!["rejected".to_string(), format!("{long}:12:"), "invalid JSON".to_string()]);
+        assert_eq!(wrap_whole("a b c", 3), vec!["a b", "c"]);
+    }
 
     #[test]
     fn hard_wrapping_breaks_at_spaces_when_it_can() {

@@ -1,9 +1,9 @@
 //! Side by side (docs/rules2015.md#side-by-side): the 2014 and 2015 replays of
 //! one archive, their streams paired, and each 2014 stream's triage label.
 
+use crate::hash::HashMap;
 use crate::replay::{Outcome, Stream};
 use crate::trigger::StreamKey;
-use rustc_hash::FxHashMap;
 
 /// What the two verdicts of one instance-day say together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,11 +56,11 @@ impl Triage {
 /// `(instance_id, day)` and the same rank in creation order among that key's
 /// streams: the index into `other`, per stream of `primary`.
 pub fn pair(primary: &[Stream], other: &[Stream]) -> Vec<Option<usize>> {
-    let mut by_key: FxHashMap<StreamKey, Vec<usize>> = FxHashMap::default();
+    let mut by_key: HashMap<StreamKey, Vec<usize>> = HashMap::default();
     for (i, s) in other.iter().enumerate() {
         by_key.entry(s.key).or_default().push(i);
     }
-    let mut rank: FxHashMap<StreamKey, usize> = FxHashMap::default();
+    let mut rank: HashMap<StreamKey, usize> = HashMap::default();
     primary
         .iter()
         .map(|s| {

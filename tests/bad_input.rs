@@ -239,7 +239,7 @@ fn truncated_gzip_keeps_the_records_before_the_cut() {
     assert_eq!(got[0].0, "days.jsonl.gz");
     assert!(got[0].1.starts_with("gzip stream broken after "), "{}", got[0].1);
     assert_eq!(doc["streams"].as_array().map(Vec::len), Some(14), "the day before the cut is all there");
-    assert!(doc["duplicates"].as_u64().is_some_and(|d| d > 0));
+    assert!(doc["summary"]["duplicates"].as_u64().is_some_and(|d| d > 0));
 }
 
 #[test]
@@ -316,13 +316,25 @@ fn a_missing_path_beside_a_good_one() {
     let (doc, code) = audit(dir.path(), &["missing.jsonl", "good.jsonl"]);
     assert_eq!(rejected(&doc), pairs(&[("missing.jsonl", "cannot open: no such file or directory")]));
     assert_quiet_day_loaded("missing path", &doc);
-    assert_eq!(code, 0);
+    // As grep does: the others are reported, and the status says a path was wrong.
+    assert_eq!(code, 2);
     let r = run_in(dir.path(), &["audit", "missing.jsonl", "good.jsonl"], None);
     assert!(r.stdout.contains("rejected missing.jsonl: cannot open: no such file or directory"), "{}", r.stdout);
-    let r = run_in(dir.path(), &["events", "missing.jsonl", "good.jsonl"], None);
-    assert_eq!(r.code, 0);
-    assert_eq!(r.stdout.lines().count(), 16, "every event of the good file");
-    assert!(r.stderr.contains("rejected missing.jsonl: cannot open: no such file or directory"), "{}", r.stderr);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr, "usage-replay: cannot read missing.jsonl: cannot open: no such file or directory\n");
+    for cmd in ["events", "emit"] {
+        let r = run_in(dir.path(), &[cmd, "missing.jsonl", "good.jsonl"], None);
+        assert_eq!(r.code, 2, "{cmd}");
+        if cmd == "events" {
+            assert_eq!(r.stdout.lines().count(), 16, "every event of the good file");
+        }
+        assert_eq!(
+            r.stderr,
+            "usage-replay: rejected missing.jsonl: cannot open: no such file or directory\n\
+             usage-replay: cannot read missing.jsonl: cannot open: no such file or directory\n",
+            "{cmd}"
+        );
+    }
 }
 
 #[test]
@@ -376,10 +388,101 @@ fn empty_files() {
     let (doc, code) = audit(dir.path(), &["empty.jsonl", "blank.jsonl"]);
     assert_eq!(doc["streams"].as_array().map(Vec::len), Some(0));
     assert!(rejected(&doc).is_empty(), "blank lines are ignored");
-    assert_eq!(code, 0, "an empty archive has nothing that failed");
+    assert_eq!(code, 2, "nothing was audited");
+    let r = run_in(dir.path(), &["audit", "empty.jsonl"], None);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "usage-replay: nothing to audit: no event was read from the input: empty.jsonl (empty file)\n"
+    );
+    assert!(r.stdout.contains("0 rejected, 1 input without records\n  empty input empty.jsonl\n"), "{}", r.stdout);
     write(dir.path(), "good.jsonl", &lines(&quiet_day()));
-    let (doc, _) = audit(dir.path(), &["empty.jsonl", "good.jsonl", "blank.jsonl"]);
+    let (doc, code) = audit(dir.path(), &["empty.jsonl", "good.jsonl", "blank.jsonl"]);
     assert_quiet_day_loaded("empty beside good", &doc);
+    assert_eq!(code, 0, "empty inputs beside a good one are named, not failures");
+    let inputs: Vec<(&str, u64, u64)> = doc["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            (i["path"].as_str().expect("path"), i["records"].as_u64().expect("n"), i["events"].as_u64().expect("n"))
+        })
+        .collect();
+    assert_eq!(inputs, [("empty.jsonl", 0, 0), ("good.jsonl", 16, 16), ("blank.jsonl", 0, 0)]);
+    let r = run_in(dir.path(), &["audit", "empty.jsonl", "good.jsonl", "blank.jsonl"], None);
+    assert!(
+        r.stdout.contains(", 2 inputs without records\n  empty input empty.jsonl\n  no record in blank.jsonl\n"),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(dir.path(), &["audit", "--format", "csv", "empty.jsonl", "good.jsonl"], None);
+    assert_eq!(
+        r.stderr,
+        "usage-replay: 16 events, 0 unmatched, 0 duplicates, 0 not distilled, 0 rejected, 1 input without records\n\
+         usage-replay: empty input empty.jsonl\n"
+    );
+}
+
+#[test]
+fn an_html_page_saved_as_json_is_nothing_to_audit() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let page = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body>bad gateway</body></html>\n";
+    write(dir.path(), "export.json", page.as_bytes());
+    let r = run_in(dir.path(), &["audit", "export.json"], None);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "usage-replay: nothing to audit: no event was read from the input: export.json (1 of 1 records rejected)\n"
+    );
+    assert!(r.stdout.contains("rejected export.json:1: invalid JSON"), "{}", r.stdout);
+}
+
+#[test]
+fn an_archive_whose_every_record_is_rejected_is_nothing_to_audit() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    write(dir.path(), "a.jsonl", b"{\"a\": 1}\nnot json\n");
+    write(dir.path(), "b.jsonl", b"[1, 2]\n");
+    for cmd in ["audit", "events", "emit"] {
+        let r = run_in(dir.path(), &[cmd, "a.jsonl", "b.jsonl"], None);
+        assert_eq!(r.code, 2, "{cmd}");
+        assert_eq!(
+            r.stderr.lines().last(),
+            Some(
+                "usage-replay: nothing to audit: no event was read from any of the 2 inputs: \
+                 a.jsonl (2 of 2 records rejected); b.jsonl (2 of 2 records rejected)"
+            ),
+            "{cmd}"
+        );
+    }
+}
+
+#[test]
+fn files_of_other_extensions_in_a_directory_are_named() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let archive = dir.path().join("archive");
+    std::fs::create_dir(&archive).expect("mkdir");
+    write(&archive, "good.jsonl", &lines(&quiet_day()));
+    write(&archive, "notes.txt", b"remember the 7th\n");
+    write(&archive, "old.jsonl.bz2", b"BZh9");
+    let (doc, code) = audit(dir.path(), &["archive"]);
+    assert_quiet_day_loaded("skipped files", &doc);
+    assert_eq!(code, 0);
+    assert_eq!(doc["skipped"], serde_json::json!(["archive/notes.txt", "archive/old.jsonl.bz2"]));
+    let r = run_in(dir.path(), &["audit", "archive"], None);
+    assert!(
+        r.stdout.ends_with(
+            "0 rejected, 2 files skipped\n  skipped archive/notes.txt (not .json, .jsonl or .ndjson)\n  \
+             skipped archive/old.jsonl.bz2 (not .json, .jsonl or .ndjson)\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(dir.path(), &["events", "archive"], None);
+    assert_eq!(
+        r.stderr,
+        "usage-replay: skipped archive/notes.txt (not .json, .jsonl or .ndjson)\n\
+         usage-replay: skipped archive/old.jsonl.bz2 (not .json, .jsonl or .ndjson)\n"
+    );
 }
 
 #[test]

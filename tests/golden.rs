@@ -1,6 +1,6 @@
 //! Golden tests: the real binary on the bundled samples gives, stream by stream,
 //! the results documented in samples/README.md, and the `events` / `emit`
-//! outputs committed under samples/expected/.
+//! outputs committed under tests/golden/.
 
 use serde_json::Value;
 
@@ -99,8 +99,10 @@ fn assert_totals(what: &str, doc: &Value, t: Totals) {
     assert_eq!(s["failed"], t.failed, "{what}: failed");
     assert_eq!(s["error"], t.error, "{what}: error");
     assert_eq!(s["pending"], t.pending, "{what}: pending");
-    assert_eq!(doc["unmatched"], t.unmatched, "{what}: unmatched");
-    assert_eq!(doc["duplicates"], t.duplicates, "{what}: duplicates");
+    assert_eq!(s["unmatched"], t.unmatched, "{what}: unmatched");
+    assert_eq!(s["duplicates"], t.duplicates, "{what}: duplicates");
+    assert_eq!(doc["unmatched"].as_array().map(|a| a.len() as u64), Some(t.unmatched), "{what}: unmatched listed");
+    assert_eq!(doc["duplicates"].as_array().map(|a| a.len() as u64), Some(t.duplicates), "{what}: duplicates listed");
     assert_eq!(doc["not_distilled"], t.not_distilled, "{what}: not_distilled");
     assert_eq!(doc["rejected"].as_array().map(Vec::len), Some(t.rejected), "{what}: rejected");
 }
@@ -513,7 +515,7 @@ fn mixed_layouts_make_one_archive() {
         &doc,
         &[
             verified(1, "b007b8e9-ec82-4a77-ac70-78349a50a498", 5),
-            verified(2, "946dd889-aa84-46d2-953d-50bd7b32fabb", 5),
+            verified(2, "d0c5e1a2-3b4f-4e6a-8c7d-9e0f1a2b3c4d", 5),
             verified(3, "63df6727-06f3-4b77-b46d-5afe86bade2b", 7),
         ],
     );
@@ -524,7 +526,7 @@ fn mixed_layouts_make_one_archive() {
 // ---- events and emit ----------------------------------------------------------------------------
 
 fn expected(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/expected").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -539,7 +541,7 @@ fn events_match_the_committed_expectations() {
         let r = run(&["events", input]);
         assert_eq!(r.code, 0, "events {input}");
         let want = expected(&format!("{name}.events.jsonl"));
-        assert!(r.stdout == want, "events {input} differs from samples/expected/{name}.events.jsonl");
+        assert!(r.stdout == want, "events {input} differs from tests/golden/{name}.events.jsonl");
     }
 }
 
@@ -630,4 +632,48 @@ fn exit_status_two_when_the_command_cannot_run() {
     let r = run(&["audit", "--code", "U9", "samples/day.jsonl"]);
     assert_eq!(r.code, 2, "unknown code");
     assert!(r.stderr.contains("U9"), "{}", r.stderr);
+}
+
+// ---- the whole directory ------------------------------------------------------------------------
+
+/// `audit samples` shows the samples' verdicts and only the problems samples/README.md lists
+/// under "All the samples at once".
+#[test]
+fn the_samples_directory_opens_clean() {
+    let (doc, code) = audit_json(&["samples"]);
+    assert_eq!(code, 1, "failures are the samples' point");
+    assert_totals(
+        "samples",
+        &doc,
+        Totals {
+            verified: 20,
+            failed: 15,
+            error: 1,
+            unmatched: 1,
+            duplicates: 2,
+            not_distilled: 18,
+            rejected: 5,
+            ..Default::default()
+        },
+    );
+    for code in ["U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8"] {
+        assert!(by_code(&doc, code) > 0, "samples show {code}");
+    }
+    assert_eq!(by_code(&doc, "U0"), 2);
+    assert!(doc["rejected"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .all(|r| r["source"].as_str().is_some_and(|s| s.starts_with("samples/bad-records.jsonl:"))));
+    assert_eq!(doc["skipped"], serde_json::json!([]), "the README is no archive, and not worth a word");
+    let inputs = doc["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 18);
+    assert!(inputs.iter().all(|i| i["records"].as_u64() > Some(0) && i["events"].as_u64() > Some(0)));
+    assert!(inputs.iter().all(|i| !i["path"].as_str().unwrap_or("").contains("expected")));
+    let r = run(&["audit", "samples"]);
+    assert!(
+        r.stdout.contains("\n197 events, 1 unmatched, 2 duplicates, 18 not distilled, 5 rejected\n"),
+        "{}",
+        r.stdout
+    );
 }

@@ -267,7 +267,7 @@ proptest! {
         use usage_replay::triage::{self, Triage};
         let lines: Vec<String> = specs.iter().enumerate().map(|(i, s)| raw_line(i, s)).collect();
         let text = lines.join("\n");
-        let load = |rules| Archive::from_bytes_with("p.jsonl", text.as_bytes(), LoadOptions { keep: Keep::All, rules });
+        let load = |rules| Archive::from_bytes_with("p.jsonl", text.as_bytes(), LoadOptions { keep: Keep::All, rules, ..LoadOptions::default() });
         let both = load(Rules::Both);
         let alt = both.alt.as_deref().expect("the 2015 side");
         for (mine, set) in [(&both, RuleSet::Y2014), (alt, RuleSet::Y2015)] {

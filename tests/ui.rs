@@ -3,8 +3,8 @@
 
 mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -675,7 +675,7 @@ fn colours_carry_meaning_and_no_color_has_none() {
 
 #[test]
 fn mouse_wheel_and_click() {
-    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = mixed();
     let f = frame(&mut app, 120, 40);
     let row = f.lines().position(|l| l.contains("#3 1c0ffee1")).expect("row of #3") as u16;

@@ -9,11 +9,11 @@
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
-use crate::event::{Event, MessageId, Origin, RecordKind, Symbols, Trait, Traits, Value};
+use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
+use crate::hash::HashSet;
 use crate::rules::{RuleSet, Rules};
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use source::{Input, Layout, Opened};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -65,6 +65,31 @@ pub struct SourceInfo {
     pub records: u64,
 }
 
+/// A record dropped as a duplicate of an earlier one with the same message id.
+#[derive(Debug, Clone)]
+pub struct Duplicate {
+    pub message_id: MessageId,
+    pub event_type: Sym,
+    pub timestamp: crate::time::Timestamp,
+    pub origin: Origin,
+}
+
+/// Why an input gave nothing: it is empty, or it holds no record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Barren {
+    Empty,
+    NoRecord,
+}
+
+impl Barren {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Barren::Empty => "empty file",
+            Barren::NoRecord => "no record in it",
+        }
+    }
+}
+
 /// Progress of a load, reported after every chunk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadProgress {
@@ -99,6 +124,14 @@ pub struct Archive {
     /// Records whose type no event definition covers, counted by type.
     pub not_distilled: BTreeMap<String, u64>,
     pub records: u64,
+    /// The duplicates themselves, in archive order (the later copies; the first one is the event).
+    pub duplicate_records: Vec<Duplicate>,
+    /// Files below a named directory that were not read: their names are not archive names.
+    pub skipped: Vec<String>,
+    /// Paths named (not found in a walk) that could not be opened, as `name: reason` (also among `rejected`).
+    pub unreadable: Vec<String>,
+    /// Events left out by the load's instance or tenant filter.
+    pub filtered: u64,
     /// The rule set whose trait table made these events.
     pub rules: RuleSet,
     /// The same records distilled by the second rule set, when two were asked for.
@@ -135,13 +168,14 @@ impl Keep {
     fn mask(self, set: RuleSet, event_type: &str) -> u64 {
         match self {
             Keep::All => u64::MAX,
-            Keep::Audit => set.audit_mask(event_type),
+            // The tenant too: reports name each stream's tenant, and the load may filter by it.
+            Keep::Audit => set.audit_mask(event_type) | (1 << sym::TENANT_ID.0),
         }
     }
 }
 
 /// How to load.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub keep: Keep,
     /// Whether records must be shown again later (the interactive replay): a
@@ -151,6 +185,17 @@ pub struct LoadOptions {
     /// The rule sets whose trait tables distil the records: one archive each,
     /// from one parse of every record (the second in [`Archive::alt`]).
     pub rules: Rules,
+    /// Keep only the events of these instances (all when empty).
+    pub instances: Vec<String>,
+    /// Keep only the events that carry one of these tenants (all when empty).
+    pub tenants: Vec<String>,
+}
+
+impl LoadOptions {
+    /// Whether the load leaves events out.
+    pub fn filters(&self) -> bool {
+        !self.instances.is_empty() || !self.tenants.is_empty()
+    }
 }
 
 impl Archive {
@@ -165,14 +210,18 @@ impl Archive {
             duplicates: 0,
             not_distilled: BTreeMap::new(),
             records: 0,
+            duplicate_records: Vec::new(),
+            skipped: Vec::new(),
+            unreadable: Vec::new(),
+            filtered: 0,
             rules: RuleSet::Y2014,
             alt: None,
         }
     }
 
     /// An archive read from bytes in memory, as if they were a file called `name`
-    /// (gzip recognised by its magic bytes). Used by tests and examples; records
-    /// cannot be shown again from such a source.
+    /// (gzip recognised by its magic bytes). Used by the demo, tests and examples;
+    /// records of a plain (not gzip) source can be shown again.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Archive {
         Archive::from_bytes_with(name, bytes, LoadOptions::default())
     }
@@ -188,7 +237,7 @@ impl Archive {
         };
         let info = SourceInfo {
             name: name.to_string(),
-            reread: None,
+            reread: (!gzip).then(|| source::Reread::Memory(Arc::new(bytes.to_vec()))),
             gzip,
             layout: None,
             size_on_disk: bytes.len() as u64,
@@ -211,7 +260,11 @@ impl Archive {
     /// Load every path (SPEC §1), keeping every trait and what is needed to
     /// show every record again. See [`Archive::load_with`].
     pub fn load(paths: &[PathBuf], progress: impl FnMut(&LoadProgress) -> bool) -> Result<Archive, LoadError> {
-        Archive::load_with(paths, LoadOptions { keep: Keep::All, show_originals: true, ..LoadOptions::default() }, progress)
+        Archive::load_with(
+            paths,
+            LoadOptions { keep: Keep::All, show_originals: true, ..LoadOptions::default() },
+            progress,
+        )
     }
 
     /// Load every path (SPEC §1). `progress` is called after each chunk and may
@@ -221,11 +274,19 @@ impl Archive {
         options: LoadOptions,
         mut progress: impl FnMut(&LoadProgress) -> bool,
     ) -> Result<Archive, LoadError> {
-        let (inputs, problems) = source::expand(paths);
+        let source::Expanded { inputs, problems, skipped } = source::expand(paths);
+        let show_originals = options.show_originals;
         let mut loader = Loader::new(options);
+        loader.skipped = skipped;
         let mut failures: Vec<String> = Vec::new();
+        // Paths named (not found in a walk) that could not be opened.
+        let named = |name: &str| paths.iter().any(|p| p.display().to_string() == name);
+        let mut unreadable: Vec<String> = Vec::new();
         for (file, reason) in problems {
             failures.push(format!("{file}: {reason}"));
+            if named(&file) && reason.starts_with("cannot open") {
+                unreadable.push(format!("{file}: {reason}"));
+            }
             loader.reject_file(RejectedRecord { file, line: None, index: None, reason, excerpt: String::new() });
         }
         let read = Arc::new(AtomicU64::new(0));
@@ -234,7 +295,7 @@ impl Archive {
             let o = match &input {
                 Input::File(p) if source::is_rereadable(p) => source::open_file(p),
                 // A pipe is read once: as it comes, or into a spool to show its records again.
-                _ if options.show_originals => source::open_spooled(&input, &read),
+                _ if show_originals => source::open_spooled(&input, &read),
                 _ => Ok(source::open_stream(&input)),
             };
             opened.push((input, o));
@@ -272,7 +333,13 @@ impl Archive {
                     }
                     Err(e) => Err(source::io_reason(Some(&e), "cannot open")),
                 },
-                Err(e) => Err(source::io_reason(Some(&e), "cannot open")),
+                Err(e) => {
+                    let reason = source::io_reason(Some(&e), "cannot open");
+                    if named(&name) {
+                        unreadable.push(format!("{name}: {reason}"));
+                    }
+                    Err(reason)
+                }
             };
             match outcome {
                 Ok(()) => any_ok = true,
@@ -297,7 +364,12 @@ impl Archive {
             let why = if failures.is_empty() { "no input files found".to_string() } else { failures.join("; ") };
             return Err(LoadError::NoInput(why));
         }
-        Ok(loader.finish())
+        let mut archive = loader.finish();
+        if let Some(alt) = archive.alt.as_mut() {
+            alt.unreadable = unreadable.clone();
+        }
+        archive.unreadable = unreadable;
+        Ok(archive)
     }
 
     /// The original text of the record an event came from, re-read from its source.
@@ -332,6 +404,27 @@ impl Archive {
     pub fn not_distilled_total(&self) -> u64 {
         self.not_distilled.values().sum()
     }
+
+    /// The inputs that gave nothing, in load order: empty, or holding no record.
+    pub fn barren_inputs(&self) -> Vec<(&str, Barren)> {
+        self.sources
+            .iter()
+            // A file that failed as a whole is among the rejected already.
+            .filter(|s| s.records == 0 && !self.rejected.iter().any(|r| r.file == s.name))
+            .map(|s| (s.name.as_str(), if s.bytes == 0 { Barren::Empty } else { Barren::NoRecord }))
+            .collect()
+    }
+
+    /// Events read per source, in the order of `sources`.
+    pub fn events_per_source(&self) -> Vec<u64> {
+        let mut n = vec![0u64; self.sources.len()];
+        for e in &self.events {
+            if let Some(c) = n.get_mut(e.origin.source as usize) {
+                *c += 1;
+            }
+        }
+        n
+    }
 }
 
 enum SourceError {
@@ -358,6 +451,7 @@ struct Loader {
     options: LoadOptions,
     symbols: SharedSymbols,
     tally: Tally,
+    skipped: Vec<String>,
     /// What the second rule set made of the records, when there is one.
     alt: Option<Tally>,
 }
@@ -377,13 +471,32 @@ fn take_all(tally: &mut Tally, alt: &mut Option<Tally>, source: u32, results: Ve
 #[derive(Default)]
 struct Tally {
     events: Vec<Event>,
-    seen: FxHashSet<MessageId>,
+    seen: HashSet<MessageId>,
     sources: Vec<SourceInfo>,
     rejected: Vec<RejectedRecord>,
     duplicates: u64,
     not_distilled: BTreeMap<String, u64>,
     records: u64,
     progress: LoadProgress,
+    duplicate_records: Vec<Duplicate>,
+    only: Option<Only>,
+    filtered: u64,
+}
+
+/// The load's instance and tenant filter, interned.
+#[derive(Clone)]
+struct Only {
+    instances: HashSet<Sym>,
+    tenants: HashSet<Sym>,
+}
+
+impl Only {
+    fn keeps(&self, e: &Event) -> bool {
+        let has = |set: &HashSet<Sym>, name: Sym| {
+            set.is_empty() || matches!(e.get(name), Some(Value::Text(s)) if set.contains(&s))
+        };
+        has(&self.instances, sym::INSTANCE_ID) && has(&self.tenants, sym::TENANT_ID)
+    }
 }
 
 /// A line of a JSON Lines chunk: where it starts in the chunk, its length and number.
@@ -468,8 +581,14 @@ fn spawn_reader<'s>(
 
 impl Loader {
     fn new(options: LoadOptions) -> Loader {
-        let alt = (options.rules.sets().len() > 1).then(Tally::default);
-        Loader { options, symbols: SharedSymbols::default(), tally: Tally::default(), alt }
+        let symbols = SharedSymbols::default();
+        let only = options.filters().then(|| Only {
+            instances: options.instances.iter().map(|i| symbols.intern(i)).collect(),
+            tenants: options.tenants.iter().map(|t| symbols.intern(t)).collect(),
+        });
+        let tally = || Tally { only: only.clone(), ..Tally::default() };
+        let alt = (options.rules.sets().len() > 1).then(tally);
+        Loader { options, symbols, tally: tally(), alt, skipped: Vec::new() }
     }
 
     /// A problem with a whole file: every rule set's archive lists it.
@@ -640,21 +759,21 @@ impl Loader {
     fn finish(self) -> Archive {
         let symbols = self.symbols.into_symbols();
         let sets = self.options.rules.sets();
+        let skipped = self.skipped;
         let alt = self.alt.map(|mut alt| {
             alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
-            Box::new(alt.into_archive(symbols.clone(), sets[1], None))
+            let mut a = alt.into_archive(symbols.clone(), sets[1], None);
+            a.skipped = skipped.clone();
+            Box::new(a)
         });
-        self.tally.into_archive(symbols, sets[0], alt)
+        let mut archive = self.tally.into_archive(symbols, sets[0], alt);
+        archive.skipped = skipped;
+        archive
     }
 }
 
 impl Tally {
-    fn into_archive(
-        self,
-        symbols: Symbols,
-        rules: RuleSet,
-        alt: Option<Box<Archive>>,
-    ) -> Archive {
+    fn into_archive(self, symbols: Symbols, rules: RuleSet, alt: Option<Box<Archive>>) -> Archive {
         let mut events = self.events;
         // SPEC §4: stably sorted by timestamp; ties keep archive order.
         events.par_sort_by_key(|e| e.timestamp);
@@ -667,6 +786,10 @@ impl Tally {
             duplicates: self.duplicates,
             not_distilled: self.not_distilled,
             records: self.records,
+            duplicate_records: self.duplicate_records,
+            skipped: Vec::new(),
+            unreadable: Vec::new(),
+            filtered: self.filtered,
             rules,
             alt,
         }
@@ -729,10 +852,20 @@ impl Tally {
         self.sources[source as usize].records += 1;
         match t {
             Taken::Event(e) => {
+                if self.only.as_ref().is_some_and(|o| !o.keeps(&e)) {
+                    self.filtered += 1;
+                    return;
+                }
                 if !self.seen.insert(e.message_id) {
-                    // SPEC §1: the first event with a message id wins.
+                    // docs/inputs.md#duplicates: the first event with a message id wins.
                     self.duplicates += 1;
                     self.progress.duplicates += 1;
+                    self.duplicate_records.push(Duplicate {
+                        message_id: e.message_id,
+                        event_type: e.event_type,
+                        timestamp: e.timestamp,
+                        origin: e.origin,
+                    });
                     return;
                 }
                 self.events.push(e);

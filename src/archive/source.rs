@@ -15,6 +15,12 @@ pub fn is_archive_name(name: &str) -> bool {
     n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
 }
 
+/// A directory's own documentation (`README`, `README.md`, …): not an archive, and
+/// not worth a word when a walk passes over it (docs/inputs.md#directories).
+fn is_readme(name: &str) -> bool {
+    name.get(..6).is_some_and(|n| n.eq_ignore_ascii_case("readme"))
+}
+
 /// One input as given on the command line, expanded.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -31,12 +37,23 @@ impl Input {
     }
 }
 
+/// The command-line paths expanded.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub inputs: Vec<Input>,
+    /// Per path: a missing path, an unreadable directory.
+    pub problems: Vec<(String, String)>,
+    /// Regular files below a directory whose names are not archive names, in sorted path order.
+    pub skipped: Vec<String>,
+}
+
 /// Expand the command-line paths: directories become every matching regular file
 /// below them, in sorted path order. Problems (a missing path, an unreadable
-/// directory) are returned beside the inputs, per path.
-pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
+/// directory) and the files a walk passed over are returned beside the inputs.
+pub fn expand(paths: &[PathBuf]) -> Expanded {
     let mut inputs = Vec::new();
     let mut problems = Vec::new();
+    let mut skipped = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             inputs.push(Input::Stdin);
@@ -45,11 +62,16 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
+                let mut passed = Vec::new();
                 for entry in walkdir::WalkDir::new(p).follow_links(true) {
                     match entry {
                         Ok(e) => {
-                            if e.file_type().is_file() && is_archive_name(&e.file_name().to_string_lossy()) {
-                                found.push(e.into_path());
+                            if e.file_type().is_file() {
+                                if is_archive_name(&e.file_name().to_string_lossy()) {
+                                    found.push(e.into_path());
+                                } else if !is_readme(&e.file_name().to_string_lossy()) {
+                                    passed.push(e.into_path());
+                                }
                             }
                         }
                         Err(e) => {
@@ -66,13 +88,15 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, String)>) {
                     ));
                 }
                 found.sort();
+                passed.sort();
                 inputs.extend(found.into_iter().map(Input::File));
+                skipped.extend(passed.iter().map(|p| p.display().to_string()));
             }
             Ok(_) => inputs.push(Input::File(p.clone())),
             Err(e) => problems.push((p.display().to_string(), io_reason(Some(&e), "cannot open"))),
         }
     }
-    (inputs, problems)
+    Expanded { inputs, problems, skipped }
 }
 
 pub fn io_reason(e: Option<&io::Error>, what: &str) -> String {
@@ -135,6 +159,8 @@ impl Opened {
 pub enum Reread {
     Path(PathBuf),
     Spool(Arc<File>),
+    /// A source made in memory (the built-in demo).
+    Memory(Arc<Vec<u8>>),
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -341,6 +367,7 @@ pub fn read_at(from: &Reread, gzip: bool, offset: u64, len: usize) -> io::Result
     let raw: Box<dyn Read> = match from {
         Reread::Path(p) => Box::new(File::open(p)?),
         Reread::Spool(f) => Box::new(At { file: Arc::clone(f), pos: 0 }),
+        Reread::Memory(m) => Box::new(io::Cursor::new(m.to_vec())),
     };
     if gzip {
         let mut r = Gunzip::new(BufReader::new(raw));
@@ -356,6 +383,13 @@ pub fn read_at(from: &Reread, gzip: bool, offset: u64, len: usize) -> io::Result
             Reread::Spool(f) => {
                 use std::os::unix::fs::FileExt;
                 f.read_exact_at(&mut buf, offset)?;
+            }
+            Reread::Memory(m) => {
+                let at = usize::try_from(offset).unwrap_or(usize::MAX);
+                let record = at.checked_add(len).and_then(|end| m.get(at..end));
+                let record = record
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "the record is not in the source"))?;
+                buf.copy_from_slice(record);
             }
         }
     }

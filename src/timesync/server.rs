@@ -213,46 +213,24 @@ impl PlaybackClockServer {
     }
 }
 
-/// Ctrl-C (and, on Unix, SIGTERM) caught for a foreground server, so that it
-/// can stop gracefully. Catching starts at [`catch`](Self::catch), so a
-/// signal that arrives before [`wait`](Self::wait) is not lost.
+/// Ctrl-C and SIGTERM caught for a foreground server, so that it can stop
+/// gracefully. Catching starts at [`catch`](Self::catch), so a signal that
+/// arrives before [`wait`](Self::wait) is not lost. The same mechanism
+/// (signal-hook) serves the interactive replay's signals.
 pub struct Interrupt {
-    rt: tokio::runtime::Runtime,
-    #[cfg(unix)]
-    signals: [tokio::signal::unix::Signal; 2],
+    signals: signal_hook::iterator::Signals,
 }
 
 impl Interrupt {
     pub fn catch() -> io::Result<Interrupt> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
-        #[cfg(unix)]
-        let signals = {
-            use tokio::signal::unix::{signal, SignalKind};
-            let _cx = rt.enter();
-            [signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?]
-        };
-        Ok(Interrupt {
-            rt,
-            #[cfg(unix)]
-            signals,
-        })
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        Ok(Interrupt { signals: signal_hook::iterator::Signals::new([SIGINT, SIGTERM])? })
     }
 
     /// Block until the signal comes.
-    pub fn wait(self) -> io::Result<()> {
-        #[cfg(unix)]
-        {
-            let [mut int, mut term] = self.signals;
-            self.rt.block_on(async {
-                tokio::select! {
-                    _ = int.recv() => {},
-                    _ = term.recv() => {},
-                }
-            });
-            Ok(())
-        }
-        #[cfg(not(unix))]
-        self.rt.block_on(tokio::signal::ctrl_c())
+    pub fn wait(mut self) -> io::Result<()> {
+        self.signals.forever().next();
+        Ok(())
     }
 }
 

@@ -4,10 +4,10 @@
 use super::playback::Range;
 use crate::archive::Archive;
 use crate::event::Event;
-use crate::replay::{Outcome, Stream, StreamState, Timeline, TriggerKind};
+use crate::hash::HashMap;
+use crate::replay::{Outcome, Stream, Timeline};
 use crate::time::Timestamp;
 use crate::trigger::StreamKey;
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// Counts at the clock for the header.
@@ -48,7 +48,7 @@ impl Histogram {
         }
         for s in timeline.streams() {
             if matches!(s.outcome(), Outcome::Failed | Outcome::Error) {
-                let b = h.bucket(threshold_of(s));
+                let b = h.bucket(s.decided_after());
                 h.failures[b] += 1;
             }
         }
@@ -63,29 +63,16 @@ impl Histogram {
     }
 }
 
-/// The moment after which a stream is decided (as the timeline counts it).
-pub fn threshold_of(s: &Stream) -> Timestamp {
-    match s.result.as_ref().map(|r| r.trigger) {
-        Some(TriggerKind::Fire) => s.fire_timestamp.unwrap_or(Timestamp::MAX),
-        Some(TriggerKind::Expire) => s.expire_timestamp,
-        None => Timestamp::MAX,
-    }
-}
-
 /// The loaded archive and what is derived from it once.
 pub struct Data {
     pub archive: Arc<Archive>,
     pub timeline: Arc<Timeline>,
     pub histogram: Histogram,
-    /// Sorted decision thresholds of streams ending in `error` / `expire_error`.
-    state_thresholds: [Vec<Timestamp>; 2],
-    /// Sorted decision thresholds of failed streams per code.
-    code_thresholds: [Vec<Timestamp>; 9],
     /// Where the replay can stand.
     pub range: Range,
     /// Instance-days that have more than one stream, with their stream ids,
     /// so an explanation names its siblings without scanning every stream.
-    siblings: FxHashMap<StreamKey, Vec<u32>>,
+    siblings: HashMap<StreamKey, Vec<u32>>,
 }
 
 impl std::fmt::Debug for Data {
@@ -106,34 +93,18 @@ impl Data {
         timeline.instance_ranks(&archive);
         let first = archive.events.first().map(|e| e.timestamp);
         let last = archive.events.last().map(|e| e.timestamp).unwrap_or_default();
-        let mut settled = last;
-        let mut state_thresholds: [Vec<Timestamp>; 2] = Default::default();
-        let mut code_thresholds: [Vec<Timestamp>; 9] = Default::default();
+        // The clock stands at the last decision at the end (docs/ui.md): the engine knows when that was.
+        let settled = timeline.last_decision().map_or(last, |t| t.max(last));
         // First stream of each instance-day; only repeated ones get a list.
-        let mut first_of: FxHashMap<StreamKey, u32> = FxHashMap::default();
+        let mut first_of: HashMap<StreamKey, u32> = HashMap::default();
         first_of.reserve(timeline.streams().len());
-        let mut by_key: FxHashMap<StreamKey, Vec<u32>> = FxHashMap::default();
+        let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
         for s in timeline.streams() {
             if let Some(&f) = first_of.get(&s.key) {
                 by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
             } else {
                 first_of.insert(s.key, s.id);
             }
-            let t = threshold_of(s);
-            if t != Timestamp::MAX {
-                settled = settled.max(t);
-            }
-            match s.state {
-                StreamState::Error => state_thresholds[0].push(t),
-                StreamState::ExpireError => state_thresholds[1].push(t),
-                _ => {}
-            }
-            if let Some(c) = s.code() {
-                code_thresholds[c as usize].push(t);
-            }
-        }
-        for v in state_thresholds.iter_mut().chain(code_thresholds.iter_mut()) {
-            v.sort_unstable();
         }
         let range = match first {
             Some(f) => Range { start: f.plus_micros(-1), last_event: last, settled: settled.plus_micros(1) },
@@ -141,19 +112,15 @@ impl Data {
             None => Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) },
         };
         let histogram = Histogram::new(&archive, &timeline, &range);
-        Data { archive, timeline, histogram, state_thresholds, code_thresholds, range, siblings: by_key }
+        Data { archive, timeline, histogram, range, siblings: by_key }
     }
 
     pub fn counts(&self, t: Timestamp) -> Counts {
         let tl = &self.timeline;
+        // The engine counts; the UI only shows (docs/architecture.md).
         let outcome = tl.counts_at(t);
-        let before = |v: &Vec<Timestamp>| v.partition_point(|&x| x < t);
-        let error = before(&self.state_thresholds[0]);
-        let expire_error = before(&self.state_thresholds[1]);
-        let mut by_code = [0; 9];
-        for (i, v) in self.code_thresholds.iter().enumerate() {
-            by_code[i] = before(v);
-        }
+        let [error, expire_error] = tl.errors_at(t);
+        let by_code = tl.codes_at(t);
         Counts {
             streams: tl.streams_at(t),
             outcome,

@@ -28,7 +28,7 @@ use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use super::data::{threshold_of, Counts, Data, Histogram, FINE_BUCKETS};
+pub use super::data::{Counts, Data, Histogram, FINE_BUCKETS};
 pub use super::types::{ExternalClock, ListState, Pane, Pinned, Prompt, PromptKind, Request, Status};
 
 /// How the app starts.

@@ -6,7 +6,7 @@ use crate::tui::action::Action;
 use crate::tui::content;
 use crate::tui::keymap::{Key, Scope};
 use crate::tui::types::{Pane, Pinned};
-use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
 impl App {
     /// Translate a key press through the key map.
