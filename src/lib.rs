@@ -17,6 +17,7 @@ pub mod explain;
 pub mod generate;
 pub mod hash;
 pub mod json;
+pub mod merge;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod replay;

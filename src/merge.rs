@@ -106,19 +106,27 @@ pub fn merge(reports: Vec<(String, Value)>) -> Result<Value, MergeError> {
         }
     }
 
+    let ids = numbering(&parts, "streams")?;
+    let other_ids = numbering(&parts, "other_streams")?;
     let mut streams: Vec<Value> = Vec::new();
-    for p in &parts {
-        streams.extend(array(&p.doc, "streams", &p.name)?.iter().cloned());
+    for (k, p) in parts.iter().enumerate() {
+        for row in array(&p.doc, "streams", &p.name)? {
+            let mut row = row.clone();
+            renumber(&mut row, &ids[k]);
+            if let Some(other) = row.get_mut("other").filter(|o| o.is_object()) {
+                renumber(other, other_ids.get(k).map_or(&[][..], Vec::as_slice));
+            }
+            streams.push(row);
+        }
     }
-    renumber(&mut streams, &parts[0].name)?;
-    let summary = summary(&parts, &streams);
+    streams.sort_by_key(|s| s.get("stream_id").and_then(Value::as_u64));
     let head = &parts[0].doc;
     let mut out = Map::new();
     for (key, value) in head {
         let merged = match key.as_str() {
             "shard" => continue,
             "streams" => Value::Array(std::mem::take(&mut streams)),
-            "summary" => summary.clone(),
+            "summary" => parts.iter().filter_map(|p| p.doc.get("summary")).fold(Value::Null, add),
             "inputs" => inputs(&parts),
             "unmatched" | "duplicates" => records(&parts, key),
             _ => value.clone(),
@@ -153,41 +161,40 @@ fn input_paths(doc: &Map<String, Value>) -> Value {
     }
 }
 
-/// docs/scale.md#why-a-part-reaches-the-same-verdicts: streams are numbered
-/// by the replay position of the event that created them, on each side of a
-/// side-by-side report.
-fn renumber(streams: &mut [Value], name: &str) -> Result<(), MergeError> {
-    let keys: Vec<Value> = streams.iter().map(|s| s.get("shard_key").cloned().unwrap_or(Value::Null)).collect();
-    if keys.iter().any(Value::is_null) {
-        return Err(MergeError::Malformed(name.into(), "a stream has no shard_key".into()));
+/// docs/scale.md#why-a-part-reaches-the-same-verdicts: every part lists the
+/// creation key of each of its streams (`shard.streams`, and
+/// `shard.other_streams` for the other rule set side by side), in its own id
+/// order; sorted together they give each stream its id in one run.
+/// Returns, per part, the global id of each local id (index = local id - 1).
+fn numbering(parts: &[Part], list: &str) -> Result<Vec<Vec<u64>>, MergeError> {
+    let mut all: Vec<(&Value, usize, usize)> = Vec::new();
+    for (k, p) in parts.iter().enumerate() {
+        let Some(keys) = p.doc.get("shard").and_then(|s| s.get(list)) else {
+            continue;
+        };
+        let keys = keys
+            .as_array()
+            .ok_or_else(|| MergeError::Malformed(p.name.clone(), format!("shard.{list} is not a list")))?;
+        all.extend(keys.iter().enumerate().map(|(i, key)| (key, k, i)));
     }
-    let mut order: Vec<usize> = (0..streams.len()).collect();
-    order.sort_by(|&a, &b| cmp_key(&keys[a], &keys[b]));
-    let mut id = vec![0u64; streams.len()];
-    for (rank, &i) in order.iter().enumerate() {
-        id[i] = rank as u64 + 1;
-    }
-    // The other rule set's streams, numbered among themselves.
-    let mut others: Vec<(usize, Value)> = streams
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((i, s.get("other")?.get("shard_key")?.clone())))
-        .collect();
-    others.sort_by(|a, b| cmp_key(&a.1, &b.1));
-    for (rank, (i, _)) in others.iter().enumerate() {
-        if let Some(Value::Object(o)) = streams[*i].get_mut("other") {
-            o.insert("stream_id".into(), (rank as u64 + 1).into());
-            o.remove("shard_key");
+    all.sort_by(|a, b| cmp_key(a.0, b.0));
+    let mut ids: Vec<Vec<u64>> = parts.iter().map(|_| Vec::new()).collect();
+    for (rank, &(_, k, i)) in all.iter().enumerate() {
+        let local = &mut ids[k];
+        if local.len() <= i {
+            local.resize(i + 1, 0);
         }
+        local[i] = rank as u64 + 1;
     }
-    for (s, id) in streams.iter_mut().zip(&id) {
-        if let Value::Object(o) = s {
-            o.insert("stream_id".into(), (*id).into());
-            o.remove("shard_key");
-        }
+    Ok(ids)
+}
+
+/// Give a row (or its `other`) the id its stream has in one run.
+fn renumber(row: &mut Value, ids: &[u64]) {
+    let local = row.get("stream_id").and_then(Value::as_u64).unwrap_or(0);
+    if let Some(&id) = (local as usize).checked_sub(1).and_then(|i| ids.get(i)) {
+        row["stream_id"] = id.into();
     }
-    streams.sort_by_key(|s| s.get("stream_id").and_then(Value::as_u64));
-    Ok(())
 }
 
 /// Keys are `[timestamp, input, offset, position]`: the ISO timestamps have a
@@ -200,35 +207,24 @@ fn cmp_key(a: &Value, b: &Value) -> Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// The summary counted again from the merged streams; the counts of records
-/// each part kept to itself are added up, the others are part 0's.
-fn summary(parts: &[Part], streams: &[Value]) -> Value {
-    let mut out = parts[0].doc.get("summary").and_then(Value::as_object).cloned().unwrap_or_default();
-    for key in ["verified", "failed", "error", "pending"] {
-        let n = streams.iter().filter(|s| s.get("outcome").and_then(Value::as_str) == Some(key)).count();
-        out.insert(key.into(), n.into());
-    }
-    for (key, field) in [("by_code", "code"), ("by_triage", "triage")] {
-        if let Some(Value::Object(counts)) = out.get_mut(key) {
-            for v in counts.values_mut() {
-                *v = 0.into();
+/// Summaries add up: every count in them (outcomes, codes, triage labels,
+/// unmatched and duplicate records) is of the part's own streams and events.
+fn add(acc: Value, v: &Value) -> Value {
+    match (acc, v) {
+        (Value::Null, v) => v.clone(),
+        (Value::Number(a), Value::Number(b)) => match (a.as_u64(), b.as_u64()) {
+            (Some(a), Some(b)) => (a + b).into(),
+            _ => Value::Number(a),
+        },
+        (Value::Object(mut a), Value::Object(b)) => {
+            for (k, bv) in b {
+                let av = a.remove(k).unwrap_or(Value::Null);
+                a.insert(k.clone(), add(av, bv));
             }
-            for s in streams {
-                if let Some(label) = s.get(field).and_then(Value::as_str) {
-                    let n = counts.get(label).and_then(Value::as_u64).unwrap_or(0);
-                    counts.insert(label.into(), (n + 1).into());
-                }
-            }
+            Value::Object(a)
         }
+        (a, _) => a,
     }
-    for key in ["unmatched", "duplicates"] {
-        if out.contains_key(key) {
-            let total: u64 =
-                parts.iter().filter_map(|p| p.doc.get("summary")?.get(key)?.as_u64()).sum();
-            out.insert(key.into(), total.into());
-        }
-    }
-    Value::Object(out)
 }
 
 /// Inputs as part 0 read them, with the events of every part added up.
@@ -241,8 +237,7 @@ fn inputs(parts: &[Part]) -> Value {
         .enumerate()
         .map(|(i, row)| {
             let mut row = row.clone();
-            let events: u64 =
-                parts.iter().filter_map(|p| p.doc.get("inputs")?.get(i)?.get("events")?.as_u64()).sum();
+            let events: u64 = parts.iter().filter_map(|p| p.doc.get("inputs")?.get(i)?.get("events")?.as_u64()).sum();
             if let Value::Object(o) = &mut row {
                 o.insert("events".into(), events.into());
             }
@@ -311,45 +306,48 @@ mod tests {
         assert!((0..7).contains(&Shard::part_of(7, Some("x"))));
     }
 
-    fn report(k: u32, n: u32, streams: Value) -> (String, Value) {
+    fn report(k: u32, n: u32, streams: Value, keys: Value) -> (String, Value) {
         let doc = json!({
-            "shard": {"index": k, "count": n},
+            "shard": {"index": k, "count": n, "streams": keys},
             "streams": streams,
-            "summary": {"verified": 9, "failed": 9, "error": 0, "pending": 0,
-                        "by_code": {"U0": 0, "U2": 0}, "unmatched": k, "duplicates": 1},
+            "summary": {"verified": 1, "failed": k, "error": 0, "pending": 0,
+                        "by_code": {"U0": k, "U2": 1 - k}, "unmatched": k, "duplicates": 1},
             "unmatched": [], "duplicates": [], "not_distilled": 3,
         });
         (format!("part-{k}.json"), doc)
     }
 
+    fn empty(k: u32, n: u32) -> (String, Value) {
+        report(k, n, json!([]), json!([]))
+    }
+
     #[test]
-    fn streams_are_renumbered_by_creation() {
+    fn streams_are_numbered_as_one_run_numbers_them() {
+        // Part 0 has streams 1 and 2 of its own, part 1 one stream created between them.
+        // Part 0's report is filtered: only its second stream is listed.
         let a = report(
             0,
             2,
-            json!([
-                {"stream_id": 1, "outcome": "verified", "code": null, "shard_key": ["2014-10-06T01:00:00.000000Z", 0, 10, 0]},
-                {"stream_id": 2, "outcome": "failed", "code": "U2", "shard_key": ["2014-10-06T03:00:00.000000Z", 0, 5, 0]},
-            ]),
+            json!([{"stream_id": 2, "outcome": "failed", "code": "U2"}]),
+            json!([["2014-10-06T01:00:00.000000Z", 0, 10, 0], ["2014-10-06T03:00:00.000000Z", 0, 5, 0]]),
         );
         let b = report(
             1,
             2,
-            json!([{"stream_id": 1, "outcome": "failed", "code": "U0", "shard_key": ["2014-10-06T01:00:00.000000Z", 0, 20, 0]}]),
+            json!([{"stream_id": 1, "outcome": "failed", "code": "U0"}]),
+            json!([["2014-10-06T01:00:00.000000Z", 0, 20, 0]]),
         );
         let m = merge(vec![b, a]).unwrap();
         let ids: Vec<(u64, &str)> = m["streams"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["stream_id"].as_u64().unwrap(), s["outcome"].as_str().unwrap()))
+            .map(|s| (s["stream_id"].as_u64().unwrap(), s["code"].as_str().unwrap()))
             .collect();
-        assert_eq!(ids, [(1, "verified"), (2, "failed"), (3, "failed")]);
-        assert_eq!(m["streams"][1]["code"], "U0");
-        assert!(m["streams"][0].get("shard_key").is_none());
+        assert_eq!(ids, [(2, "U0"), (3, "U2")]);
         assert!(m.get("shard").is_none());
-        assert_eq!(m["summary"]["verified"], 1);
-        assert_eq!(m["summary"]["failed"], 2);
+        assert_eq!(m["summary"]["verified"], 2);
+        assert_eq!(m["summary"]["failed"], 1);
         assert_eq!(m["summary"]["by_code"], json!({"U0": 1, "U2": 1}));
         assert_eq!(m["summary"]["unmatched"], 1);
         assert_eq!(m["summary"]["duplicates"], 2);
@@ -358,11 +356,11 @@ mod tests {
 
     #[test]
     fn refuses_incomplete_or_mixed_splits() {
-        let e = merge(vec![report(0, 3, json!([])), report(2, 3, json!([]))]).unwrap_err();
+        let e = merge(vec![empty(0, 3), empty(2, 3)]).unwrap_err();
         assert_eq!(e.to_string(), "part 1/3 is missing");
-        let e = merge(vec![report(0, 2, json!([])), report(0, 2, json!([]))]).unwrap_err();
+        let e = merge(vec![empty(0, 2), empty(0, 2)]).unwrap_err();
         assert!(e.to_string().contains("given twice"));
-        let e = merge(vec![report(0, 2, json!([])), report(1, 3, json!([]))]).unwrap_err();
+        let e = merge(vec![empty(0, 2), empty(1, 3)]).unwrap_err();
         assert!(e.to_string().contains("number of parts"), "{e}");
         let e = merge(vec![("plain.json".into(), json!({"streams": []}))]).unwrap_err();
         assert!(matches!(e, MergeError::NotAPart(_)));
