@@ -191,6 +191,7 @@ fn load(input: &InputArgs, keep: Keep, rules: Rules, shard: Option<Shard>) -> Re
         instances: input.only.instance.clone(),
         tenants: input.only.tenant.clone(),
         shard,
+        pieces: None,
     };
     let mut meter = progress::Meter::new();
     let loaded = Archive::load_with(&input.paths, options, |p| {
