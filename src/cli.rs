@@ -58,6 +58,13 @@ pub struct UiArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "follow_clock")]
     pub poll: f64,
 
+    /// The rule set: 2014, 2015, or both side by side (the stream list shows the 2014
+    /// streams with their 2015 verdict and triage label; `r` switches the events and
+    /// explanation panes). Records that are already distilled events are replayed
+    /// under each rule set with the traits they carry.
+    #[arg(long, value_name = "RULES", default_value = "both", value_parser = ["2014", "2015", "both"])]
+    pub rules: String,
+
     #[command(flatten)]
     pub only: OnlyArgs,
 }
