@@ -151,7 +151,9 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Share of instance-days with an injected discrepancy (0 to 1).
+    /// Share of instance-days with an injected discrepancy (0 to 1). With 0, what still
+    /// fails is each rule set's own: under 2014 the same-day rebuilds, resizes and rescues
+    /// (U2), under 2015 only the days with a resize revert (U2).
     #[arg(long, value_name = "RATE", default_value_t = 0.05)]
     pub anomalies: f64,
 
