@@ -58,6 +58,13 @@ pub struct UiArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "follow_clock")]
     pub poll: f64,
 
+    /// The rule set: 2014, 2015, or both side by side (the stream list shows the 2014
+    /// streams with their 2015 verdict and triage label; `r` switches the events and
+    /// explanation panes). Records that are already distilled events are replayed
+    /// under each rule set with the traits they carry.
+    #[arg(long, value_name = "RULES", default_value = "both", value_parser = ["2014", "2015", "both"])]
+    pub rules: String,
+
     #[command(flatten)]
     pub only: OnlyArgs,
 }
@@ -144,7 +151,9 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Share of instance-days with an injected discrepancy (0 to 1).
+    /// Share of instance-days with an injected discrepancy (0 to 1). With 0, what still
+    /// fails is each rule set's own: under 2014 the same-day rebuilds, resizes and rescues
+    /// (U2), under 2015 only the days with a resize revert (U2).
     #[arg(long, value_name = "RATE", default_value_t = 0.05)]
     pub anomalies: f64,
 

@@ -107,9 +107,11 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
         eprintln!("usage-replay: {warning}");
     }
     let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
+    let rules = Rules::parse(&a.rules).ok_or_else(|| anyhow!("unknown rule set {:?} (2014, 2015, both)", a.rules))?;
     let load = usage_replay::archive::LoadOptions {
         instances: a.only.instance.clone(),
         tenants: a.only.tenant.clone(),
+        rules,
         ..Default::default()
     };
     usage_replay::tui::run_source(usage_replay::tui::Source::Paths(a.paths, load), opts, clock)

@@ -99,6 +99,12 @@ struct OtherRow<'a> {
     code: Option<&'static str>,
     message: &'a str,
     warnings: &'a [String],
+    /// With `--explain`: the 2015 side's own explanation (docs/rules2015.md#explanations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<Explanation>,
+    /// With `--explain`, where the rule sets part: why, in one sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<String>,
 }
 
 /// The 2015 side of a side-by-side audit.
@@ -179,6 +185,12 @@ impl Audit<'_> {
         Some(Triage::of(s.outcome(), self.counterpart(s).map(Stream::outcome)))
     }
 
+    /// Where the rule sets part on a primary stream (`2014-only`, `2015-only`), why.
+    fn why(&self, s: &Stream) -> Option<String> {
+        let side = self.side.as_ref()?;
+        explain::triage_note(self.triage(s)?, self.archive, s, side.archive, self.counterpart(s))
+    }
+
     /// The summary, with the triage counts side by side.
     pub fn summary(&self) -> Summary {
         let mut sum = Summary::of(self.streams);
@@ -243,6 +255,12 @@ impl Audit<'_> {
                     code: o.code().map(|c| c.as_str()),
                     message: o.result.as_ref().map(|r| r.message.as_str()).unwrap_or(""),
                     warnings: warnings_of(o),
+                    explanation: self
+                        .side
+                        .as_ref()
+                        .filter(|_| explain)
+                        .and_then(|side| explain::explain_with(side.archive, o, side.streams)),
+                    why: self.why(s).filter(|_| explain),
                 })
             }),
         }
@@ -451,6 +469,11 @@ impl Audit<'_> {
                     for line in crate::text::wrap(&crate::text::sanitize(&text), 72) {
                         writeln!(out, "       {line}")?;
                     }
+                }
+            }
+            if let Some(why) = self.why(s).filter(|_| explain) {
+                for line in crate::text::wrap(&crate::text::sanitize(&format!("triage: {why}")), 72) {
+                    writeln!(out, "       {line}")?;
                 }
             }
             // Failures, errors, and verified days with an uncompared resize.
