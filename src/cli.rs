@@ -58,6 +58,13 @@ pub struct UiArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "follow_clock")]
     pub poll: f64,
 
+    /// The rule set: 2014, 2015, or both side by side (the stream list shows the 2014
+    /// streams with their 2015 verdict and triage label; `r` switches the events and
+    /// explanation panes). Records that are already distilled events are replayed
+    /// under each rule set with the traits they carry.
+    #[arg(long, value_name = "RULES", default_value = "both", value_parser = ["2014", "2015", "both"])]
+    pub rules: String,
+
     #[command(flatten)]
     pub only: OnlyArgs,
 }
@@ -98,6 +105,22 @@ pub enum Command {
     ///
     /// Deterministic for a seed: the same options write the same bytes.
     Generate(GenerateArgs),
+    /// Merge the JSON reports of the parts of a split audit
+    /// (`audit --shard K/N --format json`) into the report one run over the
+    /// whole archive writes: streams numbered as one run numbers them,
+    /// counts added up.
+    ///
+    /// Exit status: 0 when no stream failed or errored, 1 when one did, 2 when
+    /// the reports cannot be merged (not parts, a part missing or given twice,
+    /// parts of different splits, rule sets or inputs).
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The reports of every part, in any order.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -128,7 +151,9 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Share of instance-days with an injected discrepancy (0 to 1).
+    /// Share of instance-days with an injected discrepancy (0 to 1). With 0, what still
+    /// fails is each rule set's own: under 2014 the same-day rebuilds, resizes and rescues
+    /// (U2), under 2015 only the days with a resize revert (U2).
     #[arg(long, value_name = "RATE", default_value_t = 0.05)]
     pub anomalies: f64,
 
@@ -245,6 +270,12 @@ pub struct AuditArgs {
     /// label per stream.
     #[arg(long, value_name = "RULES", default_value = "2014", value_parser = ["2014", "2015", "both"])]
     pub rules: String,
+
+    /// Audit only part K of N of the instances (0 ≤ K < N): the events whose
+    /// instance id hashes to K. Merge the parts' JSON reports with
+    /// `usage-replay merge`. Not with --no-drain.
+    #[arg(long, value_name = "K/N", value_parser = usage_replay::shard::Shard::parse)]
+    pub shard: Option<usage_replay::shard::Shard>,
 
     /// With --rules both: only report streams with these triage labels
     /// (confirmed, 2014-only, 2015-only, agreed, error).

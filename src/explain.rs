@@ -11,6 +11,13 @@ use crate::pipeline::usage::{self, Code, Finding, OPERATION_TYPES};
 use crate::replay::{Outcome, Stream, TriggerKind};
 use serde::Serialize;
 
+mod y2015;
+pub use y2015::triage_note;
+
+/// How the note naming a stream's siblings (other streams of its instance-day) begins; the
+/// ids follow, comma-separated, up to the closing parenthesis.
+pub const SIBLINGS: &str = "The same instance-day has other streams (";
+
 /// One event that supports the verdict.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Evidence {
@@ -89,6 +96,10 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    fn of(archive: &'a Archive, stream: &'a Stream) -> Ctx<'a> {
+        Ctx { archive, stream, events: stream.events.iter().map(|&i| &archive.events[i as usize]).collect() }
+    }
+
     fn sym(&self) -> &'a Symbols {
         &self.archive.symbols
     }
@@ -142,7 +153,8 @@ fn show(v: Value, symbols: &Symbols) -> String {
 
 /// The explanation of a failed or errored stream, or of a verified one that
 /// holds a `finish_resize.end` the rules did not compare (docs/checks.md#usage-checks); `None`
-/// for other verified streams and for pending ones.
+/// for other verified streams and for pending ones. A stream of a 2015 replay is explained by
+/// its own results (docs/rules2015.md#explanations): also a verified one that raised warnings.
 pub fn explain(archive: &Archive, stream: &Stream) -> Option<Explanation> {
     explain_with(archive, stream, &[])
 }
@@ -150,7 +162,11 @@ pub fn explain(archive: &Archive, stream: &Stream) -> Option<Explanation> {
 /// As [`explain`], also naming the other streams of the same instance-day.
 pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Option<Explanation> {
     let result = stream.result.as_ref()?;
-    let cx = Ctx { archive, stream, events: stream.events.iter().map(|&i| &archive.events[i as usize]).collect() };
+    let cx = Ctx::of(archive, stream);
+    if archive.rules == crate::rules::RuleSet::Y2015 {
+        // docs/rules2015.md#checks: one result per .exists, warnings, the trailing block.
+        return y2015::explain(&cx, all);
+    }
     if result.outcome == Outcome::Verified {
         let mut x = verified_despite_a_resize(&cx, result.verdict.as_ref().and_then(|v| v.exists))?;
         x.notes.extend(notes(&cx, all, false));
@@ -641,12 +657,13 @@ fn notes(cx: &Ctx, all: &[Stream], resize: bool) -> Vec<String> {
             e.timestamp.iso()
         ));
     }
+    // The merge of a split renumbers the ids in this note (docs/scale.md#the-merge).
     let siblings: Vec<u32> =
         all.iter().filter(|s| s.key == cx.stream.key && s.id != cx.stream.id).map(|s| s.id).collect();
     if !siblings.is_empty() {
         let ids: Vec<String> = siblings.iter().map(|i| i.to_string()).collect();
         n.push(format!(
-            "The same instance-day has other streams ({}): events that arrived after a stream fired or expired, \
+            "{SIBLINGS}{}): events that arrived after a stream fired or expired, \
              or more than two days after the previous one, open a new stream.",
             ids.join(", ")
         ));

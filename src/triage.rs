@@ -2,7 +2,8 @@
 //! one archive, their streams paired, and each 2014 stream's triage label.
 
 use crate::hash::HashMap;
-use crate::replay::{Outcome, Stream};
+use crate::replay::{Outcome, Stream, Timeline};
+use crate::time::Timestamp;
 use crate::trigger::StreamKey;
 
 /// What the two verdicts of one instance-day say together.
@@ -70,6 +71,85 @@ pub fn pair(primary: &[Stream], other: &[Stream]) -> Vec<Option<usize>> {
             found
         })
         .collect()
+}
+
+/// Two replays of one archive side by side, at any clock time (the
+/// interactive replay, docs/rules2015.md#side-by-side): each primary stream's
+/// counterpart, and the triage labels counted at any time without visiting
+/// the streams.
+pub struct Paired {
+    /// The counterpart's id in the other timeline, per primary stream (index = id - 1).
+    other: Vec<Option<u32>>,
+    /// Per label: the moments streams take it and leave it, sorted; a stream
+    /// has the label at T when it took it before T and has not left it by then.
+    enter: [Vec<Timestamp>; 5],
+    leave: [Vec<Timestamp>; 5],
+}
+
+impl Paired {
+    /// Pair the streams of two timelines of one archive (the primary's are the listed ones).
+    pub fn new(primary: &Timeline, other: &Timeline) -> Paired {
+        let pairs = pair(primary.streams(), other.streams());
+        let ids: Vec<Option<u32>> = pairs.iter().map(|o| o.map(|i| other.streams()[i].id)).collect();
+        let mut enter: [Vec<Timestamp>; 5] = Default::default();
+        let mut leave: [Vec<Timestamp>; 5] = Default::default();
+        for (s, o) in primary.streams().iter().zip(&ids) {
+            let o = o.and_then(|id| other.stream(id));
+            // What each side says just after moment `p`: decided once its threshold is ≤ p.
+            let label_after = |p: Timestamp| {
+                let mine = if s.decided_after() <= p { s.outcome() } else { Outcome::Pending };
+                let theirs = o.map(|o| if o.decided_after() <= p { o.outcome() } else { Outcome::Pending });
+                Triage::of(mine, theirs)
+            };
+            // A stream exists from its first event: it counts once the clock is past first_event - 1µs.
+            let born = s.first_event.plus_micros(-1);
+            let mut points = vec![born];
+            for t in [Some(s.decided_after()), o.map(Stream::decided_after)].into_iter().flatten() {
+                if t > born && t != Timestamp::MAX {
+                    points.push(t);
+                }
+            }
+            points.sort_unstable();
+            points.dedup();
+            let mut current: Option<Triage> = None;
+            for p in points {
+                let l = label_after(p);
+                if current != Some(l) {
+                    if let Some(c) = current {
+                        leave[c as usize].push(p);
+                    }
+                    enter[l as usize].push(p);
+                    current = Some(l);
+                }
+            }
+        }
+        for v in enter.iter_mut().chain(leave.iter_mut()) {
+            v.sort_unstable();
+        }
+        Paired { other: ids, enter, leave }
+    }
+
+    /// The counterpart of primary stream `id`, by its id in the other timeline.
+    pub fn counterpart(&self, id: u32) -> Option<u32> {
+        self.other.get((id as usize).checked_sub(1)?).copied().flatten()
+    }
+
+    /// Primary stream `id`'s label at time `t` (`None` when it does not exist yet):
+    /// the two sides' outcomes at `t`, as the two timelines say.
+    pub fn label_at(&self, primary: &Timeline, other: &Timeline, id: u32, t: Timestamp) -> Option<Triage> {
+        let mine = primary.state_of(id, t)?;
+        let theirs = self.counterpart(id).and_then(|o| other.state_of(o, t));
+        Some(Triage::of(mine.outcome, theirs.map(|a| a.outcome)))
+    }
+
+    /// Streams per label at time `t`, indexed by `Triage as usize`.
+    pub fn counts_at(&self, t: Timestamp) -> [usize; 5] {
+        let mut c = [0; 5];
+        for (i, n) in c.iter_mut().enumerate() {
+            *n = self.enter[i].partition_point(|&x| x < t) - self.leave[i].partition_point(|&x| x < t);
+        }
+        c
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The truth: the verdict each (instance, day) stream must get, worked out
 //! from the model's own steps — the values the generator put in each
-//! notification — by the rules of docs/streams.md#matching and docs/checks.md#usage-checks. Nothing here calls the
+//! notification — by the rules of docs/streams.md#matching and docs/checks.md#usage-checks, and
+//! under the 2015 rules of docs/rules2015.md#checks. Nothing here calls the
 //! engine, so a test comparing the engine with this truth can catch the
 //! engine's mistakes.
 //!
@@ -46,6 +47,21 @@ pub struct Expected {
     /// Events in the stream (every `compute.instance.*` notification of the day
     /// and the day's `.exists`).
     pub event_count: usize,
+    /// The same stream under the 2015 rule set (docs/rules2015.md#checks): the generator's
+    /// notifications match and distil alike under both (no `instance_uuid`, an integer
+    /// flavor id, `deleted_at` written `""` when absent), so it is the same stream.
+    pub y2015: Expected2015,
+}
+
+/// The expected result of a stream under the 2015 rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected2015 {
+    pub outcome: Outcome,
+    pub code: Option<u8>,
+    /// The exact message of the first failed result; for an error, the field the crash is about.
+    pub message: String,
+    /// Warnings raised (none when the pipeline crashed).
+    pub warnings: usize,
 }
 
 /// The event types the usage checks compare with the *exists* (docs/checks.md#usage-checks, U2).
@@ -189,7 +205,129 @@ pub fn expect(steps: &[Step]) -> Option<Expected> {
         None => failed(0, "No .exists record."),
         Some(x) => checks(x, &stream),
     };
-    Some(Expected { outcome, code, message, fires, event_count: stream.len() })
+    let y2015 = expect_2015(&stream);
+    Some(Expected { outcome, code, message, fires, event_count: stream.len(), y2015 })
+}
+
+/// The operations the 2015 checks compare: only the last of a block counts.
+const OPERATION_TYPES_2015: [&str; 3] =
+    ["compute.instance.rebuild.end", "compute.instance.finish_resize.end", "compute.instance.rescue.end"];
+
+/// The 2015 name of the flavor field (the same integer flavor id, from `payload.instance_type_id`).
+fn name_2015(f: Field) -> &'static str {
+    match f {
+        Field::InstanceTypeId => "instance_flavor_id",
+        f => f.name(),
+    }
+}
+
+/// `_verify_fields` with `this`' value first, under the 2015 names.
+fn compare_2015(this: &Usage, that: &Usage, fields: &[Field]) -> Compare {
+    for &f in fields {
+        match (f.of(this), f.of(that)) {
+            (None, None) => continue,
+            (Some(_), None) | (None, Some(_)) => return Compare::OneSided(f),
+            (Some(a), Some(b)) if a != b => {
+                return Compare::Conflict(format!(
+                    "Conflicting '{}' values ('{}' != '{}')",
+                    name_2015(f),
+                    a.py_str(),
+                    b.py_str()
+                ))
+            }
+            _ => {}
+        }
+    }
+    Compare::Same
+}
+
+/// The 2015 verdict of a stream (docs/rules2015.md#checks): every `.exists`
+/// checked against the events since the previous one, warnings, the trailing U0;
+/// a crash anywhere is the `error` outcome.
+fn expect_2015(stream: &[&Step]) -> Expected2015 {
+    let mut first: Option<(u8, String)> = None;
+    let mut warnings = 0;
+    let mut start = 0;
+    for (i, x) in stream.iter().enumerate() {
+        if x.event_type != EXISTS {
+            continue;
+        }
+        match check_2015(x, &stream[start..i], &mut warnings) {
+            Ok(Some(f)) => {
+                first.get_or_insert(f);
+            }
+            Ok(None) => {}
+            Err(field) => {
+                let message = field.to_string();
+                return Expected2015 { outcome: Outcome::Error, code: None, message, warnings: 0 };
+            }
+        }
+        start = i + 1;
+    }
+    if start < stream.len() {
+        first.get_or_insert((0, "Notifications, but no .exists notification found.".to_string()));
+    }
+    match first {
+        Some((code, message)) => Expected2015 { outcome: Outcome::Failed, code: Some(code), message, warnings },
+        None => Expected2015 { outcome: Outcome::Verified, code: None, message: String::new(), warnings },
+    }
+}
+
+/// One `.exists` against its block: the failure, or `Err(field)` for a crash.
+fn check_2015(x: &Step, block: &[&Step], warnings: &mut usize) -> Result<Option<(u8, String)>, &'static str> {
+    let f = |code: u8, m: &str| Ok(Some((code, m.to_string())));
+    let (beginning, ending) = match x.kind {
+        StepKind::Exists { beginning, ending } => (beginning, ending),
+        _ => (0, 0),
+    };
+    let in_period = |t: i64| beginning <= t && t <= ending;
+    let launched_at = x.usage.launched_at;
+    if x.state == VmState::Active {
+        let Some(l) = launched_at else { return f(1, ".exists has no launched_at value.") };
+        if in_period(l) && block.is_empty() {
+            return f(8, ".exists launched_at in audit period, but no related events found.");
+        }
+    }
+    match block.iter().rev().find(|s| OPERATION_TYPES_2015.contains(&s.event_type)) {
+        Some(op) => match compare_2015(&op.usage, &x.usage, &OPERATION_FIELDS) {
+            Compare::Same => {}
+            Compare::Conflict(m) => return Ok(Some((2, m))),
+            Compare::OneSided(field) => return Err(name_2015(field)),
+        },
+        // A non-EOD .exists: its period does not end the day after it begins.
+        None if ending.div_euclid(DAY) != beginning.div_euclid(DAY) + 1 => *warnings += 1,
+        None => {}
+    }
+    let deletes: Vec<&&Step> = block.iter().filter(|s| s.event_type == DELETE_END).collect();
+    let Some(deleted_at) = x.usage.deleted_at else {
+        if !deletes.is_empty() {
+            return f(6, ".deleted events found but .exists has no deleted_at value.");
+        }
+        return Ok(None);
+    };
+    if x.state != VmState::Deleted {
+        return f(3, ".exists state not 'deleted' but .exists deleted_at is set.");
+    }
+    if deletes.is_empty() {
+        let Some(l) = launched_at else { return Err("launched_at") };
+        if deleted_at < l {
+            return f(4, ".exists deleted_at < .exists launched_at.");
+        }
+        if in_period(deleted_at) {
+            return f(5, ".exists deleted_at in audit period, but no matching .delete event found.");
+        }
+    }
+    if deletes.len() > 1 {
+        return f(7, "Multiple .delete.end events");
+    }
+    if let [d] = deletes[..] {
+        match compare_2015(&x.usage, &d.usage, &DELETE_FIELDS) {
+            Compare::Same => {}
+            Compare::Conflict(m) => return Ok(Some((2, m))),
+            Compare::OneSided(field) => return Err(name_2015(field)),
+        }
+    }
+    Ok(None)
 }
 
 fn checks(x: &Step, stream: &[&Step]) -> (Outcome, Option<u8>, String) {
@@ -329,6 +467,36 @@ mod tests {
         let end = step(D + HOUR, "compute.instance.create.end", VmState::Active, after);
         let v = verdict(&[end, eod(VmState::Active, other)]);
         assert_eq!(v.2, "Conflicting 'instance_type_id' values ('5' != '2')");
+    }
+
+    #[test]
+    fn under_2015_the_last_operation_end_is_compared_and_a_mid_day_exists_warns() {
+        let before = usage(Some(D - DAY));
+        let after = Usage { flavor: 3, ..usage(Some(D + 2 * HOUR)) };
+        let mid = Step {
+            kind: StepKind::Exists { beginning: D, ending: D + HOUR },
+            ..step(D + HOUR, EXISTS, VmState::Active, before)
+        };
+        let start = step(D + HOUR + SECOND, "compute.instance.resize.prep.start", VmState::Active, before);
+        let end = step(D + 2 * HOUR, "compute.instance.finish_resize.end", VmState::Resized, after);
+        let e = expect(&[mid, start, end, eod(VmState::Active, after)]).unwrap();
+        assert_eq!((e.outcome, e.code), (Outcome::Failed, Some(2)), "2014 compares the .start");
+        assert_eq!(
+            e.y2015,
+            Expected2015 { outcome: Outcome::Verified, code: None, message: String::new(), warnings: 1 }
+        );
+        // A revert after it is not compared: the finish_resize.end's value first.
+        let revert = step(D + 3 * HOUR, "compute.instance.resize.revert.end", VmState::Active, before);
+        let e = expect(&[start, end, revert, eod(VmState::Active, before)]).unwrap();
+        assert_eq!(e.y2015.code, Some(2));
+        assert_eq!(
+            e.y2015.message,
+            "Conflicting 'launched_at' values ('2014-10-06 02:00:00' != '2014-10-05 00:00:00')"
+        );
+        // Events after the last .exists: the trailing-block U0.
+        let late = step(D + DAY + HOUR, "compute.instance.update", VmState::Active, before);
+        let e = expect(&[eod(VmState::Active, before), late]).unwrap();
+        assert_eq!(e.y2015.message, "Notifications, but no .exists notification found.");
     }
 
     #[test]

@@ -344,6 +344,24 @@ pub fn write_truth(out: &mut Vec<u8>, instance: u128, day: i64, e: &Expected, pl
     out.extend_from_slice(if e.fires { b"\"fire\"" } else { b"\"expire\"" });
     out.extend_from_slice(b", \"event_count\": ");
     json::push_int(out, e.event_count);
+    // docs/rules2015.md#checks: the same stream's verdict under the 2015 rules.
+    let y = &e.y2015;
+    out.extend_from_slice(b", \"rules2015\": {\"outcome\": \"");
+    out.extend_from_slice(y.outcome.as_str().as_bytes());
+    out.extend_from_slice(b"\", \"code\": ");
+    match y.code {
+        Some(c) => {
+            out.extend_from_slice(b"\"U");
+            json::push_int(out, c);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b", \"message\": ");
+    json::push_str(out, &y.message);
+    out.extend_from_slice(b", \"warnings\": ");
+    json::push_int(out, y.warnings);
+    out.push(b'}');
     out.extend_from_slice(b", \"scenario\": ");
     json::push_str(out, &plan.scenario());
     out.extend_from_slice(b", \"anomaly\": ");

@@ -51,6 +51,9 @@ pub enum Action {
     Problems,
     /// Open the problems pane (`:problems`).
     ShowProblems,
+    /// Switch which rule set the events and explanation panes show, when both ran
+    /// (docs/ui.md#two-rule-sets).
+    SwitchRules,
     /// Open the prompt with the current filter, ready to be edited.
     Filter,
     CycleOutcome,
@@ -87,7 +90,8 @@ pub enum Action {
     /// What the time-sync follower saw: the clock to follow, or why there is none.
     FollowedClock(ExternalClock),
     /// The original record of an event, re-read off the UI thread (or why it could not be).
-    Original(u32, Result<String, String>),
+    /// The event is `(other, index)`: an index into the second rule set's archive when `other`.
+    Original((bool, u32), Result<String, String>),
 }
 
 impl Action {
@@ -123,6 +127,7 @@ impl Action {
             Action::Explain => "explain",
             Action::Problems => "problems",
             Action::ShowProblems => "show_problems",
+            Action::SwitchRules => "rules",
             Action::Filter => "filter",
             Action::CycleOutcome => "cycle_outcome",
             Action::ClearFilter => "clear_filter",
@@ -181,6 +186,7 @@ impl Action {
             Action::Explain => "explanation ↔ event detail",
             Action::Problems => "load problems and unmatched events",
             Action::ShowProblems => "show load problems and unmatched events",
+            Action::SwitchRules => "events and explanation: other rule set",
             Action::Filter => "filter: code, outcome, state, text",
             Action::CycleOutcome => "cycle the outcome filter",
             Action::ClearFilter => "clear the filter",

@@ -7,6 +7,7 @@ use crate::event::Event;
 use crate::hash::HashMap;
 use crate::replay::{Outcome, Stream, Timeline};
 use crate::time::Timestamp;
+use crate::triage::{Paired, Triage};
 use crate::trigger::StreamKey;
 use std::sync::Arc;
 
@@ -63,6 +64,13 @@ impl Histogram {
     }
 }
 
+/// The second rule set's replay of the same archive (docs/ui.md#two-rule-sets): its
+/// timeline (over [`Archive::alt`]) and the pairing of its streams with the listed ones.
+pub struct Other {
+    pub timeline: Arc<Timeline>,
+    pub paired: Paired,
+}
+
 /// The loaded archive and what is derived from it once.
 pub struct Data {
     pub archive: Arc<Archive>,
@@ -73,6 +81,8 @@ pub struct Data {
     /// Instance-days that have more than one stream, with their stream ids,
     /// so an explanation names its siblings without scanning every stream.
     siblings: HashMap<StreamKey, Vec<u32>>,
+    /// The 2015 side, when both rule sets are replayed.
+    pub other: Option<Other>,
 }
 
 impl std::fmt::Debug for Data {
@@ -112,7 +122,40 @@ impl Data {
             None => Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) },
         };
         let histogram = Histogram::new(&archive, &timeline, &range);
-        Data { archive, timeline, histogram, range, siblings: by_key }
+        Data { archive, timeline, histogram, range, siblings: by_key, other: None }
+    }
+
+    /// As [`Data::new`], with the second rule set's timeline over `archive.alt`
+    /// (both built by the engine; the pairing and the labels are the engine's too).
+    pub fn with_other(archive: Arc<Archive>, timeline: Arc<Timeline>, other: Option<Arc<Timeline>>) -> Data {
+        let mut d = Data::new(archive, timeline);
+        d.other = other.filter(|_| d.archive.alt.is_some()).map(|o| {
+            let paired = Paired::new(&d.timeline, &o);
+            Other { timeline: o, paired }
+        });
+        d
+    }
+
+    /// The archive of the second rule set, when there is one.
+    pub fn other_archive(&self) -> Option<&Archive> {
+        self.other.as_ref().and(self.archive.alt.as_deref())
+    }
+
+    /// The counterpart of listed stream `id` in the second rule set's replay.
+    pub fn counterpart(&self, id: u32) -> Option<&Stream> {
+        let o = self.other.as_ref()?;
+        o.timeline.stream(o.paired.counterpart(id)?)
+    }
+
+    /// Listed stream `id`'s triage label at `t` (`None` with one rule set, or before the stream exists).
+    pub fn label_at(&self, id: u32, t: Timestamp) -> Option<Triage> {
+        let o = self.other.as_ref()?;
+        o.paired.label_at(&self.timeline, &o.timeline, id, t)
+    }
+
+    /// Streams per triage label at `t`, with both rule sets.
+    pub fn triage_counts(&self, t: Timestamp) -> Option<[usize; 5]> {
+        self.other.as_ref().map(|o| o.paired.counts_at(t))
     }
 
     pub fn counts(&self, t: Timestamp) -> Counts {

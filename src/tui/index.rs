@@ -11,6 +11,7 @@ use crate::event::Value;
 use crate::pipeline::Code;
 use crate::replay::{Outcome, Stream, StreamAt, StreamState, Timeline};
 use crate::time::Timestamp;
+use crate::triage::Triage;
 use rayon::prelude::*;
 use std::cmp::Ordering;
 
@@ -21,6 +22,8 @@ pub struct Filter {
     pub outcomes: Vec<Outcome>,
     pub codes: Vec<Code>,
     pub states: Vec<StreamState>,
+    /// Triage labels, with both rule sets (`triage:2014-only`; docs/ui.md#two-rule-sets).
+    pub triage: Vec<Triage>,
     /// Lowercase text looked for in the instance id, the day and the message.
     pub text: Option<String>,
 }
@@ -53,6 +56,8 @@ impl Filter {
                 add(&mut f.codes, c);
             } else if let Some(st) = StreamState::parse(&lower) {
                 add(&mut f.states, st);
+            } else if let Some(l) = lower.strip_prefix("triage:").and_then(Triage::parse) {
+                add(&mut f.triage, l);
             } else {
                 text.push(word);
             }
@@ -78,10 +83,17 @@ impl Filter {
         parts.extend(self.outcomes.iter().map(|o| o.as_str().to_string()));
         parts.extend(self.codes.iter().map(|c| c.as_str().to_string()));
         parts.extend(self.states.iter().map(|s| s.as_str().to_string()));
+        parts.extend(self.triage.iter().map(|l| format!("triage:{}", l.as_str())));
         if let Some(t) = &self.text {
             parts.push(t.clone());
         }
         parts.join(" ")
+    }
+
+    /// Whether a stream with this triage label at the clock passes (`None`: no
+    /// label, as with one rule set, which no `triage:` word admits).
+    pub fn admits_label(&self, label: Option<Triage>) -> bool {
+        self.triage.is_empty() || label.is_some_and(|l| self.triage.contains(&l))
     }
 
     /// Whether the stream, as it stands (`at`), passes; `stream` gives the stream
@@ -237,8 +249,19 @@ fn outcome_rank(at: &StreamAt) -> (u8, u8) {
     }
 }
 
-/// The list at time `t`: the streams existing at `t` that pass the filter, sorted.
-pub fn build(archive: &Archive, timeline: &Timeline, t: Timestamp, filter: &Filter, sort: Sort) -> Rows {
+/// A stream's triage label at the clock, by id (with both rule sets).
+pub type Labels<'a> = &'a (dyn Fn(u32) -> Option<Triage> + Sync);
+
+/// The list at time `t`: the streams existing at `t` that pass the filter, sorted;
+/// `labels` gives each stream's triage label when both rule sets ran.
+pub fn build(
+    archive: &Archive,
+    timeline: &Timeline,
+    t: Timestamp,
+    filter: &Filter,
+    sort: Sort,
+    labels: Option<Labels>,
+) -> Rows {
     let n = timeline.streams_at(t);
     if filter.is_empty() && sort.key == SortKey::Id {
         return Rows::Prefix { n, rev: sort.descending };
@@ -250,7 +273,10 @@ pub fn build(archive: &Archive, timeline: &Timeline, t: Timestamp, filter: &Filt
         .into_par_iter()
         .filter_map(|id| {
             let at = if with_events { timeline.stream_of(id, t) } else { timeline.state_of(id, t) }?;
-            filter.matches(archive, || &streams[id as usize - 1], &at).then_some((id, at))
+            let label = || labels.and_then(|l| l(id));
+            (filter.matches(archive, || &streams[id as usize - 1], &at)
+                && (filter.triage.is_empty() || filter.admits_label(label())))
+            .then_some((id, at))
         })
         .collect();
     match sort.key {
@@ -294,6 +320,12 @@ mod tests {
             (&[Code::U0, Code::U1][..], &[Outcome::Failed, Outcome::Error][..])
         );
         assert_eq!(f.describe(), "failed error U0 U1");
+        // Triage labels are named with their prefix, and written back the same way.
+        let f = Filter::parse("triage:2014-only TRIAGE:confirmed failed triage:nope");
+        assert_eq!(f.triage, [Triage::Only2014, Triage::Confirmed]);
+        assert_eq!(f.text.as_deref(), Some("triage:nope"));
+        assert_eq!(Filter::parse(&f.describe()), f);
+        assert!(!f.admits_label(None) && f.admits_label(Some(Triage::Confirmed)));
     }
 
     #[test]

@@ -136,6 +136,7 @@ impl KeyMap {
         add(g, &[Key::ch('E')], A::PrevFailure);
         add(g, &[Key::ch('x')], A::Explain);
         add(g, &[Key::ch('p')], A::Problems);
+        add(g, &[Key::ch('r')], A::SwitchRules);
         let s = Scope::Pane(Pane::Streams);
         add(s, &[Key::ch('f')], A::Filter);
         add(s, &[Key::ch('o')], A::CycleOutcome);

@@ -121,11 +121,25 @@ fn load(paths: Vec<PathBuf>, options: LoadOptions, tx: mpsc::Sender<LoadEvent>, 
 /// Replay a loaded archive into its timeline and hand it over.
 fn replay(archive: Archive, tx: &mpsc::Sender<LoadEvent>, stop: &AtomicBool) {
     let _ = tx.send(LoadEvent::Replaying(archive.events.len()));
-    let timeline = Timeline::build(&archive, IdMode::Stable);
+    let data = data_of(archive);
     if !stop.load(Ordering::Relaxed) {
-        let data = Data::new(Arc::new(archive), Arc::new(timeline));
         let _ = tx.send(LoadEvent::Done(Arc::new(data)));
     }
+}
+
+/// Replay a loaded archive under each rule set it was distilled by, and derive
+/// what the panes need (the loader does it on its thread; tests call it directly).
+pub fn data_of(archive: Archive) -> Data {
+    // docs/ui.md#two-rule-sets: the second rule set's events, when the load distilled for both.
+    let (timeline, other) = match archive.alt.as_deref() {
+        Some(alt) => {
+            let (t, o) =
+                rayon::join(|| Timeline::build(&archive, IdMode::Stable), || Timeline::build(alt, IdMode::Stable));
+            (t, Some(Arc::new(o)))
+        }
+        None => (Timeline::build(&archive, IdMode::Stable), None),
+    };
+    Data::with_other(Arc::new(archive), Arc::new(timeline), other)
 }
 
 #[cfg(test)]

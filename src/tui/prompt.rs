@@ -41,6 +41,7 @@ pub fn parse(input: &str) -> Result<Action, String> {
         "start" | "home" | "rewind" => return Ok(Action::Rewind),
         "end" | "drain" => return Ok(Action::Drain),
         "problems" | "rejected" | "unmatched" => return Ok(Action::ShowProblems),
+        "rules" => return Ok(Action::SwitchRules),
         "help" => return Ok(Action::ToggleHelp),
         "q" | "quit" => return Ok(Action::Quit),
         _ => {}

@@ -191,7 +191,7 @@ pub fn run_source(source: Source, opts: Options, clock: ClockOptions) -> Result<
         Source::Demo => Loader::spawn_demo(),
     }
     .context("starting the loader")?;
-    let (orig_tx, orig_rx) = mpsc::channel::<(u32, Result<String, String>)>();
+    let (orig_tx, orig_rx) = mpsc::channel::<((bool, u32), Result<String, String>)>();
     let mut last = Instant::now();
     loop {
         let mut dirty = false;
@@ -232,16 +232,19 @@ pub fn run_source(source: Source, opts: Options, clock: ClockOptions) -> Result<
         dirty |= moving || app.is_loading();
         for r in app.take_requests() {
             match r {
-                Request::Original { event } => {
+                Request::Original { event, other } => {
                     let (Some(d), tx) = (app.data(), orig_tx.clone()) else { continue };
                     let archive = Arc::clone(&d.archive);
                     std::thread::spawn(move || {
-                        let text = guarded(|| match archive.events.get(event as usize) {
+                        // The second rule set's events come from the same records: the first archive re-reads them.
+                        let events =
+                            if other { archive.alt.as_deref().map(|a| &a.events) } else { Some(&archive.events) };
+                        let text = guarded(|| match events.and_then(|v| v.get(event as usize)) {
                             Some(e) => archive.original(&e.origin),
                             None => Err("no such event".into()),
                         })
                         .and_then(|r| r);
-                        let _ = tx.send((event, text));
+                        let _ = tx.send(((other, event), text));
                     });
                 }
             }

@@ -59,7 +59,8 @@ pub struct Prompt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     /// Re-read the original record of an event (docs/ui.md#panes, the detail pane).
-    Original { event: u32 },
+    /// `other`: the index is into the second rule set's archive (docs/ui.md#two-rule-sets).
+    Original { event: u32, other: bool },
 }
 
 /// Something from the problems pane shown in the detail pane.

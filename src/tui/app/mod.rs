@@ -21,6 +21,7 @@ use super::load::LoadEvent;
 use super::playback::{Playback, Range};
 use super::theme::Theme;
 use crate::archive::{Archive, LoadProgress};
+use crate::event::Event;
 use crate::explain::Explanation;
 use crate::pipeline::Code;
 use crate::replay::{Stream, StreamAt, Timeline};
@@ -66,9 +67,17 @@ pub struct LoadState {
 #[derive(Clone, Debug)]
 pub struct Focused {
     pub id: u32,
+    /// Whether this is the second rule set's counterpart of the selected stream.
+    pub other: bool,
     /// Index (in the stream) of the *exists* the checks used.
     pub exists: Option<usize>,
+    /// Under 2015: every `.exists` (index in the stream) with its own result's code
+    /// (`None`: verified) (docs/rules2015.md#checks).
+    pub results: Vec<(usize, Option<Code>)>,
     pub explanation: Option<Explanation>,
+    /// With both rule sets, where they part: the listed stream's final triage label
+    /// and the sentence that says why (docs/rules2015.md#side-by-side).
+    pub triage: Option<String>,
     /// Indices of the events that prove the verdict.
     pub proving: Vec<usize>,
     pub log: Vec<String>,
@@ -107,8 +116,11 @@ pub struct App {
     /// something opened from the problems pane.
     pub pinned: Option<Pinned>,
     focused: Option<Focused>,
-    original: Option<(u32, Result<String, String>)>,
-    requested: Option<u32>,
+    /// The events and explanation panes show the second rule set's counterpart
+    /// of the selected stream (docs/ui.md#two-rule-sets).
+    pub show_other: bool,
+    original: Option<((bool, u32), Result<String, String>)>,
+    requested: Option<(bool, u32)>,
     requests: Vec<Request>,
     pub status: Option<Status>,
     /// A standing note in the header (the built-in demo says what it is).
@@ -151,6 +163,7 @@ impl App {
             explain_scroll: 0,
             pinned: None,
             focused: None,
+            show_other: false,
             original: None,
             requested: None,
             requests: Vec::new(),
@@ -176,6 +189,14 @@ impl App {
     pub fn new_loaded(archive: Arc<Archive>, timeline: Arc<Timeline>, opts: Options) -> App {
         let mut app = App::blank(opts);
         app.set_loaded(Arc::new(Data::new(archive, timeline)));
+        app
+    }
+
+    /// An app over what [`load::data_of`](super::load::data_of) derived (both rule sets, when the
+    /// archive was distilled by both).
+    pub fn new_with_data(data: Arc<Data>, opts: Options) -> App {
+        let mut app = App::blank(opts);
+        app.set_loaded(data);
         app
     }
 
@@ -244,6 +265,52 @@ impl App {
         self.data.as_ref()?.timeline.stream_at(s, self.playback.clock)
     }
 
+    /// Whether the events, detail and explanation panes show the second rule set.
+    pub fn showing_other(&self) -> bool {
+        self.show_other && self.data.as_ref().is_some_and(|d| d.other.is_some())
+    }
+
+    /// The rule set the events and explanation panes show.
+    pub fn shown_rules(&self) -> Option<crate::rules::RuleSet> {
+        let d = self.data.as_ref()?;
+        Some(if self.showing_other() { d.other_archive()?.rules } else { d.archive.rules })
+    }
+
+    /// The stream the events and explanation panes show: the selected one, or
+    /// its counterpart under the second rule set.
+    pub fn shown_stream(&self) -> Option<&Stream> {
+        let s = self.selected_stream()?;
+        if self.showing_other() {
+            self.data.as_ref()?.counterpart(s.id)
+        } else {
+            Some(s)
+        }
+    }
+
+    /// The archive the shown stream's events index into.
+    pub fn shown_archive(&self) -> Option<&Archive> {
+        let d = self.data.as_ref()?;
+        if self.showing_other() {
+            d.other_archive()
+        } else {
+            Some(&d.archive)
+        }
+    }
+
+    /// The timeline the shown stream belongs to.
+    pub fn shown_timeline(&self) -> Option<&Timeline> {
+        let d = self.data.as_ref()?;
+        match (&d.other, self.showing_other()) {
+            (Some(o), true) => Some(&o.timeline),
+            _ => Some(&d.timeline),
+        }
+    }
+
+    /// The shown stream's state at the clock.
+    pub fn shown_at(&self) -> Option<StreamAt> {
+        self.shown_timeline()?.stream_at(self.shown_stream()?, self.playback.clock)
+    }
+
     /// The event the detail pane shows (archive index).
     pub fn detail_event(&self) -> Option<u32> {
         match self.pinned {
@@ -251,7 +318,20 @@ impl App {
             Some(Pinned::Rejected(_)) => return None,
             None => {}
         }
-        self.selected_stream()?.events.get(self.events.sel).copied()
+        self.shown_stream()?.events.get(self.events.sel).copied()
+    }
+
+    /// The detail pane's event itself: of the problems pane's archive when pinned,
+    /// else of the shown rule set's.
+    pub fn detail_event_ref(&self) -> Option<&Event> {
+        let idx = self.detail_event()?;
+        let archive = if self.pinned.is_some() { &self.data.as_ref()?.archive } else { self.shown_archive()? };
+        archive.events.get(idx as usize)
+    }
+
+    /// Which archive's events the detail pane's index is into: the second one's or not.
+    fn detail_side(&self) -> bool {
+        self.pinned.is_none() && self.showing_other()
     }
 
     pub fn counts(&self) -> Counts {
@@ -338,6 +418,7 @@ impl App {
             | Action::Explain
             | Action::Problems
             | Action::ShowProblems => self.navigate(action),
+            Action::SwitchRules => self.switch_rules(),
             a if a.moves_clock() && self.refuse_while_following() => {}
             Action::TogglePlay
             | Action::StepForward

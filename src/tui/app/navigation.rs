@@ -147,7 +147,7 @@ impl App {
                 self.streams.sel = clamp(self.streams.sel, n);
             }
             Pane::Events => {
-                let n = self.selected_stream().map(|s| s.events.len()).unwrap_or(0);
+                let n = self.shown_stream().map(|s| s.events.len()).unwrap_or(0);
                 self.events.sel = clamp(self.events.sel, n);
                 self.pinned = None;
             }
@@ -188,7 +188,7 @@ impl App {
         if let Some(row) = self.layout().row_at(p, y, off) {
             match p {
                 Pane::Streams if row < self.rows.len() => self.streams.sel = row,
-                Pane::Events if self.selected_stream().is_some_and(|s| row < s.events.len()) => {
+                Pane::Events if self.shown_stream().is_some_and(|s| row < s.events.len()) => {
                     self.events.sel = row;
                     self.pinned = None;
                 }

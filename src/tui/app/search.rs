@@ -75,7 +75,12 @@ impl App {
                 self.filter.set_outcome(next);
             }
             Action::ClearFilter => self.filter = Filter::default(),
-            Action::SetFilter(f) => self.filter = f,
+            Action::SetFilter(f) => {
+                if !f.triage.is_empty() && self.data.as_ref().is_none_or(|d| d.other.is_none()) {
+                    self.error("a triage label compares two rule sets, and one was replayed: no stream has one");
+                }
+                self.filter = f
+            }
             Action::CycleSort => self.sort.key = self.sort.key.next(),
             Action::ReverseSort => self.sort.descending = !self.sort.descending,
             Action::SetSort(k, dir) => {
@@ -160,12 +165,12 @@ impl App {
         let Some(d) = &self.data else { return };
         let t = self.playback.clock;
         if self.focus == Pane::Events {
-            let Some(s) = self.selected_stream() else { return };
+            let (Some(s), Some(a)) = (self.shown_stream(), self.shown_archive()) else { return };
             let n = s.events.len();
             let hit = |i: usize| {
-                let e = &d.archive.events[s.events[i] as usize];
-                index::contains_ci(d.archive.symbols.get(e.event_type), &term)
-                    || index::contains_ci(&e.message_id(&d.archive.symbols), &term)
+                let e = &a.events[s.events[i] as usize];
+                index::contains_ci(a.symbols.get(e.event_type), &term)
+                    || index::contains_ci(&e.message_id(&a.symbols), &term)
             };
             let start = self.events.sel;
             match find_from(start, n, forward, from_current, hit) {

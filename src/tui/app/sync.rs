@@ -23,6 +23,8 @@ pub(super) struct IndexKey {
     sort: Sort,
     created: usize,
     decided: usize,
+    /// Decided on the second rule set's side, which moves the triage labels.
+    other_decided: usize,
     position: usize,
 }
 
@@ -35,11 +37,12 @@ impl App {
     /// Do a request here and now (tests; the event loop uses a worker thread).
     pub fn fulfil(&mut self, r: Request) {
         match r {
-            Request::Original { event } => {
+            Request::Original { event, other } => {
                 let Some(d) = &self.data else { return };
-                let Some(e) = d.event(event) else { return };
+                let events = if other { d.archive.alt.as_deref().map(|a| &a.events) } else { Some(&d.archive.events) };
+                let Some(e) = events.and_then(|v| v.get(event as usize)) else { return };
                 let text = d.archive.original(&e.origin);
-                self.update(crate::tui::Action::Original(event, text));
+                self.update(crate::tui::Action::Original((other, event), text));
             }
         }
     }
@@ -52,14 +55,34 @@ impl App {
 
     /// The original record of an event, as re-read. A late answer for an
     /// event no longer shown is dropped.
-    pub(super) fn set_original(&mut self, event: u32, text: Result<String, String>) {
+    pub(super) fn set_original(&mut self, event: (bool, u32), text: Result<String, String>) {
         if self.requested == Some(event) {
             self.original = Some((event, text));
         }
     }
 
+    /// The original record of the detail pane's event `event`, once re-read.
     pub fn original(&self, event: u32) -> Option<&Result<String, String>> {
-        self.original.as_ref().filter(|(e, _)| *e == event).map(|(_, t)| t)
+        let key = (self.detail_side(), event);
+        self.original.as_ref().filter(|(e, _)| *e == key).map(|(_, t)| t)
+    }
+
+    /// docs/ui.md#two-rule-sets: the events and explanation panes change sides; the stream list stays.
+    pub(super) fn switch_rules(&mut self) {
+        let Some(d) = &self.data else { return };
+        let Some(other) = d.other_archive() else {
+            return self.error("one rule set replayed: nothing to switch to (open a raw archive with --rules both)");
+        };
+        let (first, second) = (d.archive.rules.name(), other.rules.name());
+        self.show_other = !self.show_other;
+        self.focused = None;
+        self.pinned = None;
+        let shown = if self.show_other { second } else { first };
+        if self.selected_stream().is_some() && self.shown_stream().is_none() {
+            self.info(format!("events and explanation under {shown}: this stream has no {shown} counterpart"));
+        } else {
+            self.info(format!("events and explanation under {shown}"));
+        }
     }
 
     /// Bring the derived state in line with the clock and the selection:
@@ -70,8 +93,10 @@ impl App {
         let selected = self.rows.get(self.streams.sel);
         // Rebuild the list only when it would change.
         let prefix = self.filter.is_empty() && self.sort.key == SortKey::Id;
+        let label_at = |id: u32| d.label_at(id, t);
+        let labels: Option<index::Labels> = d.other.as_ref().map(|_| &label_at as index::Labels);
         if prefix {
-            self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort);
+            self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort, labels);
             self.index_key = None;
         } else {
             let c = d.timeline.counts_at(t);
@@ -80,13 +105,17 @@ impl App {
                 sort: self.sort,
                 created: d.timeline.streams_at(t),
                 decided: c[0] + c[1] + c[2],
+                other_decided: d.other.as_ref().map_or(0, |o| {
+                    let c = o.timeline.counts_at(t);
+                    c[0] + c[1] + c[2]
+                }),
                 position: if self.sort.key == SortKey::Events { d.timeline.position_at(t) } else { 0 },
             };
             let old = self.index_key.as_ref();
             let changed_view = old.is_none_or(|k| k.filter != key.filter || k.sort != key.sort);
             let due = force || changed_view || !self.playback.playing || self.index_age >= REBUILD_EVERY;
             if old != Some(&key) && due {
-                self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort);
+                self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort, labels);
                 self.index_key = Some(key);
                 self.index_age = Duration::ZERO;
             }
@@ -96,9 +125,10 @@ impl App {
             self.streams.sel = r;
         }
         self.streams.sel = self.streams.sel.min(self.rows.len().saturating_sub(1));
-        let id = self.rows.get(self.streams.sel);
-        if self.focused.as_ref().map(|f| f.id) != id {
-            self.focused = id.and_then(|id| self.focus_on(id));
+        let id = self.shown_stream().map(|s| s.id);
+        let other = self.showing_other();
+        if self.focused.as_ref().map(|f| (f.id, f.other)) != id.map(|i| (i, other)) {
+            self.focused = id.and_then(|id| self.focus_on(id, other));
             self.events = ListState::default();
             self.explain_scroll = 0;
             self.detail_scroll = 0;
@@ -111,19 +141,19 @@ impl App {
         // The detail pane, when shown, wants the original record of its event
         // (re-reading a gzip archive can be slow, so only then).
         if let Some(e) = self.detail_event().filter(|_| self.layout().is_shown(Pane::Detail)) {
-            let is_notification =
-                self.data.as_ref().and_then(|d| d.event(e)).is_some_and(|ev| ev.origin.kind.is_notification());
-            if is_notification && self.requested != Some(e) {
-                self.requested = Some(e);
+            let is_notification = self.detail_event_ref().is_some_and(|ev| ev.origin.kind.is_notification());
+            let key = (self.detail_side(), e);
+            if is_notification && self.requested != Some(key) {
+                self.requested = Some(key);
                 self.detail_scroll = 0;
-                self.requests.push(Request::Original { event: e });
+                self.requests.push(Request::Original { event: e, other: key.0 });
             }
         }
     }
 
     /// Keep each list's selection inside the list and on screen.
     fn keep_in_view(&mut self) {
-        let n_events = self.selected_stream().map(|s| s.events.len()).unwrap_or(0);
+        let n_events = self.shown_stream().map(|s| s.events.len()).unwrap_or(0);
         let n_problems = content::problems::line_count(self);
         self.events.sel = self.events.sel.min(n_events.saturating_sub(1));
         self.problems.sel = self.problems.sel.min(n_problems.saturating_sub(1));
@@ -135,18 +165,45 @@ impl App {
         self.problems.off = window(Pane::Problems, self.problems, n_problems);
     }
 
-    fn focus_on(&self, id: u32) -> Option<Focused> {
+    /// What the panes show of stream `id`: a listed stream, or (`other`) a stream of the
+    /// second rule set's replay, explained with the listed stream's triage label.
+    fn focus_on(&self, id: u32, other: bool) -> Option<Focused> {
         let d = self.data.as_ref()?;
-        let s = d.stream(id)?;
-        let events: Vec<&Event> = s.events.iter().map(|&i| &d.archive.events[i as usize]).collect();
-        let siblings: Vec<_> = d.siblings(&s.key).iter().filter_map(|&i| d.stream(i)).cloned().collect();
-        let explanation = explain::explain_with(&d.archive, s, &siblings);
+        let (archive, timeline) = match (&d.other, other) {
+            (Some(o), true) => (d.other_archive()?, &*o.timeline),
+            _ => (&*d.archive, &*d.timeline),
+        };
+        let s = timeline.stream(id)?;
+        let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
+        let siblings: Vec<_> = if other {
+            timeline.streams().iter().filter(|x| x.key == s.key && x.id != s.id).cloned().collect()
+        } else {
+            d.siblings(&s.key).iter().filter_map(|&i| d.stream(i)).cloned().collect()
+        };
+        let explanation = explain::explain_with(archive, s, &siblings);
+        // docs/rules2015.md#side-by-side: where the two rule sets part, one sentence says why.
+        let triage = match (self.selected_stream(), d.other_archive()) {
+            (Some(listed), Some(alt)) => {
+                let label = crate::triage::Triage::of(listed.outcome(), d.counterpart(listed.id).map(|o| o.outcome()));
+                explain::triage_note(label, &d.archive, listed, alt, d.counterpart(listed.id))
+                    .map(|note| format!("{}: {note}", label.as_str()))
+            }
+            _ => None,
+        };
         let proving = explanation.as_ref().map(|x| x.proving()).unwrap_or_default();
         let log = if s.result.is_some() {
-            pipeline::run(s.id, &events, &d.archive.symbols, IdMode::Stable).log
+            pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, IdMode::Stable, true, true).log
         } else {
             Vec::new()
         };
-        Some(Focused { id, exists: pipeline::usage::find_exists(&events), explanation, proving, log })
+        let results = s
+            .result
+            .as_ref()
+            .and_then(|r| r.audit2015.as_deref())
+            .map(|a| a.results.iter().filter_map(|r| Some((r.exists?, r.failure.as_ref().map(|f| f.code)))).collect())
+            .unwrap_or_default();
+        let exists =
+            if archive.rules == crate::rules::RuleSet::Y2014 { pipeline::usage::find_exists(&events) } else { None };
+        Some(Focused { id, other, exists, results, explanation, triage, proving, log })
     }
 }

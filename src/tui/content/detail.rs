@@ -46,7 +46,7 @@ fn unwrapped(app: &App) -> Vec<(String, Style)> {
     let Some(idx) = app.detail_event() else {
         return vec![("no event selected".into(), t.label())];
     };
-    let Some(e) = d.event(idx) else { return Vec::new() };
+    let Some(e) = app.detail_event_ref() else { return Vec::new() };
     let sy = &d.archive.symbols;
     let s = crate::text::sanitize;
     let mut out = vec![

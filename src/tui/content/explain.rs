@@ -13,8 +13,18 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     let t = app.theme;
     let mut out: Vec<(String, Style)> = Vec::new();
     let Some(d) = app.data() else { return out };
-    let (Some(s), Some(at)) = (app.selected_stream(), app.selected_at()) else {
-        out.push(("no stream selected".into(), t.label()));
+    let (Some(s), Some(at)) = (app.shown_stream(), app.shown_at()) else {
+        match (app.selected_stream(), app.shown_rules()) {
+            // docs/ui.md#two-rule-sets: the other rule set may not have this instance-day at all, or not yet.
+            (Some(listed), Some(r)) => {
+                out.push((format!("#{} has no {} counterpart at the clock.", listed.id, r.name()), t.label()));
+                out.push((
+                    format!("Press {} for its {} verdict.", app.key_hint(&Action::SwitchRules), d.archive.rules.name()),
+                    t.label(),
+                ));
+            }
+            _ => out.push(("no stream selected".into(), t.label())),
+        }
         return out;
     };
     let push_wrapped = |out: &mut Vec<(String, Style)>, text: &str, style: Style, indent: &str| {
@@ -22,8 +32,10 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
             out.push((format!("{indent}{l}"), style));
         }
     };
-    let inst = crate::tui::index::instance_text(&d.archive, s);
-    push_wrapped(&mut out, &format!("#{} · instance {} · day {}", s.id, inst, s.day), t.title(), "");
+    let archive = app.shown_archive().unwrap_or(&d.archive);
+    let inst = crate::tui::index::instance_text(archive, s);
+    let rules = if d.other.is_some() { format!(" · rules {}", archive.rules.name()) } else { String::new() };
+    push_wrapped(&mut out, &format!("#{} · instance {} · day {}{rules}", s.id, inst, s.day), t.title(), "");
     let Some(r) = s.result.as_ref().filter(|_| at.decided) else {
         let when = match s.fire_timestamp {
             Some(ft) if ft <= app.playback.clock => {
@@ -67,7 +79,16 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     } else {
         push_wrapped(&mut out, &r.message, t.outcome(r.outcome), "");
     }
-    if let Some(x) = app.focused().filter(|f| f.id == s.id).and_then(|f| f.explanation.as_ref()) {
+    let mine = |f: &&crate::tui::app::Focused| f.id == s.id && f.other == app.showing_other();
+    if let Some(note) = app.focused().filter(mine).and_then(|f| f.triage.as_ref()) {
+        push_wrapped(&mut out, &format!("triage {note}"), t.warn(), "");
+    }
+    if let Some(a) = r.audit2015.as_deref().filter(|a| !a.warnings.is_empty()) {
+        for w in &a.warnings {
+            push_wrapped(&mut out, &format!("warning: {w}"), t.warn(), "");
+        }
+    }
+    if let Some(x) = app.focused().filter(mine).and_then(|f| f.explanation.as_ref()) {
         out.push((String::new(), Style::new()));
         for l in x.to_text(w) {
             let style =
@@ -77,12 +98,12 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     }
     if !r.output.is_empty() {
         out.push((String::new(), Style::new()));
-        out.push(("Output event:".into(), t.title()));
+        out.push((if r.output.len() == 1 { "Output event:" } else { "Output events:" }.into(), t.title()));
         for o in &r.output {
-            push_wrapped(&mut out, &o.to_json(&d.archive.symbols), Style::new(), "  ");
+            push_wrapped(&mut out, &o.to_json(&archive.symbols), Style::new(), "  ");
         }
     }
-    if let Some(f) = app.focused().filter(|f| f.id == s.id) {
+    if let Some(f) = app.focused().filter(mine) {
         if !f.log.is_empty() {
             out.push((String::new(), Style::new()));
             out.push(("Pipeline log:".into(), t.title()));

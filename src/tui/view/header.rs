@@ -68,6 +68,17 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if !codes.is_empty() {
         l2.push((format!("  │ {}", codes.join(" ")), t.outcome(Outcome::Failed).remove_modifier(Modifier::BOLD)));
     }
+    // docs/ui.md#two-rule-sets: the listed streams per triage label at the clock, as the engine counts them.
+    if let Some(by_label) = d.triage_counts(pb.clock) {
+        let labels: Vec<String> = crate::triage::Triage::ALL
+            .iter()
+            .filter(|&&l| by_label[l as usize] > 0)
+            .map(|&l| format!("{} {}", l.as_str(), num(by_label[l as usize])))
+            .collect();
+        if !labels.is_empty() {
+            l2.push((format!("  │ {}", labels.join(" ")), t.warn().remove_modifier(Modifier::BOLD)));
+        }
+    }
     // States: all four when they fit, else those that are not zero, else none
     // (they mostly mirror the outcomes, which always show).
     let states =

@@ -1,8 +1,10 @@
 //! The streams pane: one row per stream at the clock — id, instance, day,
-//! state, outcome badge, events replayed, and the verdict's message.
+//! state, outcome badge (and the second rule set's, with its triage label),
+//! events replayed, and the verdict's message.
 
 use super::{col, line_fit, pad, pane_block, rpad, visible_offset};
 use crate::replay::Outcome;
+use crate::triage::Triage;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Pane};
 use crate::tui::index::instance_text;
@@ -33,22 +35,33 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         return;
     }
     let w = inner.width as usize;
-    // Columns: marker+id, instance, day, state, badge, events, message.
+    // Columns: marker+id, instance, day, state, badge, [the second rule set's badge], events,
+    // [the triage label, where the width allows], message (docs/ui.md#two-rule-sets).
+    let both = d.other.as_ref().zip(d.other_archive());
     let id_w = d.timeline.streams().len().max(1).to_string().len() + 2;
-    let fixed = id_w + 1 + 10 + 1 + 12 + 1 + 4 + 1 + 5 + 1;
+    let fixed = id_w + 1 + 10 + 1 + 12 + 1 + 4 + 1 + 5 + 1 + if both.is_some() { 5 } else { 0 };
     let inst_w = w.saturating_sub(fixed).clamp(8, 36);
-    let msg_w = w.saturating_sub(fixed + inst_w + 1);
+    let rest = w.saturating_sub(fixed + inst_w + 1);
+    let triage_w = if both.is_some() && rest >= 10 + 12 { 10 } else { 0 };
+    let msg_w = rest - triage_w;
     let msg_w = if msg_w < 12 { 0 } else { msg_w };
     let mut lines: Vec<Line> = Vec::with_capacity(inner.height as usize);
+    let badges = match both {
+        Some((_, alt)) => format!("{} {}", pad(d.archive.rules.name(), 4), pad(alt.rules.name(), 4)),
+        None => pad("res", 4),
+    };
     let mut head = format!(
         "{} {} {} {} {} {}",
         pad("  #", id_w),
         pad("instance", inst_w),
         pad("day", 10),
         pad("state", 12),
-        pad("res", 4),
+        badges,
         rpad("evts", 5)
     );
+    if triage_w > 0 {
+        head.push_str(" triage   ");
+    }
     if msg_w > 0 {
         head.push_str(" message");
     }
@@ -91,8 +104,27 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
                 pieces.push((format!("{} ", pad(&s.day.to_string(), 10)), Style::new()));
                 pieces.push((format!("{} ", pad(at.state.as_str(), 12)), t.outcome(at.outcome)));
                 pieces.push((format!("{} ", pad(&badge, 4)), t.outcome(at.outcome)));
+                if let Some((o, _)) = both {
+                    // The counterpart's verdict at the clock, as its own timeline has it.
+                    let theirs = d.counterpart(s.id).and_then(|c| o.timeline.state_of(c.id, clock));
+                    match theirs {
+                        Some(a) => pieces
+                            .push((format!("{} ", pad(&Theme::badge(a.outcome, a.code), 4)), t.outcome(a.outcome))),
+                        None => pieces.push((format!("{} ", pad("-", 4)), t.label())),
+                    }
+                }
                 let evts = rpad(&at.events.to_string(), 5);
                 pieces.push((evts, Style::new()));
+                if triage_w > 0 {
+                    let label = d.label_at(s.id, clock);
+                    let style = match label {
+                        Some(Triage::Confirmed) => t.outcome(Outcome::Failed),
+                        Some(Triage::Error) => t.outcome(Outcome::Error),
+                        Some(Triage::Only2014 | Triage::Only2015) => t.warn(),
+                        _ => t.label(),
+                    };
+                    pieces.push((format!(" {}", pad(label.map_or("", Triage::as_str), 9)), style));
+                }
                 if msg_w > 0 {
                     pieces.push((format!(" {}", col(&msg, msg_w)), t.label()));
                 }

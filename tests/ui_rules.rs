@@ -1,0 +1,210 @@
+//! The interactive replay with both rule sets (docs/ui.md#two-rule-sets): the second
+//! badge column and the triage labels, the filter by label, the key that switches the
+//! events and explanation panes between the rule sets, and the header's counts.
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use usage_replay::archive::{Archive, LoadOptions};
+use usage_replay::rules::{RuleSet, Rules};
+use usage_replay::triage::Triage;
+use usage_replay::tui::app::{App, Options, Pane};
+use usage_replay::tui::load::data_of;
+use usage_replay::tui::{render, Action};
+
+/// The samples where the rule sets part: a same-day resize (2014-only), a stale
+/// `.exists` after a resize (2015-only), a lost end-of-day `.exists` (confirmed,
+/// 2015's trailing-block U0) and a `terminated_at` delete (error).
+const SAMPLES: [&str; 4] = [
+    "samples/u2-resize-changes-flavor.jsonl",
+    "samples/rules2015-stale-exists-after-resize.jsonl",
+    "samples/rules2015-lost-exists-trailing-u0.jsonl",
+    "samples/rules2015-terminated-at.jsonl",
+];
+
+fn load(rules: Rules, paths: &[&str]) -> App {
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let options = LoadOptions { rules, ..Default::default() };
+    let archive = Archive::load_with(&paths, options, |_| true).expect("samples load");
+    App::new_with_data(Arc::new(data_of(archive)), Options { at: None, color: false })
+}
+
+fn both() -> App {
+    load(Rules::Both, &SAMPLES)
+}
+
+fn frame(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Action::Resize(w, h));
+    app.fulfil_requests();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    term.draw(|f| render(app, f)).expect("draw");
+    term.backend().to_string()
+}
+
+fn key(app: &mut App, c: char) {
+    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+}
+
+/// The streams pane's row of stream `id`.
+fn row<'a>(screen: &'a str, id: u32) -> &'a str {
+    let tag = format!("#{id} ");
+    screen.lines().find(|l| l.contains(&tag)).unwrap_or_else(|| panic!("no row for #{id} in\n{screen}"))
+}
+
+#[test]
+fn the_stream_list_shows_both_verdicts_and_the_triage_label() {
+    let mut app = both();
+    let d = app.data().expect("loaded");
+    assert!(d.other.is_some(), "a raw archive opens with both rule sets");
+    let screen = frame(&mut app, 160, 40);
+    insta::assert_snapshot!("rules_both_160x40", screen);
+    // Each row: the 2014 badge, the 2015 one, the label (the order the samples were read in).
+    let expect = [
+        (1, "ERR", "ok", "error"),
+        (2, "U2", "ok", "2014-only"),
+        (3, "ok", "U2", "2015-only"),
+        (4, "U0", "U0", "confirmed"),
+    ];
+    for (id, mine, theirs, label) in expect {
+        let r = row(&screen, id);
+        let cells: Vec<&str> = r.split_whitespace().collect();
+        let at = cells.iter().position(|c| *c == mine).unwrap_or_else(|| panic!("{mine} in {r}"));
+        assert_eq!(cells.get(at + 1), Some(&theirs), "{r}");
+        assert!(r.contains(label), "{label} in {r}");
+    }
+    // The header counts per label, as the engine pairs them.
+    assert!(screen.contains("confirmed 1 2014-only 1 2015-only 1 error 1"), "{screen}");
+    // The same labels the headless side by side gives.
+    let d = app.data().expect("loaded");
+    for s in d.timeline.streams() {
+        let other = d.counterpart(s.id).map(|o| o.outcome());
+        assert_eq!(d.label_at(s.id, app.playback.clock), Some(Triage::of(s.outcome(), other)));
+    }
+}
+
+#[test]
+fn a_narrow_list_keeps_both_badges_and_drops_the_label() {
+    let mut app = both();
+    let screen = frame(&mut app, 80, 24);
+    insta::assert_snapshot!("rules_both_80x24", screen);
+    assert!(row(&screen, 3).contains("ok   U2"), "{screen}");
+    assert!(!screen.contains("2015-only  "), "{screen}");
+}
+
+#[test]
+fn one_rule_set_shows_one_badge_as_before() {
+    let mut app = load(Rules::One(RuleSet::Y2014), &SAMPLES);
+    assert!(app.data().expect("loaded").other.is_none());
+    let screen = frame(&mut app, 160, 40);
+    assert!(screen.contains(" res "), "{screen}");
+    assert!(!screen.contains("2014-only"), "{screen}");
+    // The switch key says there is nothing to switch to.
+    key(&mut app, 'r');
+    let screen = frame(&mut app, 160, 40);
+    assert!(screen.contains("one rule set replayed: nothing to switch to"), "{screen}");
+}
+
+#[test]
+fn distilled_events_replay_under_both_rule_sets_as_they_are() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("events.jsonl");
+    let line = r#"{"event_type":"compute.instance.update","message_id":"m1","timestamp":"2014-10-06 10:00:00","instance_id":"i1","tenant_id":"t1"}"#;
+    std::fs::write(&path, format!("{line}\n")).expect("write");
+    let app = load(Rules::Both, &[path.to_str().expect("utf-8 path")]);
+    let d = app.data().expect("loaded");
+    assert_eq!(d.timeline.streams().len(), 1);
+    // Not distilled again: the same event, with the traits it carries, on each side.
+    assert_eq!(d.counterpart(1).map(|s| s.events.len()), Some(1));
+    assert_eq!(d.label_at(1, app.playback.clock), Some(Triage::Confirmed), "U0 under each rule set");
+}
+
+#[test]
+fn the_filter_takes_triage_words() {
+    let mut app = both();
+    app.update(Action::OpenPrompt);
+    for c in "filter triage:2014-only triage:confirmed".chars() {
+        app.update(Action::PromptInput(c));
+    }
+    app.update(Action::PromptSubmit);
+    let screen = frame(&mut app, 160, 40);
+    assert!(screen.contains("filter: triage:2014-only triage:confirmed"), "{screen}");
+    let rows: Vec<u32> = (0..app.rows().len()).filter_map(|r| app.rows().get(r)).collect();
+    assert_eq!(rows, vec![2, 4]);
+    // With one rule set, a label filter is refused in words and matches nothing.
+    let mut one = load(Rules::One(RuleSet::Y2014), &SAMPLES);
+    one.update(Action::SetFilter(usage_replay::tui::index::Filter::parse("triage:2014-only")));
+    assert!(one.rows().is_empty());
+    assert!(one.status.as_ref().is_some_and(|s| s.error && s.text.contains("triage label")));
+}
+
+#[test]
+fn the_switch_key_moves_the_events_marks_and_the_explanation_to_2015() {
+    let mut app = both();
+    // The same-day resize: 2014 fails U2 on the resize's .start, 2015 verifies every .exists.
+    app.update(Action::SelectStream(2));
+    app.update(Action::Explain);
+    let before = frame(&mut app, 160, 48);
+    insta::assert_snapshot!("rules_resize_2014_160x48", before);
+    key(&mut app, 'r');
+    assert!(app.showing_other());
+    let after = frame(&mut app, 160, 48);
+    insta::assert_snapshot!("rules_resize_2015_160x48", after);
+    assert!(after.contains("events and explanation under 2015"), "{after}");
+    // Under 2015 every .exists is an X with its own result.
+    let marked: Vec<&str> = after.lines().filter(|l| l.starts_with("\"│X")).collect();
+    assert_eq!(marked.len(), 2, "two .exists, each marked:\n{after}");
+    assert!(marked.iter().all(|l| l.contains(" exists ") && l.contains(" ok ")), "{after}");
+    // Under 2014 only the end-of-day .exists the checks used is.
+    assert_eq!(before.lines().filter(|l| l.starts_with("\"│X")).count(), 1, "{before}");
+    // The explanation says in one sentence why 2015 accepted it.
+    assert!(after.contains("triage 2014-only: 2015 accepted it"), "{after}");
+    // Back again: the 2014 marks and explanation.
+    key(&mut app, 'r');
+    let again = frame(&mut app, 160, 48);
+    assert!(again.contains("events and explanation under 2014"), "{again}");
+    let body = |s: &str| s.lines().skip(3).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(body(&again), body(&before));
+}
+
+#[test]
+fn a_2015_only_stream_names_the_exists_and_the_operation_that_disagree() {
+    let mut app = both();
+    app.update(Action::SelectStream(3));
+    app.update(Action::Explain);
+    key(&mut app, 'r');
+    app.update(Action::Resize(160, 60));
+    let text: String =
+        usage_replay::tui::content::explain::lines(&app, 150).into_iter().map(|(l, _)| l + "\n").collect();
+    assert!(text.contains("triage 2015-only: 2015 fails it and 2014 does not: the .exists"), "{text}");
+    assert!(text.contains("compute.instance.finish_resize.end (msg 4a0f8015-1f76-5578-87cc-d4391994ab14"), "{text}");
+    assert!(text.contains("U2 — conflicting launched_at (2015)"), "{text}");
+    assert!(text.contains("Warning: Non-EOD .exists found"), "{text}");
+    assert_eq!(app.focus, Pane::Explain);
+}
+
+#[test]
+fn the_label_counts_at_any_time_are_the_labels_of_the_streams_then() {
+    let app = both();
+    let d = app.data().expect("loaded");
+    let o = d.other.as_ref().expect("both rule sets");
+    let mut times: Vec<usize> = Vec::new();
+    let mut moments: Vec<usize> = Vec::new();
+    for e in &d.archive.events {
+        for dt in [-1, 0, 1] {
+            let t = e.timestamp.plus_micros(dt);
+            let mut brute = [0usize; 5];
+            for id in 1..=d.timeline.streams().len() as u32 {
+                if let Some(l) = o.paired.label_at(&d.timeline, &o.timeline, id, t) {
+                    brute[l as usize] += 1;
+                }
+            }
+            assert_eq!(o.paired.counts_at(t), brute, "at {}", t.iso());
+            times.push(brute.iter().sum());
+        }
+        moments.push(0);
+    }
+    assert_eq!(times.last(), Some(&4));
+    assert_eq!(o.paired.counts_at(usage_replay::time::Timestamp::MAX), [1, 1, 1, 0, 1]);
+}
