@@ -92,6 +92,8 @@ pub struct App {
     pub help: Option<usize>,
     pub prompt: Option<Prompt>,
     pub search: Option<String>,
+    /// A stream the last search found beyond the clock or behind the filter: Enter goes there.
+    jump: Option<u32>,
     pub filter: Filter,
     pub sort: Sort,
     rows: Rows,
@@ -139,6 +141,7 @@ impl App {
             help: None,
             prompt: None,
             search: None,
+            jump: None,
             filter: Filter::default(),
             sort: Sort::default(),
             rows: Rows::default(),
@@ -309,8 +312,15 @@ impl App {
                     _ => {}
                 }
             }
+            Action::Open if self.jump.is_some() => {
+                self.status = None;
+                self.take_jump();
+            }
             a => {
                 self.status = None;
+                if !matches!(a, Action::SearchNext | Action::SearchPrev) {
+                    self.jump = None;
+                }
                 self.main_action(a)
             }
         }

@@ -17,6 +17,19 @@ impl App {
         let key = Key::from_event(&k);
         if let Some(a) = self.keymap.lookup(key, self.focus, self.help.is_some(), self.prompt.is_some()) {
             self.update(a);
+        } else if self.help.is_none() && self.prompt.is_none() && self.data.is_some() {
+            // docs/ui.md#keys: a key that acts only in another pane says where.
+            if let Some((pane, action)) = self.keymap.elsewhere(key, self.focus) {
+                let to = if pane == Pane::Streams && self.focus == Pane::Events {
+                    Action::PrevPane
+                } else {
+                    Action::NextPane
+                };
+                let tab = self.keymap.hint(Scope::Global, &to);
+                let (name, what) = (key.label(), action.describe());
+                let pane = pane.title().to_lowercase();
+                self.info(format!("{name} ({what}) acts in the {pane} pane — {tab} to it"));
+            }
         }
     }
 
