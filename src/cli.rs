@@ -98,6 +98,22 @@ pub enum Command {
     ///
     /// Deterministic for a seed: the same options write the same bytes.
     Generate(GenerateArgs),
+    /// Merge the JSON reports of the parts of a split audit
+    /// (`audit --shard K/N --format json`) into the report one run over the
+    /// whole archive writes: streams numbered as one run numbers them,
+    /// counts added up.
+    ///
+    /// Exit status: 0 when no stream failed or errored, 1 when one did, 2 when
+    /// the reports cannot be merged (not parts, a part missing or given twice,
+    /// parts of different splits, rule sets or inputs).
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The reports of every part, in any order.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +261,12 @@ pub struct AuditArgs {
     /// label per stream.
     #[arg(long, value_name = "RULES", default_value = "2014", value_parser = ["2014", "2015", "both"])]
     pub rules: String,
+
+    /// Audit only part K of N of the instances (0 ≤ K < N): the events whose
+    /// instance id hashes to K. Merge the parts' JSON reports with
+    /// `usage-replay merge`. Not with --no-drain.
+    #[arg(long, value_name = "K/N", value_parser = usage_replay::shard::Shard::parse)]
+    pub shard: Option<usage_replay::shard::Shard>,
 
     /// With --rules both: only report streams with these triage labels
     /// (confirmed, 2014-only, 2015-only, agreed, error).

@@ -11,6 +11,10 @@ use crate::pipeline::usage::{self, Code, Finding, OPERATION_TYPES};
 use crate::replay::{Outcome, Stream, TriggerKind};
 use serde::Serialize;
 
+/// How the note naming a stream's siblings (other streams of its instance-day) begins; the
+/// ids follow, comma-separated, up to the closing parenthesis.
+pub const SIBLINGS: &str = "The same instance-day has other streams (";
+
 /// One event that supports the verdict.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Evidence {
@@ -660,12 +664,13 @@ fn notes(cx: &Ctx, all: &[Stream], resize: bool) -> Vec<String> {
             e.timestamp.iso()
         ));
     }
+    // The merge of a split renumbers the ids in this note (docs/scale.md#the-merge).
     let siblings: Vec<u32> =
         all.iter().filter(|s| s.key == cx.stream.key && s.id != cx.stream.id).map(|s| s.id).collect();
     if !siblings.is_empty() {
         let ids: Vec<String> = siblings.iter().map(|i| i.to_string()).collect();
         n.push(format!(
-            "The same instance-day has other streams ({}): events that arrived after a stream fired or expired, \
+            "{SIBLINGS}{}): events that arrived after a stream fired or expired, \
              or more than two days after the previous one, open a new stream.",
             ids.join(", ")
         ));

@@ -12,6 +12,7 @@ use usage_replay::pipeline::{Code, IdMode};
 use usage_replay::replay::{Outcome, Replay, Stream};
 use usage_replay::report::{Audit, SideBySide};
 use usage_replay::rules::{RuleSet, Rules};
+use usage_replay::shard::Shard;
 use usage_replay::triage::{self, Triage};
 
 #[global_allocator]
@@ -60,6 +61,7 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::TimeServer(a)) => time_server(a),
         Some(Command::Generate(a)) => generate(a),
         Some(Command::Demo(a)) => demo(a),
+        Some(Command::Merge(a)) => merge(a),
         None => ui(cli.ui),
     }
 }
@@ -180,19 +182,48 @@ impl Phases {
 }
 
 /// Load the archive, distilled by each rule set asked for, with the instance and tenant filter; a pipe is read as a stream.
-fn load(input: &InputArgs, keep: Keep, rules: Rules) -> Result<Archive> {
+fn load(input: &InputArgs, keep: Keep, rules: Rules, shard: Option<Shard>) -> Result<Archive> {
     let options = LoadOptions {
         keep,
         show_originals: false,
         rules,
         instances: input.only.instance.clone(),
         tenants: input.only.tenant.clone(),
+        shard,
     };
     match Archive::load_with(&input.paths, options, |_| true) {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `merge` (docs/scale.md#the-merge): one report from the reports of every part.
+fn merge(a: cli::MergeArgs) -> Result<i32> {
+    let mut reports = Vec::with_capacity(a.reports.len());
+    for path in &a.reports {
+        let name = path.display().to_string();
+        let text = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+        let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+            let why = usage_replay::json::syntax_description(&e);
+            anyhow!("{name}: not a JSON report ({why} at line {} column {})", e.line(), e.column())
+        })?;
+        reports.push((usage_replay::text::sanitize(&name), doc));
+    }
+    let merged = usage_replay::merge::merge(reports)?;
+    // The exit status `audit` gives: side by side, any stream the rule sets do not both pass.
+    let summary = &merged["summary"];
+    let failing = if merged["rules"] == "both" {
+        let labels = summary["by_triage"].as_object().into_iter().flatten();
+        labels.filter(|(label, _)| *label != "agreed").filter_map(|(_, n)| n.as_u64()).sum::<u64>()
+    } else {
+        summary["failed"].as_u64().unwrap_or(0) + summary["error"].as_u64().unwrap_or(0)
+    };
+    let code = i32::from(failing > 0);
+    let mut out = BufWriter::new(io::stdout().lock());
+    usage_replay::merge::write(&mut out, &merged)?;
+    out.flush()?;
+    Ok(code)
 }
 
 /// docs/outputs.md#exit-statuses: nothing read at all, or a named path that cannot be
@@ -237,8 +268,13 @@ fn audit(a: AuditArgs) -> Result<i32> {
     if !labels.is_empty() && rules != Rules::Both {
         return Err(anyhow!("--triage needs --rules both: a triage label compares the two rule sets"));
     }
+    if a.shard.is_some() && a.no_drain {
+        return Err(anyhow!(
+            "--shard cannot be used with --no-drain: which streams are still pending depends on the last event of the whole archive (docs/scale.md#the-split)"
+        ));
+    }
     let clock = Phases::start();
-    let archive = load(&a.input, Keep::Audit, rules)?;
+    let archive = load(&a.input, Keep::Audit, rules, a.shard)?;
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let (replay, other) = match archive.alt.as_deref() {
@@ -262,6 +298,7 @@ fn audit(a: AuditArgs) -> Result<i32> {
         unmatched_events: replay.unmatched(),
         rules,
         side,
+        shard: a.shard,
     };
     let filter = |s: &Stream| {
         (outcomes.is_empty() || outcomes.contains(&s.outcome()))
@@ -292,7 +329,9 @@ fn audit(a: AuditArgs) -> Result<i32> {
         report_rejected(&archive);
     }
     clock.lap("report");
-    let code = unusable(&archive, code);
+    // docs/scale.md#the-split: a part may hold no instance at all; its empty report is still a part.
+    let empty_part = a.shard.is_some() && archive.events.is_empty() && archive.filtered > 0;
+    let code = if empty_part && archive.unreadable.is_empty() { code } else { unusable(&archive, code) };
     // The process ends here: freeing a large archive piece by piece would only delay the exit.
     std::mem::forget(audit);
     std::mem::forget(other);
@@ -309,7 +348,7 @@ fn events(a: EventsArgs) -> Result<i32> {
         Some(r) => r,
         None => return Err(anyhow!("unknown rule set {:?} (2014, 2015)", a.rules)),
     };
-    let archive = load(&a.input, Keep::All, rules)?;
+    let archive = load(&a.input, Keep::All, rules, None)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for e in &archive.events {
@@ -325,7 +364,7 @@ fn emit(a: EmitArgs) -> Result<i32> {
     let rules = Rules::parse(&a.rules).ok_or_else(|| anyhow!("unknown rule set {:?} (2014, 2015, both)", a.rules))?;
     // A 2015 result copies every trait of its `.exists`: keep them all.
     let keep = if rules == Rules::One(RuleSet::Y2014) { Keep::Audit } else { Keep::All };
-    let archive = load(&a.input, keep, rules)?;
+    let archive = load(&a.input, keep, rules, None)?;
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

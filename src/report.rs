@@ -6,6 +6,7 @@ use crate::explain::{self, Explanation};
 use crate::pipeline::Code;
 use crate::replay::{Outcome, Stream};
 use crate::rules::{RuleSet, Rules};
+use crate::shard::Shard;
 use crate::triage::Triage;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -131,9 +132,40 @@ pub struct Audit<'a> {
     /// What was replayed: one rule set, or both (then `side` holds the 2015 replay).
     pub rules: Rules,
     pub side: Option<SideBySide<'a>>,
+    /// The part of a split this audit covers (docs/scale.md#the-split).
+    pub shard: Option<Shard>,
 }
 
 impl Audit<'_> {
+    /// docs/scale.md#why-a-part-reaches-the-same-verdicts: the replay position
+    /// of the event that created each stream, on each side, so that the merge
+    /// can number the streams of every part as one run would.
+    fn shard_json(&self, shard: Shard) -> serde_json::Value {
+        fn keys(archive: &Archive, streams: &[Stream]) -> Vec<serde_json::Value> {
+            streams
+                .iter()
+                .map(|s| match s.events.first().and_then(|&i| archive.events.get(i as usize)) {
+                    Some(e) => serde_json::json!([
+                        e.timestamp.iso(),
+                        e.origin.source,
+                        e.origin.offset,
+                        e.origin.index.unwrap_or(0)
+                    ]),
+                    None => serde_json::Value::Null,
+                })
+                .collect()
+        }
+        let mut v = serde_json::json!({
+            "index": shard.index,
+            "count": shard.count,
+            "streams": keys(self.archive, self.streams),
+        });
+        if let Some(side) = &self.side {
+            v["other_streams"] = keys(side.archive, side.streams).into();
+        }
+        v
+    }
+
     /// The 2015 counterpart of a primary stream, side by side.
     pub fn counterpart(&self, s: &Stream) -> Option<&Stream> {
         let side = self.side.as_ref()?;
@@ -223,6 +255,9 @@ impl Audit<'_> {
         if self.rules != Rules::One(RuleSet::Y2014) {
             writeln!(out, "  \"rules\": \"{}\",", self.rules.name())?;
         }
+        if let Some(shard) = self.shard {
+            writeln!(out, "  \"shard\": {},", self.shard_json(shard))?;
+        }
         out.write_all(b"  \"streams\": [")?;
         let selected: Vec<&Stream> = self.streams.iter().filter(|s| filter(s)).collect();
         let mut first = true;
@@ -253,7 +288,7 @@ impl Audit<'_> {
             .iter()
             .map(|r| RejectedRow { source: r.location(), reason: r.reason.clone(), excerpt: r.excerpt.clone() })
             .collect();
-        // The counts in the summary, the records themselves in lists (docs/outputs.md#audit-json).
+        // The counts in the summary, the records themselves in lists (docs/outputs.md#json).
         let mut summary = serde_json::to_value(self.summary())?;
         summary["unmatched"] = self.unmatched.into();
         summary["duplicates"] = self.archive.duplicates.into();

@@ -638,7 +638,11 @@ fn content_length_with_transfer_encoding_is_refused() {
     );
     let statuses: Vec<&str> = behind.split("HTTP/1.1 ").skip(1).map(|r| r.lines().next().unwrap_or("")).collect();
     assert_eq!(statuses, ["200 OK", "400 Bad Request"], "{behind}");
-    assert_eq!(get(&common::agent(Duration::from_secs(20)), addr).body, b"2014-10-09 22:55:33.111111", "nothing stored");
+    assert_eq!(
+        get(&common::agent(Duration::from_secs(20)), addr).body,
+        b"2014-10-09 22:55:33.111111",
+        "nothing stored"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
 use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
 use crate::hash::HashSet;
 use crate::rules::{RuleSet, Rules};
+use crate::shard::Shard;
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
 use source::{Input, Layout, Opened};
@@ -191,9 +192,15 @@ pub struct LoadOptions {
     pub instances: Vec<String>,
     /// Keep only the events that carry one of these tenants (all when empty).
     pub tenants: Vec<String>,
+    /// Keep only the events of one part of a split by instance (docs/scale.md#the-split).
+    pub shard: Option<Shard>,
 }
 
 impl LoadOptions {
+    fn projection(&self) -> Projection {
+        Projection { keep: self.keep, shard: self.shard }
+    }
+
     /// Whether the load leaves events out.
     pub fn filters(&self) -> bool {
         !self.instances.is_empty() || !self.tenants.is_empty()
@@ -438,8 +445,15 @@ enum SourceError {
 /// What a record became, ready to be taken in archive order.
 enum Taken {
     Event(Event),
+    /// An event of another part of a split (docs/scale.md#the-split).
+    Filtered,
     NotDistilled(String),
-    Rejected { reason: String, excerpt: String, line: u32, index: Option<u32> },
+    Rejected {
+        reason: String,
+        excerpt: String,
+        line: u32,
+        index: Option<u32>,
+    },
 }
 
 /// A piece of a source as the reader thread hands it over: complete lines
@@ -640,7 +654,8 @@ impl Loader {
                     Layout::JsonLines => {
                         // Parsing this chunk on every core overlaps taking the last one.
                         let prev = std::mem::take(&mut pending);
-                        let (symbols, keep, sets) = (&self.symbols, self.options.keep, self.options.rules.sets());
+                        let (symbols, keep, sets) =
+                            (&self.symbols, self.options.projection(), self.options.rules.sets());
                         let (tally, alt) = (&mut self.tally, &mut self.alt);
                         let ((parsed, next_line), ()) = rayon::join(
                             || parse_lines(symbols, keep, sets, idx, &bytes, skip, base, line_no),
@@ -707,7 +722,7 @@ impl Loader {
         let text = &buf[skip..];
         let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text).collect();
         let line_of = |off: usize| -> u32 { (newlines.partition_point(|&n| n < off) + 1) as u32 };
-        let (symbols, keep, sets) = (&self.symbols, self.options.keep, self.options.rules.sets());
+        let (symbols, keep, sets) = (&self.symbols, self.options.projection(), self.options.rules.sets());
         let mut out = Vec::new();
         distill::distill_text_with(text, distill::Unit::Document, sets, &mut out);
         let broken =
@@ -805,7 +820,7 @@ impl Tally {
 #[allow(clippy::too_many_arguments)]
 fn parse_lines(
     symbols: &SharedSymbols,
-    keep: Keep,
+    keep: Projection,
     sets: &[RuleSet],
     source: u32,
     chunk: &[u8],
@@ -875,6 +890,7 @@ impl Tally {
                 self.events.push(e);
                 self.progress.events += 1;
             }
+            Taken::Filtered => self.filtered += 1,
             Taken::NotDistilled(t) => *self.not_distilled.entry(t).or_insert(0) += 1,
             Taken::Rejected { reason, excerpt, line, index } => {
                 self.progress.rejected += 1;
@@ -890,11 +906,27 @@ impl Tally {
     }
 }
 
+/// What the parse threads keep of each event: its traits, and whether it
+/// belongs to this part of a split.
+#[derive(Clone, Copy)]
+struct Projection {
+    keep: Keep,
+    shard: Option<Shard>,
+}
+
+/// The instance id a record was distilled with, for the split.
+fn distilled_instance<'d>(d: &'d Distilled) -> Option<&'d str> {
+    d.traits.iter().find_map(|(n, v)| match (n, v) {
+        (TraitName::Known(s), TraitVal::Text(t)) if *s == sym::INSTANCE_ID => Some(t.as_ref()),
+        _ => None,
+    })
+}
+
 /// Turn one outcome into what the loader takes, interning its strings (on the parse threads).
 fn convert(
     o: Outcome,
     symbols: &SharedSymbols,
-    keep: Keep,
+    keep: Projection,
     sets: &[RuleSet],
     source: u32,
     base: u64,
@@ -903,7 +935,10 @@ fn convert(
     let side = o.loc().side;
     let set = sets.get(side as usize).copied().unwrap_or_default();
     let taken = match o {
-        Outcome::Event(d, loc) => Taken::Event(intern(d, symbols, keep, set, source, loc, base, line_of(loc.offset))),
+        Outcome::Event(d, _) if keep.shard.is_some_and(|s| !s.keeps(distilled_instance(&d))) => Taken::Filtered,
+        Outcome::Event(d, loc) => {
+            Taken::Event(intern(d, symbols, keep.keep, set, source, loc, base, line_of(loc.offset)))
+        }
         Outcome::NotDistilled(t, _) => Taken::NotDistilled(t.into_owned()),
         Outcome::Rejected { reason, excerpt, loc } => {
             Taken::Rejected { reason, excerpt, line: line_of(loc.offset), index: loc.index }
