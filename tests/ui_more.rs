@@ -94,11 +94,18 @@ fn search_beyond_the_clock_is_left_by_any_other_key_and_finds_hidden_streams() {
     let mut app = mixed_at(None);
     common::command(&mut app, "filter verified");
     search(&mut app, "1c0ffee3");
-    let id = app.data().unwrap().timeline.streams().iter().find(|s| {
-        usage_replay::tui::index::instance_text(&app.data().unwrap().archive, s).starts_with("1c0ffee3")
-    });
+    let id = app
+        .data()
+        .unwrap()
+        .timeline
+        .streams()
+        .iter()
+        .find(|s| usage_replay::tui::index::instance_text(&app.data().unwrap().archive, s).starts_with("1c0ffee3"));
     let id = id.expect("stream").id;
-    assert_eq!(status(&app), format!("#{id} 1c0ffee3-7a5e-4b1d-9c3e-5e1ec7ab1e03 is hidden by the filter — Enter shows it"));
+    assert_eq!(
+        status(&app),
+        format!("#{id} 1c0ffee3-7a5e-4b1d-9c3e-5e1ec7ab1e03 is hidden by the filter — Enter shows it")
+    );
     code(&mut app, KeyCode::Enter);
     assert!(app.filter.is_empty());
     assert_eq!(app.selected_stream().map(|s| s.id), Some(id));

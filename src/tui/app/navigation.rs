@@ -15,6 +15,14 @@ impl App {
             return;
         }
         let key = Key::from_event(&k);
+        if self.in_tour() {
+            // docs/ui.md#the-demo: any key leaves the tour; the keys that quit still quit.
+            match self.keymap.lookup(key, self.focus, false, false) {
+                Some(Action::Back | Action::Quit) => self.update(Action::Quit),
+                _ => self.end_tour(),
+            }
+            return;
+        }
         if let Some(a) = self.keymap.lookup(key, self.focus, self.help.is_some(), self.prompt.is_some()) {
             self.update(a);
         } else if self.help.is_none() && self.prompt.is_none() && self.data.is_some() {
@@ -35,6 +43,9 @@ impl App {
 
     /// Mouse: the wheel scrolls the pane under the pointer, a click selects.
     pub fn handle_mouse(&mut self, m: MouseEvent) {
+        if self.in_tour() && matches!(m.kind, MouseEventKind::Down(_)) {
+            return self.end_tour();
+        }
         let delta = match m.kind {
             MouseEventKind::ScrollDown => 3,
             MouseEventKind::ScrollUp => -3,

@@ -206,10 +206,11 @@ impl App {
                 let all = d.timeline.streams();
                 let listed: crate::hash::HashSet<u32> = (0..rows.len()).filter_map(|r| rows.get(r)).collect();
                 let shown = |s: &crate::replay::Stream| listed.contains(&s.id) && d.timeline.stream_at(s, t).is_some();
-                let from = self
-                    .jump
-                    .and_then(|id| all.iter().position(|s| s.id == id))
-                    .unwrap_or(if forward { all.len().saturating_sub(1) } else { 0 });
+                let from = self.jump.and_then(|id| all.iter().position(|s| s.id == id)).unwrap_or(if forward {
+                    all.len().saturating_sub(1)
+                } else {
+                    0
+                });
                 let found = find_from(from, all.len(), forward, false, |i| !shown(&all[i]) && hit(&all[i]));
                 let Some(s) = found.map(|i| &all[i]) else {
                     return self.error(format!("no stream matches {:?}", crate::text::sanitize(&term)));

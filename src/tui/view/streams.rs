@@ -143,7 +143,11 @@ fn message_lines(app: &App, w: usize, rows: usize) -> Vec<Line<'static>> {
         wrapped.push(crate::text::fit(&format!("{last} …"), w.saturating_sub(3)));
     }
     let lead = |i: usize| if i == 0 { " → " } else { "   " };
-    wrapped.into_iter().enumerate().map(|(i, l)| Line::styled(format!("{}{l}", lead(i)), t.outcome(at.outcome))).collect()
+    wrapped
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| Line::styled(format!("{}{l}", lead(i)), t.outcome(at.outcome)))
+        .collect()
 }
 
 /// What the message column says of a stream at the clock.
