@@ -1,6 +1,7 @@
 //! Entry point: parse the command line, run a command, map errors to exit codes.
 
 mod cli;
+mod progress;
 
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
@@ -192,7 +193,13 @@ fn load(input: &InputArgs, keep: Keep, rules: Rules, shard: Option<Shard>) -> Re
         tenants: input.only.tenant.clone(),
         shard,
     };
-    match Archive::load_with(&input.paths, options, |_| true) {
+    let mut meter = progress::Meter::new();
+    let loaded = Archive::load_with(&input.paths, options, |p| {
+        meter.update(p);
+        true
+    });
+    meter.done();
+    match loaded {
         Ok(a) => Ok(a),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
         Err(e) => Err(e.into()),

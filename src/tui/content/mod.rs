@@ -37,15 +37,7 @@ pub fn rpad(s: &str, w: usize) -> String {
 
 /// Numbers with thousands separators: 1,234,567.
 pub fn num(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::text::thousands(n as u64)
 }
 
 /// A duration of event time, short: `+0s`, `+45s`, `+12m03s`, `+3h04m`, `+2d03h`.

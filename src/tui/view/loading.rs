@@ -2,7 +2,7 @@
 //! records, bytes and rejected records so far, and a progress bar.
 
 use super::{line_fit, num};
-use crate::text::sanitize;
+use crate::text::{bytes, sanitize};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::keymap::Scope;
@@ -11,21 +11,6 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Gauge, Paragraph};
 use ratatui::Frame;
-
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = app.theme;
