@@ -66,13 +66,14 @@ pub fn merge(reports: Vec<(String, Value)>) -> Result<Value, MergeError> {
         for row in array(&p.doc, "streams", &p.name)? {
             let mut row = row.clone();
             renumber(&mut row, &ids[k]);
-            if let Some(notes) = row.pointer_mut("/explanation/notes").and_then(Value::as_array_mut) {
-                for note in notes {
-                    renumber_siblings(note, &ids[k]);
+            let others = other_ids.get(k).map_or(&[][..], Vec::as_slice);
+            for (at, ids) in [("/explanation/notes", &ids[k][..]), ("/other/explanation/notes", others)] {
+                for note in row.pointer_mut(at).and_then(Value::as_array_mut).into_iter().flatten() {
+                    renumber_siblings(note, ids);
                 }
             }
             if let Some(other) = row.get_mut("other").filter(|o| o.is_object()) {
-                renumber(other, other_ids.get(k).map_or(&[][..], Vec::as_slice));
+                renumber(other, others);
             }
             streams.push(row);
         }
