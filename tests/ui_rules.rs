@@ -48,7 +48,7 @@ fn key(app: &mut App, c: char) {
 }
 
 /// The streams pane's row of stream `id`.
-fn row<'a>(screen: &'a str, id: u32) -> &'a str {
+fn row(screen: &str, id: u32) -> &str {
     let tag = format!("#{id} ");
     screen.lines().find(|l| l.contains(&tag)).unwrap_or_else(|| panic!("no row for #{id} in\n{screen}"))
 }
