@@ -713,3 +713,11 @@ fn a_large_damaged_array_reads_as_a_small_one() {
     assert_eq!(l["not_distilled"], 6001, "every filler, the one after the array too");
     assert_eq!(l["inputs"][0]["layout"], "document");
 }
+
+#[test]
+fn a_record_with_an_infinite_number_is_shown_again_as_it_was() {
+    let line = quiet_day()[0].replacen("\"payload\": {", "\"payload\": {\"bw\": 1e400, ", 1);
+    let a = usage_replay::archive::Archive::from_bytes("inf.jsonl", line.as_bytes());
+    assert_eq!(a.events.len(), 1, "{:?}", a.rejected);
+    assert_eq!(a.original(&a.events[0].origin).as_deref(), Ok(line.as_str()));
+}
