@@ -4,7 +4,8 @@
 //!
 //!     cargo bench --bench ui_keys -- ARCHIVE…
 //!
-//! Without arguments it uses the small UI fixture.
+//! Without arguments it uses the small UI fixture. The archive is loaded as the
+//! interactive replay loads it by default: under both rule sets (docs/ui.md#two-rule-sets).
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -12,10 +13,10 @@ use ratatui::Terminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use usage_replay::archive::Archive;
-use usage_replay::pipeline::IdMode;
-use usage_replay::replay::Timeline;
+use usage_replay::archive::{Archive, LoadOptions};
+use usage_replay::rules::Rules;
 use usage_replay::tui::app::{App, Options};
+use usage_replay::tui::load::data_of;
 use usage_replay::tui::{prompt, render, Action};
 
 fn main() {
@@ -33,7 +34,8 @@ fn main() {
     println!("first frame (loading screen): {:?}", t0.elapsed());
 
     let t = Instant::now();
-    let archive = match Archive::load(&paths, |_| true) {
+    let options = LoadOptions { rules: Rules::Both, ..Default::default() };
+    let archive = match Archive::load_with(&paths, options, |_| true) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("cannot load: {e}");
@@ -42,17 +44,18 @@ fn main() {
     };
     let load = t.elapsed();
     let t = Instant::now();
-    let timeline = Timeline::build(&archive, IdMode::Stable);
+    let data = data_of(archive);
     let build = t.elapsed();
     println!(
-        "archive: {} events, {} streams; load {:?}, timeline {:?}",
-        archive.events.len(),
-        timeline.streams().len(),
+        "archive: {} events, {} streams (2015: {}); load {:?}, timelines, pairing and derived data {:?}",
+        data.archive.events.len(),
+        data.timeline.streams().len(),
+        data.other.as_ref().map_or(0, |o| o.timeline.streams().len()),
         load,
         build
     );
     let t = Instant::now();
-    let mut app = App::new_loaded(Arc::new(archive), Arc::new(timeline), Options::default());
+    let mut app = App::new_with_data(Arc::new(data), Options::default());
     app.update(Action::Resize(120, 40));
     term.draw(|f| render(&app, f)).expect("draw");
     println!("first frame of the loaded replay: {:?} (index, histogram, first draw)", t.elapsed());
@@ -76,6 +79,7 @@ fn main() {
         ("g (first stream)", vec![Input::Key(KeyCode::Char('g'))]),
         ("e (next failing stream)", vec![Input::Key(KeyCode::Char('e'))]),
         ("x (explanation)", vec![Input::Key(KeyCode::Char('x')), Input::Key(KeyCode::Char('x'))]),
+        ("r (the other rule set's events, explanation)", vec![Input::Key(KeyCode::Char('r'))]),
         ("Home (rewind)", vec![Input::Key(KeyCode::Home)]),
         (". (step forward)", vec![Input::Key(KeyCode::Char('.'))]),
         ("End (drain)", vec![Input::Key(KeyCode::End)]),
@@ -85,6 +89,13 @@ fn main() {
         ("j in a filtered, sorted list", vec![Input::Key(KeyCode::Char('j'))]),
         ("tick while playing ×3600 (33 ms), filtered", vec![Input::Play]),
         ("F (clear the filter)", vec![Input::Key(KeyCode::Char('F'))]),
+        (
+            "filter triage:2014-only (rebuilds the list)",
+            vec![
+                Input::Command(prompt::parse("filter triage:2014-only").expect("a filter")),
+                Input::Command(prompt::parse("filter").expect("no filter")),
+            ],
+        ),
         ("tick while playing ×3600 (33 ms)", vec![Input::Play]),
     ];
     for (name, inputs) in cases {

@@ -109,7 +109,7 @@ fn interactive_session_in_tmux() {
 
     // To the second failing stream, then its explanation.
     t.keys(&["e", "e"]);
-    t.wait_for("stream #5 selected", |s| s.contains("▸#5") && s.contains("Explanation of #5"));
+    t.wait_for("stream #5 selected", |s| s.contains("▸#5") && s.contains("Explanation 2014 of #5"));
     t.keys(&["x"]);
     let s = t.wait_for("the explanation focused", |s| s.contains("Tab pane"));
     assert!(s.contains("Conflicting 'instance_type_id' values ('3' != '2')"), "{s}");

@@ -315,3 +315,85 @@ fn why_2015_accepted(archive: &Archive, stream: &Stream, other_archive: &Archive
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::explain_with;
+    use crate::archive::{Archive, LoadOptions};
+    use crate::pipeline::IdMode;
+    use crate::replay::Replay;
+    use crate::rules::{RuleSet, Rules};
+    use serde_json::json;
+
+    const U1: &str = "00000000-0000-4000-8000-000000000001";
+    const U2: &str = "00000000-0000-4000-8000-000000000002";
+
+    fn ev(ty: &str, id: &str, ts: &str, extra: serde_json::Value) -> String {
+        let mut v = json!({"event_type": ty, "message_id": id, "timestamp": ts, "instance_id": "i1",
+            "tenant_id": "t1", "state": "active", "launched_at": "2014-09-01 12:00:00", "instance_flavor_id": 2});
+        for (k, x) in extra.as_object().cloned().unwrap_or_default() {
+            v[&k] = x;
+        }
+        v.to_string()
+    }
+
+    fn exists(id: &str, ts: &str, end: &str) -> String {
+        ev(
+            "compute.instance.exists",
+            id,
+            ts,
+            json!({"audit_period_beginning": "2014-10-06 00:00:00", "audit_period_ending": end}),
+        )
+    }
+
+    fn explained(lines: &[String]) -> Option<super::Explanation> {
+        let options = LoadOptions { rules: Rules::One(RuleSet::Y2015), ..Default::default() };
+        let a = Archive::from_bytes_with("t.jsonl", lines.join("\n").as_bytes(), options);
+        assert!(a.rejected.is_empty(), "{:?}", a.rejected);
+        let r = Replay::run(&a, true, IdMode::Stable);
+        explain_with(&a, &r.streams()[0], r.streams())
+    }
+
+    #[test]
+    fn a_trailing_block_names_its_events_and_every_exists_its_result() {
+        let x = explained(&[
+            exists(U1, "2014-10-06 12:00:00", "2014-10-06 12:00:00"),
+            ev("compute.instance.update", "m1", "2014-10-06 13:00:00", json!({})),
+        ])
+        .expect("failed");
+        assert_eq!((x.code, x.title.as_str()), (Some("U0"), "events after the last .exists (2015)"));
+        assert_eq!(x.message, "Notifications, but no .exists notification found.");
+        assert!(x.meaning.starts_with("1 event(s) came after the stream's last .exists"), "{}", x.meaning);
+        let details: Vec<&str> = x.evidence.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(details.len(), 2);
+        assert!(details[0].starts_with("non-EOD .exists") && details[0].ends_with(": verified"), "{details:?}");
+        assert!(x.causes[0].starts_with("The stream expired at"), "{:?}", x.causes);
+        assert_eq!(details[1], "first event of the trailing block (no .exists after it)");
+    }
+
+    #[test]
+    fn a_warning_says_what_it_means_for_billing_and_a_quiet_day_needs_no_explanation() {
+        let x = explained(&[
+            exists(U1, "2014-10-06 12:00:00", "2014-10-06 12:00:00"),
+            exists(U2, "2014-10-07 00:05:00", "2014-10-07 00:00:00"),
+        ])
+        .expect("warned");
+        assert_eq!((x.outcome, x.title.as_str()), ("verified", "verified, with warnings (2015)"));
+        assert!(
+            x.notes[0].starts_with(&format!("Warning: Non-EOD .exists found (msg_id: {U1}) with no operation event."))
+        );
+        assert!(
+            x.notes[0].contains("bills the partial period 2014-10-06T00:00:00.000000Z → 2014-10-06T12:00:00.000000Z")
+        );
+        assert!(x.evidence[0].detail.starts_with("non-EOD .exists"), "{:?}", x.evidence);
+        assert_eq!(explained(&[exists(U2, "2014-10-07 00:05:00", "2014-10-07 00:00:00")]), None);
+    }
+
+    #[test]
+    fn a_crash_names_its_cause() {
+        let x = explained(&[exists("msg-1234abcd", "2014-10-07 00:05:00", "2014-10-07 00:00:00")]).expect("error");
+        assert_eq!((x.outcome, x.title.as_str()), ("error", "the 2015 usage check crashed"));
+        assert_eq!(x.evidence[0].detail, "its message id is not a UUID");
+        assert!(x.causes[0].contains("ValueError"), "{:?}", x.causes);
+    }
+}

@@ -10,8 +10,14 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
-    let title = match app.selected_stream() {
-        Some(s) => vec![Span::raw(format!("of #{} ", s.id))],
+    // docs/ui.md#two-rule-sets: with both rule sets, whose stream is explained.
+    let rules = match (app.data().and_then(|d| d.other.as_ref()), app.shown_rules()) {
+        (Some(_), Some(r)) => format!("{} ", r.name()),
+        _ => String::new(),
+    };
+    let title = match app.shown_stream() {
+        Some(s) => vec![Span::raw(format!("{rules}of #{} ", s.id))],
+        None if !rules.is_empty() => vec![Span::raw(rules)],
         None => vec![],
     };
     let block = pane_block(app, Pane::Explain, title, compact);
