@@ -247,14 +247,22 @@ fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, sets: &[RuleSet], out
                 }
             }
         }
-        Top::Scalar(s) => out.push(reject(
-            format!(
-                "not a record: {} (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)",
-                s.describe()
-            ),
-            base,
-            loc,
-        )),
+        Top::Scalar(s) => {
+            // A number is described as written (a big integer is not a float; docs/inputs.md#number-reading).
+            let text = &base[loc.offset.min(base.len())..(loc.offset + loc.len).min(base.len())];
+            let exact = std::str::from_utf8(text)
+                .ok()
+                .and_then(|t| serde_json::from_str::<&RawValue>(t).ok())
+                .and_then(|raw| Scalar::from_raw(raw).ok());
+            out.push(reject(
+                format!(
+                    "not a record: {} (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)",
+                    exact.unwrap_or(s).describe()
+                ),
+                base,
+                loc,
+            ))
+        }
     }
 }
 
@@ -970,6 +978,30 @@ mod tests {
             let o = one(&notif(&format!(r#"{{"instance_id":"i","memory_mb":{}}}"#, serde_json::to_string(s).unwrap())));
             assert!(reason(&o).starts_with("payload.memory_mb: not an integer: "), "int({s:?}): {o:?}");
         }
+    }
+
+    #[test]
+    fn a_number_that_is_no_record_is_named_as_written() {
+        for (line, what) in [("100000000000000000000", "100000000000000000000"), ("-0", "0"), ("1e400", "inf")] {
+            let o = one(line);
+            assert_eq!(
+                reason(&o),
+                format!("not a record: {what} (expected a notification, oslo envelope, STv2 pair, distilled event or stream dump)")
+            );
+        }
+    }
+
+    #[test]
+    fn an_infinite_payload_or_image_meta_is_no_object() {
+        // Python's json reads 1e400 as inf: a payload that is no object (the envelope's traits
+        // only), an image_meta that is no object (none of its traits).
+        let o = one(&notif("1e400"));
+        assert_eq!(get(&o, "request_id").as_deref(), Some("text:req-1"));
+        assert_eq!(get(&o, "instance_id"), None);
+        let o = one(&notif(r#"{"instance_id":"i","image_meta":-1e400,"memory_mb":100000000000000000000}"#));
+        assert_eq!(get(&o, "instance_id").as_deref(), Some("text:i"));
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:100000000000000000000"));
+        assert_eq!(get(&o, "os_distro"), None);
     }
 
     #[test]

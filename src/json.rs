@@ -301,7 +301,11 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                 "display_name" => &mut p.display_name,
                 "terminated_at" => &mut p.terminated_at,
                 "image_meta" => {
-                    let im: ImageMeta = map.next_value()?;
+                    let im: ImageMeta = if careful() {
+                        map.next_value_seed(RawFirst(std::marker::PhantomData))?
+                    } else {
+                        map.next_value()?
+                    };
                     // A later image_meta replaces an earlier one entirely.
                     p.os_architecture = im.architecture;
                     p.os_version = im.os_version;
@@ -560,6 +564,7 @@ impl<'de> Visitor<'de> for TopVisitor {
         let mut o = Object { fields: Vec::with_capacity(24), ..Object::default() };
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match &*k {
+                "payload" if careful() => o.payload = Some(map.next_value_seed(RawFirst(std::marker::PhantomData))?),
                 "payload" => o.payload = Some(map.next_value()?),
                 "events" => {
                     // Kept raw (a stream dump's events are read one by one) and
@@ -624,10 +629,70 @@ impl<'de> Deserialize<'de> for Top<'de> {
 /// The text is checked as UTF-8 once, up front, so that the parser does not
 /// validate every string again on its own.
 pub fn parse_top(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
-    match std::str::from_utf8(text) {
+    let parse = || match std::str::from_utf8(text) {
         Ok(s) => serde_json::from_str(s),
         // Let the parser find and describe the bad byte.
         Err(_) => serde_json::from_slice(text),
+    };
+    match parse() {
+        // A float beyond the double range where a value is not taken raw (a payload, an
+        // image_meta or the whole record being one): serde_json refuses it, Python read
+        // infinity (docs/inputs.md#number-reading). Parsed again, taking those raw first.
+        Err(e) if e.to_string().starts_with("number out of range") => {
+            let raw: Result<&RawValue, _> = serde_json::from_slice(text);
+            if let Ok(raw) = raw {
+                if !raw.get().starts_with(['{', '[']) {
+                    return Scalar::from_raw(raw).map(Top::Scalar);
+                }
+            }
+            CAREFUL.with(|c| c.set(true));
+            let again = parse();
+            CAREFUL.with(|c| c.set(false));
+            again
+        }
+        r => r,
+    }
+}
+
+thread_local! {
+    /// Whether the record being parsed holds a float beyond the double range.
+    static CAREFUL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn careful() -> bool {
+    CAREFUL.with(|c| c.get())
+}
+
+/// A value deserialised from its raw text: an object (or array) by its own
+/// visitor, anything else as a [`Scalar`], so that its numbers are read from their text.
+struct RawFirst<T>(std::marker::PhantomData<T>);
+
+trait FromScalar<'de>: Deserialize<'de> {
+    fn from_scalar(s: Scalar<'de>) -> Self;
+}
+
+impl<'de> FromScalar<'de> for PayloadSlot<'de> {
+    fn from_scalar(s: Scalar<'de>) -> Self {
+        PayloadSlot::Other(s)
+    }
+}
+
+impl<'de> FromScalar<'de> for ImageMeta<'de> {
+    fn from_scalar(_: Scalar<'de>) -> Self {
+        ImageMeta::default()
+    }
+}
+
+impl<'de, T: FromScalar<'de>> serde::de::DeserializeSeed<'de> for RawFirst<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let value = if raw.get().starts_with(['{', '[']) {
+            serde_json::from_str(raw.get())
+        } else {
+            Scalar::from_raw(raw).map(T::from_scalar)
+        };
+        value.map_err(serde::de::Error::custom)
     }
 }
 
