@@ -126,8 +126,13 @@ pub struct MergeArgs {
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Open at this time instead of the end (a datetime, e.g. 2014-10-06T12:00:00Z).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", conflicts_with = "tour")]
     pub at: Option<String>,
+    /// Play a short guided tour for presentations: the clock moves through the
+    /// days and the selection follows the streams as they are decided, with a
+    /// line saying what happens. Any key leaves the tour for the normal replay; q quits.
+    #[arg(long)]
+    pub tour: bool,
 }
 
 #[derive(Args, Debug)]

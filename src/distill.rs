@@ -29,6 +29,8 @@ pub enum TraitName<'a> {
 pub enum TraitVal<'a> {
     Text(Cow<'a, str>),
     Int(i64),
+    /// An integer beyond 64 bits, as its decimal text (Python's ints have no bound).
+    BigInt(Cow<'a, str>),
     Float(f64),
     DateTime(Timestamp),
 }
@@ -92,6 +94,7 @@ impl Distilled<'_> {
                     let v = match v {
                         TraitVal::Text(c) => TraitVal::Text(owned(c)),
                         TraitVal::Int(i) => TraitVal::Int(i),
+                        TraitVal::BigInt(c) => TraitVal::BigInt(owned(c)),
                         TraitVal::Float(f) => TraitVal::Float(f),
                         TraitVal::DateTime(t) => TraitVal::DateTime(t),
                     };
@@ -190,6 +193,10 @@ fn distill_all<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: &mut Vec<O
                 _ => "not a record: an array element must be an object or an STv2 pair",
             };
             out.push(reject(what, text, whole))
+        }
+        // As when the whole array is parsed at once (a document read record by record reads each the same).
+        Ok(Top::Scalar(_)) if unit == Unit::Element => {
+            out.push(reject("not a record: an array element must be an object or an STv2 pair", text, whole))
         }
         Ok(top) => top_records(top, text, whole, sets, out),
         Err(e) => out.push(Outcome::Rejected {
@@ -350,22 +357,50 @@ fn to_text<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, Strin
         Scalar::Null => return Ok(None),
         Scalar::Str(s) => s,
         Scalar::Int(i) => Cow::Owned(i.to_string()),
-        Scalar::UInt(u) => Cow::Owned(u.to_string()),
+        Scalar::BigInt(t) => t,
         Scalar::Float(f) => Cow::Owned(pyfmt::float_repr(f)),
         Scalar::Bool(b) => Cow::Borrowed(if b { "True" } else { "False" }),
         Scalar::Object { .. } | Scalar::Array => return Err(bad_value(field, "a text value", &v)),
     })))
 }
 
-/// Python's `int(str)` for the decimal forms the spec allows: surrounding
-/// whitespace and a sign.
-fn parse_int_text(s: &str) -> Option<i64> {
-    let t = s.trim_matches(|c: char| c.is_whitespace());
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+/// Python's `int(str)` in base 10 (docs/distillation.md#conversions): surrounding whitespace
+/// (Unicode's, as `str.isspace` has it beyond ASCII), an optional sign, then decimal digits
+/// of any script (Unicode category Nd, `"٢"` is 2) with single underscores between
+/// them, of any size. `None` where Python raises `ValueError`.
+fn parse_int_text(s: &str) -> Option<TraitVal<'static>> {
+    let t = s.trim_matches(char::is_whitespace);
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut digits = String::with_capacity(body.len());
+    // An underscore is allowed only between two digits.
+    let mut after_underscore = true;
+    for c in body.chars() {
+        if c == '_' {
+            if after_underscore {
+                return None;
+            }
+            after_underscore = true;
+            continue;
+        }
+        digits.push(char::from(b'0' + pyfmt::decimal_digit(c)?));
+        after_underscore = false;
+    }
+    if digits.is_empty() || after_underscore {
         return None;
     }
-    t.strip_prefix('+').unwrap_or(t).parse().ok()
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some(TraitVal::Int(0));
+    }
+    let text = if neg { format!("-{digits}") } else { digits.to_string() };
+    Some(match text.parse::<i64>() {
+        Ok(i) => TraitVal::Int(i),
+        Err(_) => TraitVal::BigInt(Cow::Owned(text)),
+    })
 }
 
 /// docs/distillation.md#conversions, int.
@@ -373,22 +408,24 @@ fn to_int<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, String
     match v {
         Scalar::Null => Ok(None),
         Scalar::Int(i) => Ok(Some(TraitVal::Int(i))),
+        Scalar::BigInt(t) => Ok(Some(TraitVal::BigInt(t))),
         // docs/distillation.md#conversions: Python's int(True) is 1, int(False) is 0.
         Scalar::Bool(b) => Ok(Some(TraitVal::Int(i64::from(b)))),
+        // Python's int() of an infinite float raises OverflowError: the record is rejected.
+        Scalar::Float(f) if !f.is_finite() => Err(bad_value(field, "a finite number", &v)),
         Scalar::Float(f) => {
             let t = f.trunc();
-            if f.is_finite() && (-crate::event::TWO_POW_63..crate::event::TWO_POW_63).contains(&t) {
+            if (-crate::event::TWO_POW_63..crate::event::TWO_POW_63).contains(&t) {
                 Ok(Some(TraitVal::Int(t as i64)))
             } else {
-                Err(bad_value(field, "an integer in range", &v))
+                Ok(Some(TraitVal::BigInt(Cow::Owned(pyfmt::int_text(t)))))
             }
         }
         Scalar::Str(ref s) if s.is_empty() => Ok(None),
         Scalar::Str(ref s) => match parse_int_text(s) {
-            Some(i) => Ok(Some(TraitVal::Int(i))),
+            Some(i) => Ok(Some(i)),
             None => Err(bad_value(field, "an integer", &v)),
         },
-        Scalar::UInt(_) => Err(bad_value(field, "an integer in range", &v)),
         _ => Err(bad_value(field, "an integer", &v)),
     }
 }
@@ -763,7 +800,7 @@ fn distilled_event<'a>(o: Object<'a>, base: &'a [u8], loc: Loc) -> Outcome<'a> {
                     Ok(None) => continue,
                     Err(e) => return reject(e, base, loc),
                 },
-                Scalar::UInt(_) => return reject(bad_value(k, "an integer in range", v), base, loc),
+                Scalar::BigInt(t) => TraitVal::BigInt(t.clone()),
                 Scalar::Bool(_) => return reject(format!("{k}: a boolean is not a trait value"), base, loc),
                 Scalar::Object { .. } => return reject(format!("{k}: an object is not a trait value"), base, loc),
                 Scalar::Array => return reject(format!("{k}: an array is not a trait value"), base, loc),
@@ -806,6 +843,7 @@ mod tests {
                 let v = match v {
                     TraitVal::Text(s) => format!("text:{s}"),
                     TraitVal::Int(i) => format!("int:{i}"),
+                    TraitVal::BigInt(t) => format!("int:{t}"),
                     TraitVal::Float(f) => format!("float:{}", pyfmt::float_repr(*f)),
                     TraitVal::DateTime(t) => format!("dt:{}", t.iso()),
                 };
@@ -876,6 +914,71 @@ mod tests {
         let o = one(&notif(r#"{"instance_id":"i","vcpus":true,"memory_mb":false}"#));
         assert_eq!(get(&o, "vcpus").as_deref(), Some("int:1"));
         assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:0"));
+    }
+
+    #[test]
+    fn numbers_read_as_python_read_them() {
+        // An integer beyond 64 bits stays exact, as text and as an int trait.
+        let o =
+            one(&notif(r#"{"instance_id":"i","tenant_id":100000000000000000000,"memory_mb":-100000000000000000000}"#));
+        assert_eq!(get(&o, "tenant_id").as_deref(), Some("text:100000000000000000000"));
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:-100000000000000000000"));
+        // `-0` is the integer 0 (text `0`), `-0.0` the float.
+        let o = one(&notif(r#"{"instance_id":"i","tenant_id":-0,"user_id":-0.0,"memory_mb":-0,"vcpus":-0.0}"#));
+        assert_eq!(get(&o, "tenant_id").as_deref(), Some("text:0"));
+        assert_eq!(get(&o, "user_id").as_deref(), Some("text:-0.0"));
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:0"));
+        assert_eq!(get(&o, "vcpus").as_deref(), Some("int:0"));
+        // A float beyond the double range is infinity; it has no integer value.
+        let o = one(&notif(r#"{"instance_id":"i","tenant_id":1e400,"user_id":-1E400,"state":1e-400}"#));
+        assert_eq!(get(&o, "tenant_id").as_deref(), Some("text:inf"));
+        assert_eq!(get(&o, "user_id").as_deref(), Some("text:-inf"));
+        assert_eq!(get(&o, "state").as_deref(), Some("text:0.0"));
+        let o = one(&notif(r#"{"instance_id":"i","memory_mb":1e400}"#));
+        assert_eq!(reason(&o), "payload.memory_mb: not a finite number: inf");
+        // A float beyond 64 bits truncates to its exact integer, as Python's int() does.
+        let o = one(&notif(r#"{"instance_id":"i","root_gb":1e20,"disk_gb":-1.5e19}"#));
+        assert_eq!(get(&o, "root_gb").as_deref(), Some("int:100000000000000000000"));
+        assert_eq!(get(&o, "disk_gb").as_deref(), Some("int:-15000000000000000000"));
+        // Everywhere in the record, not only in the payload.
+        let t = notif(r#"{"instance_id":"i"}"#)
+            .replace("\"_context_request_id\":\"req-1\"", "\"_context_request_id\":18446744073709551616");
+        assert_eq!(get(&one(&t), "request_id").as_deref(), Some("text:18446744073709551616"));
+    }
+
+    #[test]
+    fn int_text_as_python_int_reads_it() {
+        // Each expectation is Python 3's int(s).
+        for (s, want) in [
+            ("\u{662}", "int:2"),
+            (" \u{662}_3 ", "int:23"),
+            ("\u{3000} 7\u{a0}", "int:7"),
+            ("1_000", "int:1000"),
+            ("-0", "int:0"),
+            ("007", "int:7"),
+            ("-\u{663}", "int:-3"),
+            ("+\u{ff19}", "int:9"),
+            ("99999999999999999999", "int:99999999999999999999"),
+            ("-0009223372036854775808", "int:-9223372036854775808"),
+            ("\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}\u{667}\u{668}\u{669}\u{660}\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}\u{667}\u{668}\u{669}\u{660}", "int:12345678901234567890"),
+        ] {
+            let o = one(&notif(&format!(r#"{{"instance_id":"i","memory_mb":{}}}"#, serde_json::to_string(s).unwrap())));
+            assert_eq!(get(&o, "memory_mb").as_deref(), Some(want), "int({s:?})");
+        }
+        // Each of these makes Python's int() raise ValueError.
+        for s in ["_1", "1_", "1__0", "1 0", "\u{1c}5", "\u{b2}", "- 1", "+", "\u{663}.5", "0x10", "\u{200b}1", " "] {
+            let o = one(&notif(&format!(r#"{{"instance_id":"i","memory_mb":{}}}"#, serde_json::to_string(s).unwrap())));
+            assert!(reason(&o).starts_with("payload.memory_mb: not an integer: "), "int({s:?}): {o:?}");
+        }
+    }
+
+    #[test]
+    fn distilled_input_keeps_big_integers() {
+        let o = one(
+            r#"{"event_type":"compute.instance.exists","message_id":"m","timestamp":"2014-10-06","instance_id":"i","memory_mb":100000000000000000000,"x":-0}"#,
+        );
+        assert_eq!(get(&o, "memory_mb").as_deref(), Some("int:100000000000000000000"));
+        assert_eq!(get(&o, "x").as_deref(), Some("int:0"));
     }
 
     #[test]

@@ -21,6 +21,13 @@ pub const DATETIME_TRAITS: [Sym; 4] =
 pub enum Value {
     Text(Sym),
     Int(i64),
+    /// An integer beyond 64 bits (docs/inputs.md#number-reading): its decimal text, and the
+    /// float equal to it if one is exactly (NaN if none), so that it compares with floats
+    /// exactly as Python's ints do. Never used for an integer that fits in an `i64`.
+    BigInt {
+        text: Sym,
+        as_float: f64,
+    },
     Float(f64),
     DateTime(Timestamp),
 }
@@ -34,6 +41,10 @@ impl Value {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => int_eq_float(i, f),
+            (Value::BigInt { text: a, .. }, Value::BigInt { text: b, .. }) => a == b,
+            (Value::BigInt { as_float, .. }, Value::Float(f)) | (Value::Float(f), Value::BigInt { as_float, .. }) => {
+                as_float == f
+            }
             (Value::DateTime(a), Value::DateTime(b)) => a == b,
             _ => false,
         }
@@ -44,6 +55,7 @@ impl Value {
         match *self {
             Value::Text(s) => symbols.get(s).to_string(),
             Value::Int(i) => i.to_string(),
+            Value::BigInt { text, .. } => symbols.get(text).to_string(),
             Value::Float(f) => pyfmt::float_repr(f),
             Value::DateTime(t) => t.python_str(),
         }
@@ -57,6 +69,7 @@ impl Value {
                 use std::fmt::Write;
                 let _ = write!(out, "{i}");
             }
+            Value::BigInt { text, .. } => out.push_str(symbols.get(text)),
             Value::Float(f) => out.push_str(&pyfmt::float_json(f)),
             Value::DateTime(t) => {
                 out.push('"');
@@ -77,7 +90,7 @@ impl Value {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Value::Text(_) => "text",
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::BigInt { .. } => "int",
             Value::Float(_) => "float",
             Value::DateTime(_) => "datetime",
         }
@@ -125,6 +138,8 @@ pub enum ValueKey {
     Text(Sym),
     Int(i64),
     FloatBits(u64),
+    /// An integer beyond 64 bits that no float equals.
+    BigInt(Sym),
     DateTime(Timestamp),
 }
 
@@ -133,6 +148,9 @@ impl From<Value> for ValueKey {
         match v {
             Value::Text(s) => ValueKey::Text(s),
             Value::Int(i) => ValueKey::Int(i),
+            // Equal to a float: the float's key, as `10**20` and `1e20` are one key in Python.
+            Value::BigInt { text, as_float } if as_float.is_nan() => ValueKey::BigInt(text),
+            Value::BigInt { as_float, .. } => ValueKey::FloatBits(as_float.to_bits()),
             Value::Float(f) => {
                 if f.is_finite() && f.fract() == 0.0 && int_eq_float(f as i64, f) {
                     ValueKey::Int(f as i64)
@@ -251,6 +269,8 @@ const KIND_INT32: u64 = 1;
 const KIND_INT64: u64 = 2;
 const KIND_FLOAT: u64 = 3;
 const KIND_DATETIME: u64 = 4;
+/// Three words: the text's symbol, then the float equal to it.
+const KIND_BIGINT: u64 = 5;
 
 /// The traits of an event, packed: the trait table's names (docs/distillation.md#traits-2014) by a
 /// presence bit, their values in one or two 32-bit words each; other names
@@ -259,8 +279,10 @@ const KIND_DATETIME: u64 = 4;
 #[derive(Clone, Debug, Default)]
 pub struct Traits {
     present: u32,
-    /// Values that take two words (64-bit ints, floats, datetimes).
+    /// Values that take two words (64-bit ints, floats, datetimes), or three (also in `big`).
     wide: u32,
+    /// Values that take three words (integers beyond 64 bits).
+    big: u32,
     /// Three bits of kind per table name.
     kinds: u64,
     words: Box<[u32]>,
@@ -290,6 +312,12 @@ impl Traits {
                 continue;
             }
             let (kind, wide) = match tr.value {
+                Value::BigInt { text, as_float } => {
+                    words.push(text.0);
+                    push64(&mut words, as_float.to_bits());
+                    t.big |= 1 << i;
+                    (KIND_BIGINT, true)
+                }
                 Value::Text(s) => {
                     words.push(s.0);
                     (KIND_TEXT, false)
@@ -333,7 +361,9 @@ impl Traits {
             return None;
         }
         let below = (1u32 << i) - 1;
-        let at = ((self.present & below).count_ones() + (self.wide & below).count_ones()) as usize;
+        let at = ((self.present & below).count_ones()
+            + (self.wide & below).count_ones()
+            + (self.big & below).count_ones()) as usize;
         Some(self.decode(i, at))
     }
 
@@ -345,6 +375,10 @@ impl Traits {
             KIND_INT32 => Value::Int(w[at] as i32 as i64),
             KIND_INT64 => Value::Int(wide() as i64),
             KIND_FLOAT => Value::Float(f64::from_bits(wide())),
+            KIND_BIGINT => Value::BigInt {
+                text: Sym(w[at]),
+                as_float: f64::from_bits((w[at + 1] as u64) | ((w[at + 2] as u64) << 32)),
+            },
             _ => Value::DateTime(Timestamp(wide() as i64)),
         }
     }
@@ -373,7 +407,7 @@ impl Traits {
             .filter(move |&i| self.present & (1 << i) != 0)
             .map(move |i| {
                 let v = self.decode(i, at);
-                at += if self.wide & (1 << i) != 0 { 2 } else { 1 };
+                at += 1 + usize::from(self.wide & (1 << i) != 0) + usize::from(self.big & (1 << i) != 0);
                 Trait { name: Sym(i as u32), value: v }
             })
             .chain(self.extra.iter().flat_map(|e| e.iter().copied()))
@@ -528,6 +562,42 @@ mod tests {
         assert!(!Value::DateTime(t).py_eq(&Value::Int(5)));
         assert_eq!(ValueKey::from(Value::Float(7.0)), ValueKey::from(Value::Int(7)));
         assert_ne!(ValueKey::from(Value::Float(7.5)), ValueKey::from(Value::Int(7)));
+    }
+
+    #[test]
+    fn big_integers_pack_and_compare_as_python_ints() {
+        let mut s = Symbols::new();
+        let big = |s: &mut Symbols, t: &str| Value::BigInt { text: s.intern(t), as_float: pyfmt::exact_float(t) };
+        let e20 = big(&mut s, "100000000000000000000");
+        let odd = big(&mut s, "100000000000000000001");
+        let t = Traits::from_traits(vec![
+            Trait { name: sym::MEMORY_MB, value: Value::Int(1 << 40) },
+            Trait { name: sym::DISK_GB, value: odd },
+            Trait { name: sym::VCPUS, value: Value::Int(2) },
+            Trait { name: sym::INSTANCE_TYPE_ID, value: e20 },
+            Trait { name: sym::LAUNCHED_AT, value: Value::DateTime(Timestamp(9)) },
+        ]);
+        assert!(matches!(t.get(sym::DISK_GB), Some(v) if v.py_str(&s) == "100000000000000000001"));
+        assert!(matches!(t.get(sym::INSTANCE_TYPE_ID), Some(v) if v.py_str(&s) == "100000000000000000000"));
+        assert!(matches!(t.get(sym::VCPUS), Some(Value::Int(2))));
+        assert!(matches!(t.get(sym::LAUNCHED_AT), Some(Value::DateTime(Timestamp(9)))));
+        let all: Vec<String> = t.iter().map(|tr| tr.value.py_str(&s)).collect();
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert!(
+            all.contains(&"100000000000000000001".to_string())
+                && all.contains(&"1970-01-01 00:00:00.000009".to_string())
+        );
+        // Python: 10**20 == 1e20, 10**20 + 1 != 1e20, and an int beyond 64 bits equals no 64-bit one.
+        assert!(e20.py_eq(&Value::Float(1e20)) && Value::Float(1e20).py_eq(&e20));
+        assert!(!odd.py_eq(&Value::Float(1e20)));
+        assert!(e20.py_eq(&big(&mut s, "100000000000000000000")) && !e20.py_eq(&odd));
+        assert!(!e20.py_eq(&Value::Int(i64::MAX)));
+        assert_eq!(ValueKey::from(e20), ValueKey::from(Value::Float(1e20)));
+        assert_ne!(ValueKey::from(odd), ValueKey::from(e20));
+        let mut json = String::new();
+        odd.push_json(&s, &mut json);
+        assert_eq!(json, "100000000000000000001");
+        assert_eq!(odd.kind_name(), "int");
     }
 
     #[test]

@@ -252,6 +252,25 @@ fn verified_despite_a_resize(cx: &Ctx, exists: Option<usize>) -> Option<Explanat
     Some(x)
 }
 
+/// What each code means, in one line: the title of its explanation (U2's
+/// names the field in conflict when a stream has one). The UI's legend shows these.
+pub fn code_title(code: Code) -> &'static str {
+    match code {
+        Code::U0 => "no end-of-day .exists",
+        Code::U1 => ".exists without launched_at",
+        Code::U2 => "the .exists and another event of the day disagree on a value",
+        Code::U3 => "deleted_at set on an instance that is not deleted",
+        Code::U4 => "deleted before it was launched",
+        Code::U5 => "deleted during the day, but no delete event",
+        Code::U6 => "deleted, but the .exists does not know",
+        Code::U7 => "deleted more than once",
+        Code::U8 => "launched during the day, but nothing else seen",
+    }
+}
+
+/// The title of the `error` outcome's explanation.
+pub const ERROR_TITLE: &str = "the usage check crashed";
+
 fn base(code: Option<Code>, outcome: &'static str, title: &str, message: &str, meaning: String) -> Explanation {
     Explanation {
         code: code.map(|c| c.as_str()),
@@ -275,7 +294,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "no end-of-day .exists",
+                code_title(code),
                 message,
                 format!(
                     "Nothing in this stream says that instance {inst} existed for the whole of {day}: no \
@@ -333,7 +352,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                ".exists without launched_at",
+                code_title(code),
                 message,
                 format!(
                     "The end-of-day .exists for {inst} on {day} does not say when the instance was launched, so the \
@@ -361,7 +380,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "launched during the day, but nothing else seen",
+                code_title(code),
                 message,
                 format!(
                     "The .exists says {inst} was launched during {day} and is active, yet the stream holds no other \
@@ -385,7 +404,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "deleted_at set on an instance that is not deleted",
+                code_title(code),
                 message,
                 format!(
                     "The .exists for {inst} on {day} carries a deletion time but its state is not 'deleted': billing \
@@ -406,7 +425,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "deleted before it was launched",
+                code_title(code),
                 message,
                 format!(
                     "The .exists for {inst} on {day} says the instance was deleted before it was launched, and no \
@@ -427,7 +446,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "deleted during the day, but no delete event",
+                code_title(code),
                 message,
                 format!(
                     "The .exists says {inst} was deleted during {day}, but the stream holds no \
@@ -454,7 +473,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "deleted, but the .exists does not know",
+                code_title(code),
                 message,
                 format!(
                     "The stream shows {inst} deleted on {day}, but its end-of-day .exists has no deleted_at: billing \
@@ -480,7 +499,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             let mut x = base(
                 Some(code),
                 "failed",
-                "deleted more than once",
+                code_title(code),
                 message,
                 format!(
                     "The stream holds {} compute.instance.delete.end events for {inst} on {day}: the deletion time \
@@ -499,7 +518,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
             x.next_steps.push(s("Compare the deleted_at of each delete.end with the .exists' deleted_at."));
             x
         }
-        _ => base(Some(code), "failed", code.as_str(), message, String::new()),
+        _ => base(Some(code), "failed", code_title(code), message, String::new()),
     };
     if x.meaning.is_empty() {
         x.meaning = message.to_string();
@@ -615,7 +634,7 @@ fn pipeline_error(cx: &Ctx, message: &str) -> Explanation {
     let mut x = base(
         None,
         "error",
-        "the usage check crashed",
+        ERROR_TITLE,
         message,
         format!(
             "The original usage check compares fields that must be on both events; here one of them lacks the \

@@ -16,8 +16,9 @@ pub enum Scalar<'a> {
     Null,
     Bool(bool),
     Int(i64),
-    /// An integer above `i64::MAX`.
-    UInt(u64),
+    /// An integer beyond 64 bits, kept exactly as its decimal text (docs/inputs.md#number-reading).
+    BigInt(Cow<'a, str>),
+    /// A float literal; one beyond the double range is infinite, as Python's reader gives.
     Float(f64),
     Str(Cow<'a, str>),
     /// An object; `typed_datetime` holds quincy's `{"__type__": "datetime", "datetime": …}`.
@@ -33,7 +34,7 @@ impl Scalar<'_> {
             Scalar::Null => "null".into(),
             Scalar::Bool(b) => if *b { "true" } else { "false" }.into(),
             Scalar::Int(i) => i.to_string(),
-            Scalar::UInt(u) => u.to_string(),
+            Scalar::BigInt(t) => t.to_string(),
             Scalar::Float(f) => crate::pyfmt::float_repr(*f),
             Scalar::Str(s) => {
                 let mut out = String::new();
@@ -61,7 +62,7 @@ impl Scalar<'_> {
             Scalar::Null => Scalar::Null,
             Scalar::Bool(b) => Scalar::Bool(b),
             Scalar::Int(i) => Scalar::Int(i),
-            Scalar::UInt(u) => Scalar::UInt(u),
+            Scalar::BigInt(t) => Scalar::BigInt(Cow::Owned(t.into_owned())),
             Scalar::Float(f) => Scalar::Float(f),
             Scalar::Str(s) => Scalar::Str(Cow::Owned(s.into_owned())),
             Scalar::Object { typed_datetime } => {
@@ -86,7 +87,10 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(if v <= i64::MAX as u64 { Scalar::Int(v as i64) } else { Scalar::UInt(v) })
+        Ok(match i64::try_from(v) {
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::BigInt(Cow::Owned(v.to_string())),
+        })
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(Scalar::Float(v))
@@ -133,9 +137,58 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     }
 }
 
+impl<'de> Scalar<'de> {
+    /// The value of one raw JSON value (already checked by the parser). Numbers are
+    /// read from their text as Python's `json` read them (docs/inputs.md#number-reading):
+    /// an integer of any size exactly, `-0` as the integer 0, a float beyond the
+    /// double range as infinity. serde_json alone would turn a big integer into a
+    /// float, `-0` into `-0.0`, and refuse `1e400`.
+    pub fn from_raw(raw: &'de RawValue) -> Result<Scalar<'de>, serde_json::Error> {
+        let s = raw.get();
+        match s.as_bytes().first() {
+            Some(b'"') => {
+                let inner = &s[1..s.len() - 1];
+                if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+                    Ok(Scalar::Str(Cow::Borrowed(inner)))
+                } else {
+                    serde_json::from_str::<Key<'de>>(s).map(|k| Scalar::Str(k.0))
+                }
+            }
+            // Only an object that may spell `__type__` (perhaps with escapes) can be a typed datetime.
+            Some(b'{') if s.contains("__type__") || memchr::memchr(b'\\', s.as_bytes()).is_some() => {
+                serde_json::Deserializer::from_str(s).deserialize_any(ScalarVisitor)
+            }
+            Some(b'{') => Ok(Scalar::Object { typed_datetime: None }),
+            Some(b'[') => Ok(Scalar::Array),
+            Some(b't') => Ok(Scalar::Bool(true)),
+            Some(b'f') => Ok(Scalar::Bool(false)),
+            Some(b'n') => Ok(Scalar::Null),
+            _ => Ok(number(s)),
+        }
+    }
+}
+
+/// A JSON number literal as Python's `json` reads it: with a fraction or an
+/// exponent a float (correctly rounded; infinite beyond the double range), else
+/// an integer, exactly, whatever its size.
+fn number(s: &str) -> Scalar<'_> {
+    if s.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        // The parser has checked the syntax, and Rust reads any valid literal.
+        Scalar::Float(s.parse().unwrap_or(f64::NAN))
+    } else {
+        match s.parse::<i64>() {
+            Ok(i) => Scalar::Int(i),
+            // Only too many digits for 64 bits fails here; JSON has no leading zeros,
+            // so the text is already Python's `str()` of the integer.
+            Err(_) => Scalar::BigInt(Cow::Borrowed(s)),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Scalar<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
+        let raw = <&'de RawValue>::deserialize(d)?;
+        Scalar::from_raw(raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -284,8 +337,8 @@ impl<'de> Visitor<'de> for PayloadVisitor {
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
         Ok(PayloadSlot::Other(Scalar::Int(v)))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(PayloadSlot::Other(Scalar::UInt(v)))
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_u64(v).map(PayloadSlot::Other)
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(PayloadSlot::Other(Scalar::Float(v)))
@@ -384,7 +437,14 @@ pub struct Dig<'p> {
 impl<'de> serde::de::DeserializeSeed<'de> for Dig<'_> {
     type Value = (Scalar<'de>, Vec<Option<Scalar<'de>>>);
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
+        // Taken raw first, so that a number reached is read from its text (see [`Scalar::from_raw`]).
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let found = if raw.get().starts_with('{') {
+            serde_json::Deserializer::from_str(raw.get()).deserialize_any(self)
+        } else {
+            Scalar::from_raw(raw).map(|v| (v, vec![None; self.paths.len()]))
+        };
+        found.map_err(serde::de::Error::custom)
     }
 }
 
@@ -539,8 +599,8 @@ impl<'de> Visitor<'de> for TopVisitor {
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
         Ok(Top::Scalar(Scalar::Int(v)))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Top::Scalar(Scalar::UInt(v)))
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_u64(v).map(Top::Scalar)
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(Top::Scalar(Scalar::Float(v)))

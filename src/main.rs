@@ -74,7 +74,7 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
         let bare = a.at.is_none() && a.publish_clock.is_none() && a.follow_clock.is_none();
         if bare && io::stdin().is_terminal() && io::stdout().is_terminal() {
             // docs/ui.md#the-demo: the first thing a new user sees.
-            return demo(cli::DemoArgs { at: None });
+            return demo(cli::DemoArgs { at: None, tour: false });
         }
         if bare {
             // No terminal and nothing asked: the usage, as for any missing argument.
@@ -128,7 +128,8 @@ fn demo(a: cli::DemoArgs) -> Result<i32> {
     };
     let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
     let clock = usage_replay::tui::clocksync::ClockOptions::parse(None, None, 1.0).map_err(|e| anyhow!(e))?;
-    usage_replay::tui::run_source(usage_replay::tui::Source::Demo, opts, clock)
+    let source = if a.tour { usage_replay::tui::Source::DemoTour } else { usage_replay::tui::Source::Demo };
+    usage_replay::tui::run_source(source, opts, clock)
 }
 
 /// Phase timings on stderr when `USAGE_REPLAY_TIMINGS` is set (for benchmarks).
@@ -193,6 +194,7 @@ fn load(input: &InputArgs, keep: Keep, rules: Rules, shard: Option<Shard>) -> Re
         instances: input.only.instance.clone(),
         tenants: input.only.tenant.clone(),
         shard,
+        pieces: None,
     };
     let mut meter = progress::Meter::new();
     let loaded = Archive::load_with(&input.paths, options, |p| {

@@ -66,13 +66,18 @@ pub fn merge(reports: Vec<(String, Value)>) -> Result<Value, MergeError> {
         for row in array(&p.doc, "streams", &p.name)? {
             let mut row = row.clone();
             renumber(&mut row, &ids[k]);
-            if let Some(notes) = row.pointer_mut("/explanation/notes").and_then(Value::as_array_mut) {
-                for note in notes {
-                    renumber_siblings(note, &ids[k]);
+            let others = other_ids.get(k).map_or(&[][..], Vec::as_slice);
+            for (at, ids) in [("/explanation/notes", &ids[k][..]), ("/other/explanation/notes", others)] {
+                for note in row.pointer_mut(at).and_then(Value::as_array_mut).into_iter().flatten() {
+                    renumber_siblings(note, ids);
                 }
             }
             if let Some(other) = row.get_mut("other").filter(|o| o.is_object()) {
-                renumber(other, other_ids.get(k).map_or(&[][..], Vec::as_slice));
+                renumber(other, others);
+                // Why the rule sets part names the counterpart by its id (src/explain/y2015.rs).
+                if let Some(why) = other.get_mut("why") {
+                    renumber_marked(why, COUNTERPART, others);
+                }
             }
             streams.push(row);
         }
@@ -203,6 +208,32 @@ fn renumber_siblings(note: &mut Value, ids: &[u64]) {
     if let Some(global) = global {
         *note = format!("{}{}){tail}", crate::explain::SIBLINGS, global.join(", ")).into();
     }
+}
+
+/// How a sentence of the explanations names the other rule set's stream.
+const COUNTERPART: &str = "counterpart #";
+
+/// Renumber every `marker` followed by a local id in a text.
+fn renumber_marked(text: &mut Value, marker: &str, ids: &[u64]) {
+    let Some(t) = text.as_str() else { return };
+    if !t.contains(marker) {
+        return;
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(at) = rest.find(marker) {
+        let (before, after) = rest.split_at(at + marker.len());
+        out.push_str(before);
+        let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+        let global = after[..digits].parse::<usize>().ok().and_then(|local| ids.get(local.checked_sub(1)?));
+        match global {
+            Some(id) => out.push_str(&id.to_string()),
+            None => out.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    *text = out.into();
 }
 
 /// Keys are `[timestamp, input, offset, position]`: the ISO timestamps have a

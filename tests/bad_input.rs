@@ -606,3 +606,72 @@ fn a_damaged_first_line_is_rejected_whole_like_any_other() {
     assert_eq!(got_a[0].1, got_b[0].1, "the same line is rejected the same way wherever it is");
     assert!(got_a[0].1.starts_with("invalid JSON at column "), "{}", got_a[0].1);
 }
+
+/// The quiet day with the `instance_type_id` of instance 8eebf2bd's create.end and
+/// exists written as the given JSON texts, and its create.end's `memory_mb` as `memory`.
+fn quiet_day_with_flavor_ids(create_end: &str, exists: &str, memory: &str) -> Vec<String> {
+    quiet_day()
+        .into_iter()
+        .map(|l| {
+            let is = |t: &str| l.contains(&format!("\"event_type\": \"{t}\"")) && l.contains("8eebf2bd-ee48");
+            let set = |l: &str, v: &str| l.replace("\"instance_type_id\": 3,", &format!("\"instance_type_id\": {v},"));
+            if is("compute.instance.create.end") {
+                let l = set(&l, create_end);
+                let at = l.find("\"memory_mb\": ").expect("a memory_mb") + "\"memory_mb\": ".len();
+                let end = at + l[at..].find([',', '}']).expect("its end");
+                format!("{}{}{}", &l[..at], if memory.is_empty() { &l[at..end] } else { memory }, &l[end..])
+            } else if is("compute.instance.exists") {
+                set(&l, exists)
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn numbers_are_compared_as_python_compared_them() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let stream = |doc: &Value| -> (String, String) {
+        let s = doc["streams"]
+            .as_array()
+            .expect("streams")
+            .iter()
+            .find(|s| s["instance_id"] == "8eebf2bd-ee48-4e67-a836-9272fe5976d9")
+            .expect("the stream");
+        (s["outcome"].as_str().unwrap_or("").to_string(), s["message"].as_str().unwrap_or("").to_string())
+    };
+    // An integer beyond 64 bits is exact: equal to the same digits in a string, and told
+    // apart from its neighbour.
+    let day = quiet_day_with_flavor_ids("\"100000000000000000000\"", "100000000000000000000", "");
+    assert!(day.iter().filter(|l| l.contains("100000000000000000000")).count() == 2, "the edit took");
+    write(dir.path(), "big.jsonl", &lines(&day));
+    let (doc, _) = audit(dir.path(), &["big.jsonl"]);
+    assert_eq!(doc["rejected"], serde_json::json!([]));
+    assert_eq!(stream(&doc), ("verified".to_string(), String::new()));
+    write(
+        dir.path(),
+        "big2.jsonl",
+        &lines(&quiet_day_with_flavor_ids("\"100000000000000000001\"", "100000000000000000000", "")),
+    );
+    let (doc, _) = audit(dir.path(), &["big2.jsonl"]);
+    assert_eq!(
+        stream(&doc),
+        (
+            "failed".to_string(),
+            "Conflicting 'instance_type_id' values ('100000000000000000000' != '100000000000000000001')".to_string()
+        )
+    );
+    // `-0` is the integer 0, and Unicode digits are digits: "٠" equals -0, "٣" equals 3.0.
+    write(dir.path(), "zero.jsonl", &lines(&quiet_day_with_flavor_ids("\"\u{660}\"", "-0", "")));
+    let (doc, _) = audit(dir.path(), &["zero.jsonl"]);
+    assert_eq!(stream(&doc).0, "verified", "{doc}");
+    write(dir.path(), "arabic.jsonl", &lines(&quiet_day_with_flavor_ids("\" \u{663} \"", "3.0", "")));
+    let (doc, _) = audit(dir.path(), &["arabic.jsonl"]);
+    assert_eq!(stream(&doc).0, "verified", "{doc}");
+    // 1e400 is infinity: text "inf", and no integer, so the record is rejected naming the field.
+    write(dir.path(), "inf.jsonl", &lines(&quiet_day_with_flavor_ids("3", "3", "1e400")));
+    let (doc, _) = audit(dir.path(), &["inf.jsonl"]);
+    let reasons: Vec<String> = rejected(&doc).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons, ["payload.memory_mb: not a finite number: inf"]);
+}

@@ -49,7 +49,11 @@ fn a_split_audit_merges_into_the_whole_audit() {
 
 #[test]
 fn a_split_audit_merges_side_by_side() {
-    assert_split_equals_whole("tests/data/conformance/rules2015/raw-2015.jsonl.gz", 4, &["--rules", "both"]);
+    assert_split_equals_whole(
+        "tests/data/conformance/rules2015/raw-2015.jsonl.gz",
+        4,
+        &["--rules", "both", "--explain"],
+    );
     assert_split_equals_whole("tests/data/conformance/rules2015/notigen-day.jsonl.gz", 2, &["--rules", "2015"]);
 }
 

@@ -287,6 +287,37 @@ fn with_no_path_a_terminal_opens_the_demo() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: usage-replay [OPTIONS] [PATH]..."));
 }
 
+#[test]
+fn demo_tour_plays_then_any_key_hands_over_and_q_quits() {
+    if skipped_without_tmux("demo_tour_plays_then_any_key_hands_over_and_q_quits") {
+        return;
+    }
+    let bin = BIN;
+    let t = Tmux::new();
+    t.shell(140, 40, "-u NO_COLOR");
+    t.keys(&[&format!("'{bin}' demo --tour; echo DONE-$?"), "Enter"]);
+    // The tour stops at a decided stream: the footer names it and the list selects it.
+    let s = t.wait_for("a stop of the tour", |s| s.contains(" decided 2014-") && s.contains("tour 2/"));
+    let caption = s.lines().find(|l| l.contains("tour 2/")).unwrap_or_default();
+    let id = caption.split('#').nth(1).and_then(|r| r.split(' ').next()).expect("a stream id");
+    assert!(s.lines().any(|l| l.contains(&format!("▸#{id} "))), "#{id} is selected:\n{s}");
+    // Any key leaves the tour, the replay stays open.
+    t.keys(&["j"]);
+    let s = t.wait_for("the end of the tour", |s| s.contains("tour ended: the replay is yours"));
+    assert!(!s.lines().any(|l| l.starts_with(" tour ")), "{s}");
+    t.keys(&["q"]);
+    let s = t.wait_for("the exit", exited);
+    assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "{s}");
+    // q during the tour quits at once.
+    t.keys(&["clear", "Enter"]);
+    t.wait_for("a clear screen", |s| !exited(s));
+    t.keys(&[&format!("'{bin}' demo --tour; echo DONE-$?"), "Enter"]);
+    t.wait_for("the tour", |s| s.contains("tour 1/") || s.contains("tour 2/"));
+    t.keys(&["q"]);
+    let s = t.wait_for("the exit", exited);
+    assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "{s}");
+}
+
 /// A child process killed (and reaped) however the test ends.
 struct Child(std::process::Child);
 

@@ -6,6 +6,7 @@
 //! memory, only its events are. Each event remembers where it came from
 //! ([`Origin`]) so that the UI can show the original record again.
 
+mod document;
 pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
@@ -194,6 +195,11 @@ pub struct LoadOptions {
     pub tenants: Vec<String>,
     /// Keep only the events of one part of a split by instance (docs/scale.md#the-split).
     pub shard: Option<Shard>,
+    /// For tests: read sources in pieces of this many bytes, and distil the records
+    /// of a document in batches of this many, instead of the usual megabytes (the
+    /// results must not depend on either).
+    #[doc(hidden)]
+    pub pieces: Option<(usize, usize)>,
 }
 
 impl LoadOptions {
@@ -459,6 +465,8 @@ enum Taken {
 /// A piece of a source as the reader thread hands it over: complete lines
 /// (except at the very end), or the read error that stopped it.
 enum Piece {
+    /// The source's layout, decided from its first bytes, sent before them.
+    Layout(Layout),
     /// Bytes, and whether they are the end of the source.
     Bytes(Vec<u8>, bool),
     Failed(std::io::Error),
@@ -532,6 +540,7 @@ const POOL: usize = 4;
 fn spawn_reader<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     mut r: Box<dyn Read + Send>,
+    chunk: usize,
 ) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Vec<u8>>) {
     let (tx, rx) = mpsc::sync_channel::<Piece>(2);
     let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(POOL);
@@ -539,6 +548,8 @@ fn spawn_reader<'s>(
         let mut made = 0;
         let mut carry: Vec<u8> = Vec::new();
         let mut spare: Option<Vec<u8>> = None;
+        let mut layout = None;
+        let bom = |b: &[u8]| if b.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
         loop {
             // A small pool of buffers goes round: fresh memory costs page faults every time.
             // Every buffer taken is either sent or kept as the spare, so the pool never runs dry.
@@ -546,7 +557,7 @@ fn spawn_reader<'s>(
                 Some(b) => b,
                 None if made < POOL => {
                     made += 1;
-                    Vec::with_capacity(2 * CHUNK)
+                    Vec::with_capacity(2 * chunk)
                 }
                 None => match back_rx.recv() {
                     Ok(b) => b,
@@ -557,20 +568,39 @@ fn spawn_reader<'s>(
             buf.append(&mut carry);
             // Always read something new: the carried part may already be a chunk long.
             // A line longer than a chunk keeps being read into the same buffer until it ends.
+            // A document is read in plain chunks, record by record (docs/inputs.md#documents-record-by-record).
+            let raw = layout == Some(Layout::Document);
             let result = loop {
                 let from = buf.len();
-                let result = source::fill(&mut *r, &mut buf, from + CHUNK);
-                if !matches!(result, Ok(true)) || memchr::memchr(b'\n', &buf[from..]).is_some() {
+                let result = source::fill(&mut *r, &mut buf, from + chunk);
+                if raw || !matches!(result, Ok(true)) || memchr::memchr(b'\n', &buf[from..]).is_some() {
+                    break result;
+                }
+                // A first line longer than a chunk that opens an array is a document: it is
+                // not read whole to find out (docs/inputs.md#layouts).
+                if layout.is_none() && source::detect_layout(&buf[bom(&buf)..], false) == Layout::Document {
+                    layout = Some(Layout::Document);
+                    if tx.send(Piece::Layout(Layout::Document)).is_err() {
+                        return;
+                    }
                     break result;
                 }
             };
+            let raw = layout == Some(Layout::Document);
             if result.is_err() {
                 // The read failed mid-line: keep the complete lines, the error reports the rest.
                 let keep = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
                 buf.truncate(keep);
             }
             let more = matches!(result, Ok(true));
-            if more {
+            if layout.is_none() {
+                let l = source::detect_layout(&buf[bom(&buf)..], !more);
+                layout = Some(l);
+                if tx.send(Piece::Layout(l)).is_err() {
+                    return;
+                }
+            }
+            if more && !raw {
                 // The loop above stopped at a newline.
                 let end = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
                 carry.extend_from_slice(&buf[end..]);
@@ -629,15 +659,20 @@ impl Loader {
         }
         self.tally.sources.push(info);
         std::thread::scope(|scope| {
-            let (rx, recycle) = spawn_reader(scope, r);
+            let (rx, recycle) = spawn_reader(scope, r, self.options.pieces.map_or(CHUNK, |p| p.0));
             let mut base: u64 = 0; // offset of the current piece in the decompressed content
             let mut line_no: u32 = 1;
             let mut layout = None;
-            let mut document: Vec<u8> = Vec::new();
+            let mut document: Option<document::DocStream> = None;
             // The results of the previous chunk, taken while the next one is parsed.
             let mut pending: Vec<Vec<(u8, Taken)>> = Vec::new();
             for piece in rx.iter() {
-                let (mut bytes, last) = match piece {
+                let (bytes, last) = match piece {
+                    Piece::Layout(l) => {
+                        layout = Some(l);
+                        self.tally.sources[idx as usize].layout = Some(l);
+                        continue;
+                    }
                     Piece::Bytes(b, last) => (b, last),
                     Piece::Failed(e) => {
                         take_all(&mut self.tally, &mut self.alt, idx, std::mem::take(&mut pending));
@@ -645,12 +680,7 @@ impl Loader {
                     }
                 };
                 let skip = if base == 0 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
-                let layout = *layout.get_or_insert_with(|| {
-                    let l = source::detect_layout(&bytes[skip..], last);
-                    self.tally.sources[idx as usize].layout = Some(l);
-                    l
-                });
-                match layout {
+                match layout.unwrap_or(Layout::JsonLines) {
                     Layout::JsonLines => {
                         // Parsing this chunk on every core overlaps taking the last one.
                         let prev = std::mem::take(&mut pending);
@@ -673,13 +703,12 @@ impl Loader {
                     }
                     Layout::Document => {
                         base += bytes.len() as u64;
-                        document.append(&mut bytes);
+                        self.tally.sources[idx as usize].bytes = base;
+                        let batch = self.options.pieces.map(|p| p.1);
+                        let doc = document.get_or_insert_with(|| document::DocStream::new(skip, batch));
+                        doc.push(&bytes, last);
                         let _ = recycle.try_send(bytes);
-                        if last {
-                            self.tally.sources[idx as usize].bytes = base;
-                            let bom = if document.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
-                            self.document(idx, &document, bom);
-                        }
+                        self.document_records(idx, doc, skip);
                     }
                 }
                 self.tally.progress.bytes_read = read.load(Ordering::Relaxed);
@@ -717,6 +746,112 @@ impl Loader {
         SourceError::Io(what)
     }
 
+    /// Distill the records of a document that are ready (docs/inputs.md#documents-record-by-record),
+    /// and at its end whatever it kept.
+    fn document_records(&mut self, source: u32, doc: &mut document::DocStream, skip: usize) {
+        while let Some(n) = doc.ready() {
+            let (symbols, keep, sets) = (&self.symbols, self.options.projection(), self.options.rules.sets());
+            let (buf, buf_base, first) = (&doc.buf, doc.buf_base, doc.taken);
+            let end = doc.elems[n - 1].0 + doc.elems[n - 1].1;
+            let newlines: Vec<usize> = memchr::memchr_iter(b'\n', &buf[..end]).collect();
+            let line0 = doc.at.line as u32 + 1;
+            let line_of = |off: usize| -> u32 { line0 + newlines.partition_point(|&nl| nl < off) as u32 };
+            let results: Vec<(bool, Vec<(u8, Taken)>)> = doc.elems[..n]
+                .par_iter()
+                .enumerate()
+                .with_min_len(64)
+                .map(|(j, &(off, len))| {
+                    let mut one = Vec::new();
+                    distill::distill_text_with(&buf[off..off + len], distill::Unit::Element, sets, &mut one);
+                    let broken = one
+                        .iter()
+                        .any(|o| matches!(o, Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON")));
+                    let index = first + j as u32;
+                    let taken = one
+                        .into_iter()
+                        .map(|o| convert(shift(o, off, index), symbols, keep, sets, source, buf_base, line_of))
+                        .collect();
+                    (broken, taken)
+                })
+                .collect();
+            // A broken element is read again, with everything after it, as a broken document is.
+            let good = results.iter().position(|r| r.0).unwrap_or(n);
+            take_all(&mut self.tally, &mut self.alt, source, results.into_iter().take(good).map(|r| r.1).collect());
+            if good < n {
+                doc.taken(good);
+                doc.broken_at(0);
+            } else {
+                doc.taken(n);
+            }
+        }
+        if !doc.ended {
+            return;
+        }
+        match doc.mode {
+            document::Mode::Rest { from, in_array } => self.document_rest(source, doc, from, in_array),
+            // Nothing taken: the document was small, or not a regular array; read whole.
+            _ if doc.taken == 0 => {
+                let buf = std::mem::take(&mut doc.buf);
+                self.document(source, &buf, skip);
+            }
+            _ => {}
+        }
+    }
+
+    /// The end of a document from the first irregularity on, read as a broken document is.
+    fn document_rest(&mut self, source: u32, doc: &document::DocStream, from: usize, in_array: bool) {
+        let text = &doc.buf;
+        let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text).collect();
+        let line0 = doc.at.line as u32 + 1;
+        let line_of = |off: usize| -> u32 { line0 + newlines.partition_point(|&nl| nl < off) as u32 };
+        let records = source::document_records_at(text, from, in_array, doc.at);
+        let taken = self.broken_document_records(text, records, doc.taken, doc.buf_base, source, line_of);
+        take_all(&mut self.tally, &mut self.alt, source, vec![taken]);
+    }
+
+    /// The records of a document that did not parse whole: each one read, or rejected.
+    fn broken_document_records(
+        &self,
+        text: &[u8],
+        records: Vec<Result<(usize, usize), (usize, String)>>,
+        first: u32,
+        base: u64,
+        source: u32,
+        line_of: impl Fn(usize) -> u32 + Copy,
+    ) -> Vec<(u8, Taken)> {
+        let (symbols, keep, sets) = (&self.symbols, self.options.projection(), self.options.rules.sets());
+        let mut taken = Vec::new();
+        for (i, el) in records.into_iter().enumerate() {
+            let i = first + i as u32;
+            match el {
+                Ok((off, len)) => {
+                    let mut one = Vec::new();
+                    distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
+                    for o in one {
+                        taken.push(convert(shift(o, off, i), symbols, keep, sets, source, base, line_of));
+                    }
+                }
+                Err((off, reason)) => {
+                    let end = (off + 200).min(text.len());
+                    let loc = Loc {
+                        side: distill::EVERY_SIDE,
+                        offset: off,
+                        len: end - off,
+                        index: Some(i),
+                        kind: RecordKind::Notification,
+                    };
+                    let excerpt = distill::excerpt(&text[off..end]);
+                    for side in 0..sets.len() {
+                        let loc = Loc { side: side as u8, ..loc };
+                        let o = Outcome::Rejected { reason: reason.clone(), excerpt: excerpt.clone(), loc };
+                        taken.push(convert(o, symbols, keep, sets, source, base, line_of));
+                    }
+                }
+            }
+        }
+        taken
+    }
+
     /// A whole-file document: an array of records or one record.
     fn document(&mut self, source: u32, buf: &[u8], skip: usize) {
         let text = &buf[skip..];
@@ -730,47 +865,12 @@ impl Loader {
         let records = if broken { source::document_records(text) } else { Vec::new() };
         // A file of which nothing can be read stays one problem, the file's.
         let readable = records.iter().any(|r| r.is_ok());
-        let mut taken = Vec::new();
-        if readable {
+        let taken = if readable {
             // Read record by record so that one broken record loses nothing else.
-            for (i, el) in records.into_iter().enumerate() {
-                match el {
-                    Ok((off, len)) => {
-                        let mut one = Vec::new();
-                        distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
-                        for o in one {
-                            taken.push(convert(
-                                shift(o, off, i as u32),
-                                symbols,
-                                keep,
-                                sets,
-                                source,
-                                skip as u64,
-                                line_of,
-                            ));
-                        }
-                    }
-                    Err((off, reason)) => {
-                        let end = (off + 200).min(text.len());
-                        let loc = Loc {
-                            side: distill::EVERY_SIDE,
-                            offset: off,
-                            len: end - off,
-                            index: Some(i as u32),
-                            kind: RecordKind::Notification,
-                        };
-                        let excerpt = distill::excerpt(&text[off..end]);
-                        for side in 0..sets.len() {
-                            let loc = Loc { side: side as u8, ..loc };
-                            let o = Outcome::Rejected { reason: reason.clone(), excerpt: excerpt.clone(), loc };
-                            taken.push(convert(o, symbols, keep, sets, source, skip as u64, line_of));
-                        }
-                    }
-                }
-            }
+            self.broken_document_records(text, records, 0, skip as u64, source, line_of)
         } else {
-            taken = out.into_iter().map(|o| convert(o, symbols, keep, sets, source, skip as u64, line_of)).collect();
-        }
+            out.into_iter().map(|o| convert(o, symbols, keep, sets, source, skip as u64, line_of)).collect()
+        };
         take_all(&mut self.tally, &mut self.alt, source, vec![taken]);
     }
 
@@ -974,6 +1074,9 @@ fn intern(
             let value = match v {
                 TraitVal::Text(c) => Value::Text(symbols.intern(&c)),
                 TraitVal::Int(i) => Value::Int(i),
+                TraitVal::BigInt(c) => {
+                    Value::BigInt { text: symbols.intern(&c), as_float: crate::pyfmt::exact_float(&c) }
+                }
                 TraitVal::Float(f) => Value::Float(f),
                 TraitVal::DateTime(t) => Value::DateTime(t),
             };

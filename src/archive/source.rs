@@ -503,13 +503,32 @@ pub fn trim(b: &[u8]) -> &[u8] {
 /// or not). A broken record is reported and the reader moves on to the next
 /// record; what cannot be read is always reported, never skipped in silence.
 pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, String)>> {
-    let mut out = Vec::new();
     let mut pos = skip_ws(text, 0);
-    let mut in_array = false;
-    if text.get(pos) == Some(&b'[') {
-        in_array = true;
+    let in_array = text.get(pos) == Some(&b'[');
+    if in_array {
         pos += 1;
     }
+    document_records_at(text, pos, in_array, TextStart::default())
+}
+
+/// Where a piece of a document starts in the whole: the lines before it, and the
+/// columns before it on its first line (a document read record by record keeps
+/// only its unread end).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextStart {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// [`document_records`] from `pos`, inside the leading array or not, in a piece of a
+/// document that starts at `at`: what it would find from there in the whole.
+pub fn document_records_at(
+    text: &[u8],
+    mut pos: usize,
+    mut in_array: bool,
+    at: TextStart,
+) -> Vec<Result<(usize, usize), (usize, String)>> {
+    let mut out = Vec::new();
     loop {
         pos = skip_ws(text, pos);
         match text.get(pos) {
@@ -547,12 +566,12 @@ pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, Strin
                 }
             }
             Some(Err(e)) => {
-                out.push(Err((start, syntax_reason_at(&e, text, start))));
+                out.push(Err((start, syntax_reason_at(&e, text, start, at))));
                 start
             }
             None => return out,
         };
-        match resync(text, start, broken) {
+        match resync(text, start, broken, at) {
             Some(p) => pos = p,
             None => {
                 // Say that the rest was skipped, on the problem that stopped the reading.
@@ -568,9 +587,9 @@ pub fn document_records(text: &[u8]) -> Vec<Result<(usize, usize), (usize, Strin
 
 /// A JSON syntax error found while reading from `start`, with the line and
 /// column it has in the whole text.
-fn syntax_reason_at(e: &serde_json::Error, text: &[u8], start: usize) -> String {
-    let line0 = memchr::memchr_iter(b'\n', &text[..start]).count();
-    let col0 = column(text, start);
+fn syntax_reason_at(e: &serde_json::Error, text: &[u8], start: usize, at: TextStart) -> String {
+    let line0 = at.line + memchr::memchr_iter(b'\n', &text[..start]).count();
+    let col0 = column(text, start, at);
     let desc = crate::json::syntax_description(e);
     let (line, col) = if e.line() <= 1 { (line0 + 1, col0 + e.column()) } else { (line0 + e.line(), e.column()) };
     format!("invalid JSON at line {line} column {col}: {desc}")
@@ -584,8 +603,11 @@ fn skip_ws(text: &[u8], mut pos: usize) -> usize {
 }
 
 /// How far `pos` is from the start of its line.
-fn column(text: &[u8], pos: usize) -> usize {
-    pos - memchr::memrchr(b'\n', &text[..pos]).map_or(0, |nl| nl + 1)
+fn column(text: &[u8], pos: usize, at: TextStart) -> usize {
+    match memchr::memrchr(b'\n', &text[..pos]) {
+        Some(nl) => pos - nl - 1,
+        None => at.col + pos,
+    }
 }
 
 /// Where to go on after a broken record that starts at `start` (`broken`: where
@@ -596,7 +618,7 @@ fn column(text: &[u8], pos: usize) -> usize {
 /// a comma, even on the same line. When the brackets do not balance, the next
 /// line that opens a value at most as indented as the broken record: the next
 /// record of a pretty or line-per-record array, not an object nested in this one.
-fn resync(text: &[u8], start: usize, broken: usize) -> Option<usize> {
+fn resync(text: &[u8], start: usize, broken: usize, at: TextStart) -> Option<usize> {
     if let Some(end) = balanced_end(text, start) {
         let p = skip_ws(text, end);
         match text.get(p) {
@@ -611,7 +633,7 @@ fn resync(text: &[u8], start: usize, broken: usize) -> Option<usize> {
             _ => {}
         }
     }
-    let max_col = column(text, start);
+    let max_col = column(text, start, at);
     let mut pos = broken.max(start + 1);
     while let Some(nl) = memchr::memchr(b'\n', &text[pos.min(text.len())..]) {
         pos += nl + 1;

@@ -26,6 +26,8 @@ pub struct Filter {
     pub triage: Vec<Triage>,
     /// Lowercase text looked for in the instance id, the day and the message.
     pub text: Option<String>,
+    /// `tenant:ID` words: the stream's tenant starts with one of them (any case).
+    pub tenants: Vec<String>,
 }
 
 /// `x` is one of `set`, or the set is empty (no condition).
@@ -46,7 +48,9 @@ impl Filter {
         let mut text: Vec<&str> = Vec::new();
         for word in s.split_whitespace() {
             let lower = word.to_ascii_lowercase();
-            if let Some(o) = Outcome::parse(&lower).or(match lower.as_str() {
+            if let Some(id) = lower.strip_prefix("tenant:").filter(|id| !id.is_empty()) {
+                add(&mut f.tenants, id.to_string());
+            } else if let Some(o) = Outcome::parse(&lower).or(match lower.as_str() {
                 "ok" => Some(Outcome::Verified),
                 "err" => Some(Outcome::Error),
                 _ => None,
@@ -84,6 +88,7 @@ impl Filter {
         parts.extend(self.codes.iter().map(|c| c.as_str().to_string()));
         parts.extend(self.states.iter().map(|s| s.as_str().to_string()));
         parts.extend(self.triage.iter().map(|l| format!("triage:{}", l.as_str())));
+        parts.extend(self.tenants.iter().map(|t| format!("tenant:{t}")));
         if let Some(t) = &self.text {
             parts.push(t.clone());
         }
@@ -105,8 +110,14 @@ impl Filter {
         if !self.codes.is_empty() && !at.code.is_some_and(|c| self.codes.contains(&c)) {
             return false;
         }
+        let Some(s) = (!self.tenants.is_empty() || self.text.is_some()).then(stream) else { return true };
+        if !self.tenants.is_empty() {
+            let tenant = crate::ticket::stream_tenant(archive, s).unwrap_or_default().to_lowercase();
+            if !self.tenants.iter().any(|t| tenant.starts_with(t.as_str())) {
+                return false;
+            }
+        }
         if let Some(t) = &self.text {
-            let s = stream();
             let msg = match (&s.result, at.decided) {
                 (Some(r), true) => r.message.as_str(),
                 _ => "",

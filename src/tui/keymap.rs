@@ -219,6 +219,15 @@ impl KeyMap {
         out
     }
 
+    /// The binding a key has in some pane other than `pane`, when it has none
+    /// there or everywhere: what a key pressed in the wrong pane would do.
+    pub fn elsewhere(&self, key: Key, pane: Pane) -> Option<(Pane, Action)> {
+        self.bindings.iter().find_map(|b| match b.scope {
+            Scope::Pane(p) if p != pane && b.key == key => Some((p, b.action.clone())),
+            _ => None,
+        })
+    }
+
     /// The first key of an action in a scope, for hints.
     pub fn key_for(&self, scope: Scope, action: &Action) -> Option<Key> {
         self.bindings.iter().find(|b| b.scope == scope && b.action == *action).map(|b| b.key)

@@ -53,6 +53,16 @@ pub fn areas(area: Rect, focus: Pane, inspector: Pane) -> Option<Areas> {
     Some(Areas { header, timeline, body, footer, panes })
 }
 
+/// Rows under the stream list for the selected stream's whole message
+/// (docs/ui.md#panes), when the pane has room for them and a few rows.
+pub fn message_rows(p: Pane, inner_height: u16) -> u16 {
+    if p == Pane::Streams && inner_height >= 6 {
+        2
+    } else {
+        0
+    }
+}
+
 /// Rows above a pane's first list row inside its border (the column header).
 fn header_rows(p: Pane) -> u16 {
     match p {
@@ -105,7 +115,8 @@ impl Layout {
         let outer = a.panes.iter().find(|(q, _)| *q == p).map(|(_, r)| *r).unwrap_or(a.body);
         let inner = Block::bordered().inner(outer);
         let skip = header_rows(p).min(inner.height);
-        Some(Rect { y: inner.y + skip, height: inner.height - skip, ..inner })
+        let below = message_rows(p, inner.height);
+        Some(Rect { y: inner.y + skip, height: inner.height - skip - below, ..inner })
     }
 
     /// Rows of list (or text) a pane shows.

@@ -22,6 +22,7 @@ pub mod playback;
 pub mod prompt;
 pub mod term;
 pub mod theme;
+pub mod tour;
 pub mod types;
 pub mod view;
 

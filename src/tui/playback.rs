@@ -104,10 +104,12 @@ impl Playback {
         }
     }
 
-    /// The time the clock shows: the last event's time once drained.
+    /// The time the clock shows: once drained, the time of the last decision
+    /// (the last fire or expiry, or the last event when that is later), where
+    /// the playhead and the failure marks also stand (docs/streams.md#the-clock).
     pub fn shown(&self) -> Timestamp {
         if self.is_drained() {
-            self.range.last_event
+            self.range.settled.plus_micros(-1).max(self.range.last_event)
         } else {
             self.clock
         }
@@ -149,7 +151,7 @@ mod tests {
         p.toggle();
         p.tick(Duration::from_secs(5));
         assert!(p.is_drained() && !p.playing);
-        assert_eq!(p.shown(), Timestamp(10_000_000));
+        assert_eq!(p.shown(), Timestamp(19_999_999));
         p.toggle();
         assert!(p.playing);
         assert_eq!(p.clock, Timestamp(999_999));

@@ -152,6 +152,8 @@ pub enum Source {
     Paths(Vec<PathBuf>, LoadOptions),
     /// The built-in demo archive (docs/ui.md#the-demo).
     Demo,
+    /// The built-in demo with its guided tour.
+    DemoTour,
 }
 
 /// The header note of the demo: what it is, and how to open an archive of your own.
@@ -165,11 +167,14 @@ pub fn run_source(source: Source, opts: Options, clock: ClockOptions) -> Result<
     }
     let inputs: Vec<String> = match &source {
         Source::Paths(paths, _) => paths.iter().map(|p| p.display().to_string()).collect(),
-        Source::Demo => vec![crate::demo::NAME.to_string()],
+        Source::Demo | Source::DemoTour => vec![crate::demo::NAME.to_string()],
     };
     let mut app = App::new_loading(inputs, opts);
-    if matches!(source, Source::Demo) {
+    if matches!(source, Source::Demo | Source::DemoTour) {
         app.notice = Some(DEMO_NOTICE.to_string());
+    }
+    if matches!(source, Source::DemoTour) {
+        app.start_tour();
     }
     // Before the terminal is touched, so that an address in use is a plain error.
     let sync = ClockSync::start(&clock)?;
@@ -188,7 +193,7 @@ pub fn run_source(source: Source, opts: Options, clock: ClockOptions) -> Result<
     let signalled = || signal.load(Ordering::Relaxed);
     let loader = match source {
         Source::Paths(paths, options) => Loader::spawn_with(paths, options),
-        Source::Demo => Loader::spawn_demo(),
+        Source::Demo | Source::DemoTour => Loader::spawn_demo(),
     }
     .context("starting the loader")?;
     let (orig_tx, orig_rx) = mpsc::channel::<((bool, u32), Result<String, String>)>();

@@ -115,11 +115,11 @@ impl App {
         let t = t.max(self.playback.range.start);
         self.playback.seek(t);
         if self.playback.is_drained() && t != Timestamp::MAX {
-            // The clock then shows the last event's time (docs/streams.md#the-clock): say why it is not the time asked for.
+            // The clock then shows the last decision's time (docs/streams.md#the-clock): say why it is not the time asked for.
             self.info(format!(
-                "{} is past the last expiry ({}): the replay is drained, every verdict decided",
-                t.iso(),
-                self.playback.range.settled.iso()
+                "{} is past the last decision ({}): the replay is drained, every verdict decided",
+                t.short(),
+                self.playback.shown().short()
             ));
         }
     }

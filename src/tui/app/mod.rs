@@ -101,6 +101,8 @@ pub struct App {
     pub help: Option<usize>,
     pub prompt: Option<Prompt>,
     pub search: Option<String>,
+    /// A stream the last search found beyond the clock or behind the filter: Enter goes there.
+    jump: Option<u32>,
     pub filter: Filter,
     pub sort: Sort,
     rows: Rows,
@@ -132,6 +134,10 @@ pub struct App {
     /// The time-sync endpoint followed: it owns the clock, so the playback keys are off.
     pub following: Option<String>,
     pub size: (u16, u16),
+    /// The guided tour, while it runs (docs/ui.md#the-demo).
+    tour: Option<super::tour::Tour>,
+    /// The tour starts once the archive is loaded.
+    tour_pending: bool,
     quit: bool,
 }
 
@@ -151,6 +157,7 @@ impl App {
             help: None,
             prompt: None,
             search: None,
+            jump: None,
             filter: Filter::default(),
             sort: Sort::default(),
             rows: Rows::default(),
@@ -174,6 +181,8 @@ impl App {
             publishing: None,
             following: None,
             size: (120, 40),
+            tour: None,
+            tour_pending: false,
             quit: false,
         }
     }
@@ -210,6 +219,56 @@ impl App {
         let at = self.pending_external.take().or(self.opts.at).or(waiting);
         self.playback.seek(at.unwrap_or(Timestamp::MAX));
         self.sync(true);
+        if std::mem::take(&mut self.tour_pending) {
+            self.start_tour();
+        }
+    }
+
+    /// Start the guided tour (docs/ui.md#the-demo), now or once the archive is loaded.
+    pub fn start_tour(&mut self) {
+        match &self.data {
+            Some(d) => {
+                self.tour = Some(super::tour::Tour::new(d));
+                self.tour_tick(Duration::ZERO);
+            }
+            None => self.tour_pending = true,
+        }
+    }
+
+    /// What the tour says now, while it runs.
+    pub fn tour_caption(&self) -> Option<&str> {
+        self.tour.as_ref().map(|t| t.caption()).filter(|c| !c.is_empty())
+    }
+
+    /// Whether the tour runs (or waits for the archive).
+    pub fn in_tour(&self) -> bool {
+        self.tour.is_some() || self.tour_pending
+    }
+
+    /// Any key or click ends the tour and leaves the replay as it stands; `q` quits.
+    pub(super) fn end_tour(&mut self) {
+        self.tour = None;
+        self.tour_pending = false;
+        self.playback.playing = false;
+        let help = self.keymap.hint(Scope::Global, &Action::ToggleHelp);
+        self.info(format!("tour ended: the replay is yours ({help} for the keys and the symbols)"));
+    }
+
+    /// Let the tour go on by `elapsed` wall time and apply what it asks for.
+    fn tour_tick(&mut self, elapsed: Duration) {
+        let Some(mut tour) = self.tour.take() else { return };
+        let pb = &self.playback;
+        let actions = tour.advance(pb.clock, pb.is_drained(), pb.playing, elapsed);
+        let over = tour.is_over();
+        let last = tour.caption().to_string();
+        self.tour = Some(tour);
+        for a in actions {
+            self.update(a);
+        }
+        if over {
+            self.tour = None;
+            self.info(last);
+        }
     }
 
     /// Take what the background loader reported.
@@ -358,6 +417,7 @@ impl App {
                     self.playback.tick(d);
                     // Also rebuilds a list that was left stale while playing.
                     self.sync(false);
+                    self.tour_tick(d);
                 }
                 return;
             }
@@ -389,8 +449,15 @@ impl App {
                     _ => {}
                 }
             }
+            Action::Open if self.jump.is_some() => {
+                self.status = None;
+                self.take_jump();
+            }
             a => {
                 self.status = None;
+                if !matches!(a, Action::SearchNext | Action::SearchPrev) {
+                    self.jump = None;
+                }
                 self.main_action(a)
             }
         }

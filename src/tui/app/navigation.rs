@@ -15,13 +15,37 @@ impl App {
             return;
         }
         let key = Key::from_event(&k);
+        if self.in_tour() {
+            // docs/ui.md#the-demo: any key leaves the tour; the keys that quit still quit.
+            match self.keymap.lookup(key, self.focus, false, false) {
+                Some(Action::Back | Action::Quit) => self.update(Action::Quit),
+                _ => self.end_tour(),
+            }
+            return;
+        }
         if let Some(a) = self.keymap.lookup(key, self.focus, self.help.is_some(), self.prompt.is_some()) {
             self.update(a);
+        } else if self.help.is_none() && self.prompt.is_none() && self.data.is_some() {
+            // docs/ui.md#keys: a key that acts only in another pane says where.
+            if let Some((pane, action)) = self.keymap.elsewhere(key, self.focus) {
+                let to = if pane == Pane::Streams && self.focus == Pane::Events {
+                    Action::PrevPane
+                } else {
+                    Action::NextPane
+                };
+                let tab = self.keymap.hint(Scope::Global, &to);
+                let (name, what) = (key.label(), action.describe());
+                let pane = pane.title().to_lowercase();
+                self.info(format!("{name} ({what}) acts in the {pane} pane — {tab} to it"));
+            }
         }
     }
 
     /// Mouse: the wheel scrolls the pane under the pointer, a click selects.
     pub fn handle_mouse(&mut self, m: MouseEvent) {
+        if self.in_tour() && matches!(m.kind, MouseEventKind::Down(_)) {
+            return self.end_tour();
+        }
         let delta = match m.kind {
             MouseEventKind::ScrollDown => 3,
             MouseEventKind::ScrollUp => -3,

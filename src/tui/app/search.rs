@@ -37,6 +37,7 @@ impl App {
                             self.search = None;
                         } else {
                             self.search = Some(term);
+                            self.jump = None;
                             self.search_step(true, true);
                         }
                     }
@@ -189,20 +190,12 @@ impl App {
             return;
         }
         let rows = &self.rows;
-        let id_term = term.trim_start_matches('#');
-        let hit = |row: usize| {
-            let Some(s) = rows.get(row).and_then(|id| d.stream(id)) else { return false };
-            let decided = d.timeline.stream_at(s, t).is_some_and(|a| a.decided);
-            s.id.to_string() == id_term
-                || index::contains_ci(&index::instance_text(&d.archive, s), &term)
-                || (decided
-                    && s.result.as_ref().is_some_and(|r| {
-                        r.code.is_some_and(|c| c.as_str().eq_ignore_ascii_case(&term))
-                            || index::contains_ci(&r.message, &term)
-                    }))
-        };
+        let hit = |s: &crate::replay::Stream| stream_hit(d, s, t, &term);
         let start = self.streams.sel;
-        match find_from(start, rows.len(), forward, from_current, hit) {
+        let found = find_from(start, rows.len(), forward, from_current, |row| {
+            rows.get(row).and_then(|id| d.stream(id)).is_some_and(hit)
+        });
+        match found {
             Some(r) => {
                 if wrapped(start, r, forward) {
                     self.info(if forward { "search wrapped to the top" } else { "search wrapped to the bottom" });
@@ -212,9 +205,59 @@ impl App {
                     self.focus = Pane::Streams;
                 }
             }
-            None => self.error(format!("no stream matches {:?}", crate::text::sanitize(&term))),
+            None => {
+                // docs/ui.md#search: every stream of the archive is searched, also those the
+                // clock has not reached and those the filter hides; Enter goes there.
+                let all = d.timeline.streams();
+                let listed: crate::hash::HashSet<u32> = (0..rows.len()).filter_map(|r| rows.get(r)).collect();
+                let shown = |s: &crate::replay::Stream| listed.contains(&s.id) && d.timeline.stream_at(s, t).is_some();
+                let from = self.jump.and_then(|id| all.iter().position(|s| s.id == id)).unwrap_or(if forward {
+                    all.len().saturating_sub(1)
+                } else {
+                    0
+                });
+                let found = find_from(from, all.len(), forward, false, |i| !shown(&all[i]) && hit(&all[i]));
+                let Some(s) = found.map(|i| &all[i]) else {
+                    return self.error(format!("no stream matches {:?}", crate::text::sanitize(&term)));
+                };
+                let (id, first) = (s.id, s.first_event);
+                let inst = crate::text::sanitize(&index::instance_text(&d.archive, s));
+                let enter = self.key_hint(&Action::Open);
+                let text = if first > t {
+                    format!("#{id} {inst} appears {} — {enter} jumps there", first.short())
+                } else {
+                    format!("#{id} {inst} is hidden by the filter — {enter} shows it")
+                };
+                self.info(text);
+                self.jump = Some(id);
+            }
         }
     }
+
+    /// Enter after a search found a stream beyond the clock or behind the filter: go there.
+    pub(super) fn take_jump(&mut self) -> bool {
+        match self.jump.take() {
+            Some(id) => {
+                self.select_stream(id);
+                self.focus = Pane::Streams;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Whether a stream matches a search term at clock `t`: by id, instance, and
+/// (once decided) code or message.
+fn stream_hit(d: &crate::tui::data::Data, s: &crate::replay::Stream, t: crate::time::Timestamp, term: &str) -> bool {
+    let id_term = term.trim_start_matches('#');
+    let decided = d.timeline.stream_at(s, t).is_some_and(|a| a.decided);
+    s.id.to_string() == id_term
+        || index::contains_ci(&index::instance_text(&d.archive, s), term)
+        || (decided
+            && s.result.as_ref().is_some_and(|r| {
+                r.code.is_some_and(|c| c.as_str().eq_ignore_ascii_case(term)) || index::contains_ci(&r.message, term)
+            }))
 }
 
 /// Whether moving from `from` to `to` went round the end of the list.

@@ -71,6 +71,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(line), area);
         return;
     }
+    // docs/ui.md#the-demo: during the tour the footer says what is happening.
+    if let Some(c) = app.tour_caption() {
+        f.render_widget(Paragraph::new(line_fit(vec![(format!(" {c}"), t.title())], w)), area);
+        return;
+    }
     // Help and back are always offered, at the right; the pane's keys fill the rest.
     let item = |a: &Action| -> Option<(String, String)> {
         let key = app.keymap.key_for(Scope::Pane(app.focus), a).or_else(|| app.keymap.key_for(Scope::Global, a))?;

@@ -40,7 +40,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         position.truncate(position.len() - " events".len());
     }
     let bar_w = 16usize.min(w.saturating_sub(fixed(&position)));
-    let bar_w = if bar_w < 4 { 0 } else { bar_w };
+    let bar_w = if bar_w < 4 || total == 0 { 0 } else { bar_w };
     let filled = (c.events * bar_w).checked_div(total).unwrap_or(bar_w);
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(bar_w - filled));
     let l1 = vec![

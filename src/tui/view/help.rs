@@ -27,10 +27,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// " Keys — ? or q closes, j/k scroll ", from the help's own bindings.
+/// " Help — ? or q closes, j/k scroll ", from the help's own bindings.
 fn title(app: &App) -> String {
     let km = &app.keymap;
     let close: Vec<String> = km.keys_for(Scope::Help, &Action::Back).iter().take(2).map(|k| k.label()).collect();
     let (down, up) = (km.hint(Scope::Help, &Action::Down), km.hint(Scope::Help, &Action::Up));
-    format!(" Keys — {} closes, {down}/{up} scroll ", close.join(" or "))
+    format!(" Help — {} closes, {down}/{up} scroll ", close.join(" or "))
 }

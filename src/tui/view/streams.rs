@@ -1,6 +1,7 @@
 //! The streams pane: one row per stream at the clock — id, instance, day,
 //! state, outcome badge (and the second rule set's, with its triage label),
-//! events replayed, and the verdict's message.
+//! events replayed, the tenant where the width allows, and the verdict's
+//! message; under the list, the selected stream's whole message.
 
 use super::{col, line_fit, pad, pane_block, rpad, visible_offset};
 use crate::replay::Outcome;
@@ -43,7 +44,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     let inst_w = w.saturating_sub(fixed).clamp(8, 36);
     let rest = w.saturating_sub(fixed + inst_w + 1);
     let triage_w = if both.is_some() && rest >= 10 + 12 { 10 } else { 0 };
-    let msg_w = rest - triage_w;
+    let rest = rest - triage_w;
+    // docs/ui.md#panes: the tenant where the width leaves the message 24 columns (its whole
+    // text is under the list anyway).
+    let tenant_w = rest.saturating_sub(24 + 1).min(32);
+    let tenant_w = if tenant_w < 10 { 0 } else { tenant_w };
+    let msg_w = rest.saturating_sub(if tenant_w > 0 { tenant_w + 1 } else { 0 });
     let msg_w = if msg_w < 12 { 0 } else { msg_w };
     let mut lines: Vec<Line> = Vec::with_capacity(inner.height as usize);
     let badges = match both {
@@ -62,14 +68,21 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     if triage_w > 0 {
         head.push_str(" triage   ");
     }
+    if tenant_w > 0 {
+        head.push_str(&format!(" {}", pad("tenant", tenant_w)));
+    }
     if msg_w > 0 {
         head.push_str(" message");
     }
     lines.push(line_fit(vec![(head, t.label())], w));
-    let h = inner.height.saturating_sub(1) as usize;
+    let below = crate::tui::layout::message_rows(Pane::Streams, inner.height);
+    let h = inner.height.saturating_sub(1 + below) as usize;
     let off = visible_offset(app.streams.off, app.streams.sel, h, rows.len());
     if rows.is_empty() {
-        let why = if existing == 0 {
+        let why = if d.archive.events.is_empty() {
+            let p = app.keymap.hint(Scope::Global, &Action::Problems);
+            format!("the archive holds no event to replay ({p} shows why)")
+        } else if existing == 0 {
             format!("no stream exists yet at the clock (press {} to see every verdict)", app.key_hint(&Action::Drain))
         } else {
             format!(
@@ -94,11 +107,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
             Some(at) => {
                 let code = app.code_at(s, &at);
                 let badge = Theme::badge(at.outcome, code);
-                let msg = match (&s.result, at.decided) {
-                    (Some(_), true) if at.outcome == Outcome::Verified => "every check passed".to_string(),
-                    (Some(r), true) => r.message.clone(),
-                    _ => pending_note(d, s, at.events, clock),
-                };
+                let msg = stream_message(d, s, &at, clock);
                 pieces.push((format!("{} ", pad(&id, id_w)), Style::new()));
                 pieces.push((format!("{} ", col(&instance_text(&d.archive, s), inst_w)), Style::new()));
                 pieces.push((format!("{} ", pad(&s.day.to_string(), 10)), Style::new()));
@@ -125,6 +134,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
                     };
                     pieces.push((format!(" {}", pad(label.map_or("", Triage::as_str), 9)), style));
                 }
+                if tenant_w > 0 {
+                    let tenant = crate::ticket::stream_tenant(&d.archive, s).unwrap_or_default();
+                    pieces.push((format!(" {}", col(&tenant, tenant_w)), Style::new()));
+                }
                 if msg_w > 0 {
                     pieces.push((format!(" {}", col(&msg, msg_w)), t.label()));
                 }
@@ -138,6 +151,49 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         lines.push(line);
     }
     f.render_widget(Paragraph::new(lines), inner);
+    if below > 0 {
+        let area = Rect { y: inner.y + inner.height - below, height: below, ..inner };
+        f.render_widget(Paragraph::new(message_lines(app, w, below as usize)), area);
+    }
+}
+
+/// The selected stream's whole message, wrapped under the list, so a long
+/// one (a U2 names its values at the end) is never cut before its end.
+fn message_lines(app: &App, w: usize, rows: usize) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let (Some(d), Some(s), Some(at)) = (app.data(), app.selected_stream(), app.selected_at()) else {
+        return Vec::new();
+    };
+    let badge = Theme::badge(at.outcome, app.code_at(s, &at));
+    let msg = stream_message(d, s, &at, app.playback.clock);
+    let tenant = crate::ticket::stream_tenant(&d.archive, s).map(|t| format!(" · tenant {t}")).unwrap_or_default();
+    let text = crate::text::sanitize(&format!("#{} {badge}{tenant}: {msg}", s.id));
+    let mut wrapped = crate::text::wrap(&text, w.saturating_sub(3));
+    if wrapped.len() > rows {
+        wrapped.truncate(rows);
+        let last = wrapped.pop().unwrap_or_default();
+        wrapped.push(crate::text::fit(&format!("{last} …"), w.saturating_sub(3)));
+    }
+    let lead = |i: usize| if i == 0 { " → " } else { "   " };
+    wrapped
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| Line::styled(format!("{}{l}", lead(i)), t.outcome(at.outcome)))
+        .collect()
+}
+
+/// What the message column says of a stream at the clock.
+fn stream_message(
+    d: &crate::tui::app::Data,
+    s: &crate::replay::Stream,
+    at: &crate::replay::StreamAt,
+    clock: crate::time::Timestamp,
+) -> String {
+    match (&s.result, at.decided) {
+        (Some(_), true) if at.outcome == Outcome::Verified => "every check passed".to_string(),
+        (Some(r), true) => r.message.clone(),
+        _ => pending_note(d, s, at.events, clock),
+    }
 }
 
 /// What a pending stream is waiting for, at the clock.

@@ -19,6 +19,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if w == 0 || area.height < 3 {
         return;
     }
+    if d.archive.events.is_empty() {
+        // An empty archive has no time to show: no 1970 axis, just where to look.
+        let p = app.keymap.hint(crate::tui::keymap::Scope::Global, &crate::tui::Action::Problems);
+        let title = format!(" timeline: no event to replay ({p} shows the problems) ");
+        let rest = (w + 2).saturating_sub(1 + crate::text::width(&title));
+        let top = line_fit(vec![("─".into(), t.label()), (title, t.label()), ("─".repeat(rest), t.label())], w + 2);
+        f.render_widget(Paragraph::new(vec![top]), area);
+        return;
+    }
     let h = &d.histogram;
     // Column i covers fine buckets [i*F/w, (i+1)*F/w).
     let span = |i: usize| (i * FINE_BUCKETS / w, ((i + 1) * FINE_BUCKETS / w).max(i * FINE_BUCKETS / w + 1));
