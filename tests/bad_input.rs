@@ -675,3 +675,41 @@ fn numbers_are_compared_as_python_compared_them() {
     let reasons: Vec<String> = rejected(&doc).into_iter().map(|(_, r)| r).collect();
     assert_eq!(reasons, ["payload.memory_mb: not a finite number: inf"]);
 }
+
+/// A record no event definition covers, about 1 kB, to make a document large.
+fn filler(i: usize) -> String {
+    format!(
+        r#"{{"event_type": "image.upload", "message_id": "f{i}", "timestamp": "2014-10-07 01:00:00", "publisher_id": "image.h", "payload": {{"padding": "{}"}}}}"#,
+        "x".repeat(900)
+    )
+}
+
+#[test]
+fn a_large_damaged_array_reads_as_a_small_one() {
+    // docs/inputs.md#documents-record-by-record: an array larger than a batch is read element by
+    // element; its damage is read exactly as when the document is read whole (a small one).
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let document = |fillers: usize| {
+        let mut v: Vec<String> = quiet_day();
+        v.push(r#"{"event_type": tru, "payload": {}}"#.to_string());
+        v.extend((0..fillers).map(filler));
+        let body: Vec<String> = v.iter().map(|r| format!("  {r}")).collect();
+        format!("[\n{}\n]\n{}\n", body.join(",\n"), filler(fillers)).into_bytes()
+    };
+    let small = document(10);
+    let large = document(6000);
+    assert!(large.len() > 5 << 20, "larger than a batch");
+    write(dir.path(), "small.json", &small);
+    write(dir.path(), "large.json", &large);
+    let (s, _) = audit(dir.path(), &["small.json"]);
+    let (l, _) = audit(dir.path(), &["large.json"]);
+    let renamed: Vec<(String, String)> =
+        rejected(&s).into_iter().map(|(src, r)| (src.replace("small", "large"), r)).collect();
+    assert_eq!(rejected(&l), renamed);
+    assert_eq!(renamed.len(), 1, "{renamed:?}");
+    assert_eq!(renamed[0].0, "large.json:18[#16]", "the broken record's line and index");
+    assert_eq!(outcomes(&l), outcomes(&s));
+    assert_quiet_day_loaded("a large damaged array", &l);
+    assert_eq!(l["not_distilled"], 6001, "every filler, the one after the array too");
+    assert_eq!(l["inputs"][0]["layout"], "document");
+}

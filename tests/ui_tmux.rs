@@ -430,3 +430,30 @@ fn publish_and_follow_the_clock_in_tmux() {
     let line = s.lines().find(|l| l.contains("icanon") && !l.contains("grep")).unwrap_or_default();
     assert_eq!(line.trim(), "icanon echo", "{s}");
 }
+
+#[test]
+fn quitting_during_the_load_of_a_pipe_leaves_nothing_in_tmpdir() {
+    if skipped_without_tmux("quitting_during_the_load_of_a_pipe_leaves_nothing_in_tmpdir") {
+        return;
+    }
+    let t = Tmux::new();
+    // Whatever the replay spools goes here, and nothing of it may stay.
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    t.shell(100, 30, &format!("TMPDIR='{}'", tmp.path().display()));
+    let fifo = t.dir.path().join("open.jsonl");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let fifo = fifo.to_str().expect("a UTF-8 path");
+    // A pipe that has written a day of records and stays open: the replay has spooled
+    // them and is still loading when `q` is pressed.
+    t.keys(&[&format!("(cat '{MIXED}'; sleep 60) > '{fifo}' & clear"), "Enter"]);
+    t.keys(&[&format!("'{BIN}' '{fifo}'; echo DONE-$?"), "Enter"]);
+    t.wait_for("the load", |s| s.contains("Loading"));
+    t.keys(&["q"]);
+    let s = t.wait_for("the exit", exited);
+    assert!(s.lines().any(|l| l.trim_end() == "DONE-0"), "q ends the replay:\n{s}");
+    t.assert_cooked();
+    let left: Vec<_> =
+        std::fs::read_dir(tmp.path()).expect("the temp dir").map(|e| e.expect("entry").file_name()).collect();
+    assert!(left.is_empty(), "left in $TMPDIR: {left:?}");
+}

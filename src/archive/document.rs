@@ -126,6 +126,10 @@ impl DocStream {
 
     /// The first `n` elements were taken: forget their bytes.
     pub fn taken(&mut self, n: usize) {
+        if n == 0 {
+            // Nothing to forget (and before the first record, the whole may still be needed).
+            return;
+        }
         self.elems.drain(..n);
         self.taken += n as u32;
         let mut cut = match self.state {
@@ -146,7 +150,9 @@ impl DocStream {
     pub fn broken_at(&mut self, index: usize) {
         let from = self.elems[index].0;
         self.elems.clear();
-        self.mode = Mode::Rest { from, in_array: true };
+        // Nothing taken yet: the document is read whole (a file of which nothing can be
+        // read stays one problem, the file's).
+        self.mode = if self.taken == 0 && index == 0 { Mode::Whole } else { Mode::Rest { from, in_array: true } };
     }
 
     /// Drop `buf[..cut]`, keeping every offset right.
