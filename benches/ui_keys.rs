@@ -5,7 +5,8 @@
 //!     cargo bench --bench ui_keys -- ARCHIVE…
 //!
 //! Without arguments it uses the small UI fixture. The archive is loaded as the
-//! interactive replay loads it by default: under both rule sets (docs/ui.md#two-rule-sets).
+//! interactive replay loads it by default, under both rule sets (docs/ui.md#two-rule-sets);
+//! `--rules=2014` (or `2015`) loads one, for comparison.
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -34,7 +35,14 @@ fn main() {
     println!("first frame (loading screen): {:?}", t0.elapsed());
 
     let t = Instant::now();
-    let options = LoadOptions { rules: Rules::Both, ..Default::default() };
+    let rules = std::env::args()
+        .find_map(|a| a.strip_prefix("--rules=").map(str::to_string))
+        .map_or(Some(Rules::Both), |r| Rules::parse(&r))
+        .unwrap_or_else(|| {
+            eprintln!("--rules= takes 2014, 2015 or both");
+            std::process::exit(2);
+        });
+    let options = LoadOptions { rules, ..Default::default() };
     let archive = match Archive::load_with(&paths, options, |_| true) {
         Ok(a) => a,
         Err(e) => {

@@ -8,8 +8,9 @@
 //! the generator's `scheduler.*` traffic is not distilled). It never touches
 //! the disk or the network.
 
-use crate::archive::Archive;
+use crate::archive::{Archive, LoadOptions};
 use crate::generate::{self, Options};
+use crate::rules::Rules;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -83,9 +84,11 @@ fn add_load_problems(out: &mut Vec<u8>) {
     );
 }
 
-/// The demo archive, loaded.
+/// The demo archive, loaded under both rule sets, as the replay loads an archive by default
+/// (docs/ui.md#two-rule-sets).
 pub fn archive() -> Archive {
-    Archive::from_bytes(NAME, &bytes())
+    let options = LoadOptions { rules: Rules::Both, ..LoadOptions::default() };
+    Archive::from_bytes_with(NAME, &bytes(), options)
 }
 
 #[cfg(test)]

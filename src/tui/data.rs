@@ -69,6 +69,30 @@ impl Histogram {
 pub struct Other {
     pub timeline: Arc<Timeline>,
     pub paired: Paired,
+    /// As [`Data::siblings`], in this timeline.
+    siblings: HashMap<StreamKey, Vec<u32>>,
+}
+
+impl Other {
+    /// The streams of an instance-day that has more than one, in this timeline.
+    pub fn siblings(&self, key: &StreamKey) -> &[u32] {
+        self.siblings.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Instance-days that have more than one stream in a timeline, with their stream ids.
+fn repeated_keys(timeline: &Timeline) -> HashMap<StreamKey, Vec<u32>> {
+    let mut first_of: HashMap<StreamKey, u32> = HashMap::default();
+    first_of.reserve(timeline.streams().len());
+    let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
+    for s in timeline.streams() {
+        if let Some(&f) = first_of.get(&s.key) {
+            by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
+        } else {
+            first_of.insert(s.key, s.id);
+        }
+    }
+    by_key
 }
 
 /// The loaded archive and what is derived from it once.
@@ -106,16 +130,7 @@ impl Data {
         // The clock stands at the last decision at the end (docs/ui.md): the engine knows when that was.
         let settled = timeline.last_decision().map_or(last, |t| t.max(last));
         // First stream of each instance-day; only repeated ones get a list.
-        let mut first_of: HashMap<StreamKey, u32> = HashMap::default();
-        first_of.reserve(timeline.streams().len());
-        let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
-        for s in timeline.streams() {
-            if let Some(&f) = first_of.get(&s.key) {
-                by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
-            } else {
-                first_of.insert(s.key, s.id);
-            }
-        }
+        let by_key = repeated_keys(&timeline);
         let range = match first {
             Some(f) => Range { start: f.plus_micros(-1), last_event: last, settled: settled.plus_micros(1) },
             // Nothing to replay: the start is the end.
@@ -131,7 +146,8 @@ impl Data {
         let mut d = Data::new(archive, timeline);
         d.other = other.filter(|_| d.archive.alt.is_some()).map(|o| {
             let paired = Paired::new(&d.timeline, &o);
-            Other { timeline: o, paired }
+            let siblings = repeated_keys(&o);
+            Other { timeline: o, paired, siblings }
         });
         d
     }

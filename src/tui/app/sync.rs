@@ -175,11 +175,11 @@ impl App {
         };
         let s = timeline.stream(id)?;
         let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-        let siblings: Vec<_> = if other {
-            timeline.streams().iter().filter(|x| x.key == s.key && x.id != s.id).cloned().collect()
-        } else {
-            d.siblings(&s.key).iter().filter_map(|&i| d.stream(i)).cloned().collect()
+        let ids = match (&d.other, other) {
+            (Some(o), true) => o.siblings(&s.key),
+            _ => d.siblings(&s.key),
         };
+        let siblings: Vec<_> = ids.iter().filter_map(|&i| timeline.stream(i)).cloned().collect();
         let explanation = explain::explain_with(archive, s, &siblings);
         // docs/rules2015.md#side-by-side: where the two rule sets part, one sentence says why.
         let triage = match (self.selected_stream(), d.other_archive()) {
