@@ -2,6 +2,7 @@
 //! clock ticks, frames rendered into ratatui's TestBackend (docs/ui.md#panes).
 
 mod common;
+use common::{code, frame, key};
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -32,22 +33,6 @@ fn app_for(path: &str, opts: Options) -> App {
 
 fn mixed() -> App {
     app_for(MIXED, Options::default())
-}
-
-fn frame(app: &mut App, w: u16, h: u16) -> String {
-    app.update(Action::Resize(w, h));
-    app.fulfil_requests();
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| render(app, f)).expect("draw");
-    term.backend().to_string()
-}
-
-fn key(app: &mut App, c: char) {
-    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-}
-
-fn code(app: &mut App, k: KeyCode) {
-    app.handle_key(KeyEvent::new(k, KeyModifiers::NONE));
 }
 
 fn t(s: &str) -> Timestamp {

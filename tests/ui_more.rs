@@ -3,10 +3,9 @@
 //! selected stream's whole message, the tenant, and an empty archive.
 
 mod common;
+use common::{code, frame, key};
 
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+use ratatui::crossterm::event::KeyCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 use usage_replay::archive::Archive;
@@ -14,7 +13,7 @@ use usage_replay::pipeline::IdMode;
 use usage_replay::replay::Timeline;
 use usage_replay::time::{parse_datetime, Timestamp};
 use usage_replay::tui::app::{App, Options, Pane};
-use usage_replay::tui::{render, Action};
+use usage_replay::tui::Action;
 
 const MIXED: &str = "tests/fixtures/ui/mixed.jsonl";
 
@@ -26,22 +25,6 @@ fn app_for(paths: &[PathBuf], opts: Options) -> App {
 
 fn mixed_at(at: Option<&str>) -> App {
     app_for(&[PathBuf::from(MIXED)], Options { at: at.map(t), color: true })
-}
-
-fn frame(app: &mut App, w: u16, h: u16) -> String {
-    app.update(Action::Resize(w, h));
-    app.fulfil_requests();
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| render(app, f)).expect("draw");
-    term.backend().to_string()
-}
-
-fn key(app: &mut App, c: char) {
-    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-}
-
-fn code(app: &mut App, k: KeyCode) {
-    app.handle_key(KeyEvent::new(k, KeyModifiers::NONE));
 }
 
 fn search(app: &mut App, term: &str) {

@@ -2,9 +2,9 @@
 //! badge column and the triage labels, the filter by label, the key that switches the
 //! events and explanation panes between the rule sets, and the header's counts.
 
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+mod common;
+use common::{frame, key};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use usage_replay::archive::{Archive, LoadOptions};
@@ -12,7 +12,7 @@ use usage_replay::rules::{RuleSet, Rules};
 use usage_replay::triage::Triage;
 use usage_replay::tui::app::{App, Options, Pane};
 use usage_replay::tui::load::data_of;
-use usage_replay::tui::{render, Action};
+use usage_replay::tui::Action;
 
 /// The samples where the rule sets part: a same-day resize (2014-only), a stale
 /// `.exists` after a resize (2015-only), a lost end-of-day `.exists` (confirmed,
@@ -33,18 +33,6 @@ fn load(rules: Rules, paths: &[&str]) -> App {
 
 fn both() -> App {
     load(Rules::Both, &SAMPLES)
-}
-
-fn frame(app: &mut App, w: u16, h: u16) -> String {
-    app.update(Action::Resize(w, h));
-    app.fulfil_requests();
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| render(app, f)).expect("draw");
-    term.backend().to_string()
-}
-
-fn key(app: &mut App, c: char) {
-    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
 }
 
 /// The streams pane's row of stream `id`.

@@ -2,16 +2,16 @@
 //! advance only on the ticks the test sends, so every stop is checked exactly
 //! (docs/ui.md#the-demo).
 
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+mod common;
+use common::{frame, key};
+
 use std::sync::Arc;
 use std::time::Duration;
 use usage_replay::pipeline::IdMode;
 use usage_replay::replay::Timeline;
 use usage_replay::tui::app::{App, Options};
 use usage_replay::tui::tour::{HOLD, SPEED};
-use usage_replay::tui::{render, Action, DEMO_NOTICE};
+use usage_replay::tui::{Action, DEMO_NOTICE};
 
 fn demo() -> App {
     let archive = usage_replay::demo::archive();
@@ -19,18 +19,6 @@ fn demo() -> App {
     let mut app = App::new_loaded(Arc::new(archive), Arc::new(timeline), Options::default());
     app.notice = Some(DEMO_NOTICE.to_string());
     app
-}
-
-fn frame(app: &mut App, w: u16, h: u16) -> String {
-    app.update(Action::Resize(w, h));
-    app.fulfil_requests();
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| render(app, f)).expect("draw");
-    term.backend().to_string()
-}
-
-fn key(app: &mut App, c: char) {
-    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
 }
 
 const TICK: Duration = Duration::from_millis(50);

@@ -83,3 +83,24 @@ pub fn assert_matches_engine(app: &usage_replay::tui::App) {
     assert_eq!(c.streams, fresh.len());
     assert_eq!(app.rows().len(), fresh.len(), "the list shows every existing stream");
 }
+
+/// Draw the whole screen at `w`×`h`, as a terminal of that size shows it.
+pub fn frame(app: &mut usage_replay::tui::App, w: u16, h: u16) -> String {
+    use ratatui::{backend::TestBackend, Terminal};
+    app.update(usage_replay::tui::Action::Resize(w, h));
+    app.fulfil_requests();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    term.draw(|f| usage_replay::tui::render(app, f)).expect("draw");
+    term.backend().to_string()
+}
+
+/// Press a character key.
+pub fn key(app: &mut usage_replay::tui::App, c: char) {
+    code(app, ratatui::crossterm::event::KeyCode::Char(c));
+}
+
+/// Press a key without modifiers.
+pub fn code(app: &mut usage_replay::tui::App, k: ratatui::crossterm::event::KeyCode) {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    app.handle_key(KeyEvent::new(k, KeyModifiers::NONE));
+}
