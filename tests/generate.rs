@@ -76,14 +76,23 @@ fn text(v: Option<Value>, symbols: &Symbols) -> Option<String> {
     }
 }
 
-/// Replay the archive and compare every stream with the truth; returns the number of streams.
-fn assert_agrees(archive: &Archive, truth: &[Truth]) -> usize {
-    let replay = Replay::run(archive, true, IdMode::Stable);
+/// The replay's streams by instance id and day.
+fn by_instance_day<'r>(
+    archive: &Archive,
+    replay: &'r Replay,
+) -> BTreeMap<(String, String), Vec<&'r usage_replay::replay::Stream>> {
     let mut streams: BTreeMap<(String, String), Vec<&usage_replay::replay::Stream>> = BTreeMap::new();
     for s in replay.streams() {
         let id = text(Some(s.instance_id), &archive.symbols).expect("streams are keyed by a text instance_id");
         streams.entry((id, s.day.to_string())).or_default().push(s);
     }
+    streams
+}
+
+/// Replay the archive and compare every stream with the truth; returns the number of streams.
+fn assert_agrees(archive: &Archive, truth: &[Truth]) -> usize {
+    let replay = Replay::run(archive, true, IdMode::Stable);
+    let mut streams = by_instance_day(archive, &replay);
     let mut mismatches = Vec::new();
     for t in truth {
         let Some(found) = streams.remove(&(t.instance_id.clone(), t.day.clone())) else {
@@ -151,11 +160,7 @@ fn load_2015(path: &Path) -> Archive {
 fn assert_agrees_2015(archive: &Archive, truth: &[Truth]) {
     assert_eq!(archive.rules, RuleSet::Y2015);
     let replay = Replay::run(archive, true, IdMode::Stable);
-    let mut streams: BTreeMap<(String, String), Vec<&usage_replay::replay::Stream>> = BTreeMap::new();
-    for s in replay.streams() {
-        let id = text(Some(s.instance_id), &archive.symbols).expect("streams are keyed by a text instance_id");
-        streams.entry((id, s.day.to_string())).or_default().push(s);
-    }
+    let mut streams = by_instance_day(archive, &replay);
     let mut mismatches = Vec::new();
     for t in truth {
         let y = &t.rules2015;

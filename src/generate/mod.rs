@@ -322,6 +322,18 @@ fn record(
 
 /// One line of the truth: `{"instance_id", "day", "outcome", "code", "message",
 /// "trigger", "event_count", "scenario", "anomaly"}`.
+/// A check code as JSON: `"U2"`, or `null`.
+fn push_code(out: &mut Vec<u8>, code: Option<u8>) {
+    match code {
+        Some(c) => {
+            out.extend_from_slice(b"\"U");
+            json::push_int(out, c);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 pub fn write_truth(out: &mut Vec<u8>, instance: u128, day: i64, e: &Expected, plan: &plan::DayPlan) {
     out.extend_from_slice(b"{\"instance_id\": \"");
     json::push_uuid(out, instance);
@@ -330,14 +342,7 @@ pub fn write_truth(out: &mut Vec<u8>, instance: u128, day: i64, e: &Expected, pl
     out.extend_from_slice(b"\", \"outcome\": \"");
     out.extend_from_slice(e.outcome.as_str().as_bytes());
     out.extend_from_slice(b"\", \"code\": ");
-    match e.code {
-        Some(c) => {
-            out.extend_from_slice(b"\"U");
-            json::push_int(out, c);
-            out.push(b'"');
-        }
-        None => out.extend_from_slice(b"null"),
-    }
+    push_code(out, e.code);
     out.extend_from_slice(b", \"message\": ");
     json::push_str(out, &e.message);
     out.extend_from_slice(b", \"trigger\": ");
@@ -349,14 +354,7 @@ pub fn write_truth(out: &mut Vec<u8>, instance: u128, day: i64, e: &Expected, pl
     out.extend_from_slice(b", \"rules2015\": {\"outcome\": \"");
     out.extend_from_slice(y.outcome.as_str().as_bytes());
     out.extend_from_slice(b"\", \"code\": ");
-    match y.code {
-        Some(c) => {
-            out.extend_from_slice(b"\"U");
-            json::push_int(out, c);
-            out.push(b'"');
-        }
-        None => out.extend_from_slice(b"null"),
-    }
+    push_code(out, y.code);
     out.extend_from_slice(b", \"message\": ");
     json::push_str(out, &y.message);
     out.extend_from_slice(b", \"warnings\": ");
