@@ -161,7 +161,17 @@ pub fn wrap_hard(s: &str, w: usize, indent: &str) -> Vec<String> {
 
 /// Wrap `s` into lines of at most `w` columns, breaking at spaces where it can.
 pub fn wrap(s: &str, w: usize) -> Vec<String> {
-    let w = w.max(8);
+    wrap_words(s, w.max(8), true)
+}
+
+/// Wrap `s` into lines of at most `w` columns at spaces, never breaking a word:
+/// a word longer than the line (a path, an id) stands whole on its own line.
+pub fn wrap_whole(s: &str, w: usize) -> Vec<String> {
+    wrap_words(s, w, false)
+}
+
+/// Wrap at spaces; a word longer than the line is hard-broken when `hard`, else left whole.
+fn wrap_words(s: &str, w: usize, hard: bool) -> Vec<String> {
     let mut lines = Vec::new();
     for para in s.split('\n') {
         let mut line = String::new();
@@ -172,7 +182,7 @@ pub fn wrap(s: &str, w: usize) -> Vec<String> {
                 lines.push(std::mem::take(&mut line));
                 used = 0;
             }
-            if ww > w {
+            if hard && ww > w {
                 // A word longer than the line: hard-break it.
                 for c in word.chars() {
                     let cw = UnicodeWidthChar::width(c).unwrap_or(0);
@@ -184,31 +194,6 @@ pub fn wrap(s: &str, w: usize) -> Vec<String> {
                     used += cw;
                 }
                 continue;
-            }
-            if used > 0 {
-                line.push(' ');
-                used += 1;
-            }
-            line.push_str(word);
-            used += ww;
-        }
-        lines.push(line);
-    }
-    lines
-}
-
-/// Wrap `s` into lines of at most `w` columns at spaces, never breaking a word:
-/// a word longer than the line (a path, an id) stands whole on its own line.
-pub fn wrap_whole(s: &str, w: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    for para in s.split('\n') {
-        let mut line = String::new();
-        let mut used = 0;
-        for word in para.split(' ') {
-            let ww = width(word);
-            if used > 0 && used + 1 + ww > w {
-                lines.push(std::mem::take(&mut line));
-                used = 0;
             }
             if used > 0 {
                 line.push(' ');

@@ -258,13 +258,7 @@ impl Handler for UsageHandler {
         env: &mut Env,
         cx: &mut Context,
     ) -> Result<Vec<PipelineEvent<'e>>, String> {
-        let stream: Vec<&Event> = events
-            .iter()
-            .filter_map(|e| match e {
-                PipelineEvent::Stream(e) => Some(*e),
-                PipelineEvent::Output(_) => None,
-            })
-            .collect();
+        let stream = stream_events(&events);
         let verdict = match usage::check(&stream, cx.symbols) {
             Ok(v) => v,
             Err(missing) => {
@@ -323,6 +317,17 @@ pub struct Usage2015Handler {
     pending: usize,
 }
 
+/// The stream's own events among a pipeline's events (not the outputs of earlier handlers).
+fn stream_events<'e>(events: &[PipelineEvent<'e>]) -> Vec<&'e Event> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            PipelineEvent::Stream(e) => Some(*e),
+            PipelineEvent::Output(_) => None,
+        })
+        .collect()
+}
+
 /// A version-5 id derived from text that is not a UUID (the ids the original drew at random).
 fn derived_id(seed: &str, output_type: &str) -> uuid::Uuid {
     uuid::Uuid::new_v5(&uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, seed.as_bytes()), output_type.as_bytes())
@@ -338,13 +343,7 @@ impl Handler for Usage2015Handler {
         env: &mut Env,
         cx: &mut Context,
     ) -> Result<Vec<PipelineEvent<'e>>, String> {
-        let stream: Vec<&Event> = events
-            .iter()
-            .filter_map(|e| match e {
-                PipelineEvent::Stream(e) => Some(*e),
-                PipelineEvent::Output(_) => None,
-            })
-            .collect();
+        let stream = stream_events(&events);
         let audit = match usage2015::check(&stream, cx.symbols) {
             Ok(a) => a,
             Err(crash) => {
