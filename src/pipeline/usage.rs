@@ -150,20 +150,24 @@ fn fail(code: Code, finding: Finding) -> Failure {
     Failure { code, message: code.fixed_message().unwrap_or_default().to_string(), finding }
 }
 
-/// `_verify_fields`: compare `fields` between the *exists* and another event.
-fn verify_fields(
+/// `_verify_fields(this, that, fields)`: the first field in which two events differ, the value
+/// of `this` first in the message; `exists` is the one of the two that is the *exists*. A field
+/// on only one of them is the original's crash (a `KeyError`). Both rule sets compare this way;
+/// 2014 always passes the *exists* as `this`.
+pub(super) fn verify_fields(
     events: &[&Event],
+    this: usize,
+    that: usize,
     exists: usize,
-    other: usize,
     fields: &[Sym],
     symbols: &Symbols,
 ) -> Result<Option<Failure>, MissingField> {
     for &field in fields {
-        let (a, b) = (events[exists].get(field), events[other].get(field));
+        let (a, b) = (events[this].get(field), events[that].get(field));
         match (a, b) {
             (None, None) => continue,
-            (Some(_), None) => return Err(MissingField { field, present_on: exists, missing_on: other }),
-            (None, Some(_)) => return Err(MissingField { field, present_on: other, missing_on: exists }),
+            (Some(_), None) => return Err(MissingField { field, present_on: this, missing_on: that }),
+            (None, Some(_)) => return Err(MissingField { field, present_on: that, missing_on: this }),
             (Some(a), Some(b)) if !a.py_eq(&b) => {
                 let message = format!(
                     "Conflicting '{}' values ('{}' != '{}')",
@@ -171,10 +175,11 @@ fn verify_fields(
                     PyStr(a, symbols),
                     PyStr(b, symbols)
                 );
+                let (other, exists_value, other_value) = if this == exists { (that, a, b) } else { (this, b, a) };
                 return Ok(Some(Failure {
                     code: Code::U2,
                     message,
-                    finding: Finding::Conflict { field, exists_value: a, other, other_value: b },
+                    finding: Finding::Conflict { field, exists_value, other, other_value },
                 }));
             }
             _ => {}
@@ -202,7 +207,7 @@ fn checks_with_exists(events: &[&Event], x: usize, symbols: &Symbols) -> Result<
     let ops: Vec<Sym> = OPERATION_TYPES.iter().filter_map(|t| symbols.lookup(t)).collect();
     for (i, e) in events.iter().enumerate() {
         if ops.contains(&e.event_type) {
-            if let Some(f) = verify_fields(events, x, i, &OPERATION_FIELDS, symbols)? {
+            if let Some(f) = verify_fields(events, x, i, x, &OPERATION_FIELDS, symbols)? {
                 return Ok(Some(f));
             }
         }
@@ -242,7 +247,7 @@ fn checks_with_exists(events: &[&Event], x: usize, symbols: &Symbols) -> Result<
         return Ok(Some(fail(Code::U7, Finding::MultipleDeletes { deletes })));
     }
     if let [d] = deletes[..] {
-        if let Some(f) = verify_fields(events, x, d, &DELETE_FIELDS, symbols)? {
+        if let Some(f) = verify_fields(events, x, d, x, &DELETE_FIELDS, symbols)? {
             return Ok(Some(f));
         }
     }

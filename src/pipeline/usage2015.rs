@@ -4,7 +4,7 @@
 //! operation, a U0 for a trailing block, and the same crashes.
 
 use super::usage::{Code, Failure, Finding, MissingField};
-use crate::event::{sym, Event, PyStr, Sym, Symbols, Value};
+use crate::event::{sym, Event, Sym, Symbols, Value};
 use crate::rules::{OPERATION_FIELDS_2015, OPERATION_TYPES_2015};
 
 /// docs/rules2015.md#messages: the 2015 wording, where it differs from 2014.
@@ -104,8 +104,7 @@ fn is_state(e: &Event, s: Sym) -> bool {
     matches!(e.get(sym::STATE), Some(Value::Text(t)) if t == s)
 }
 
-/// `_verify_fields(this, that, fields)`: the first field that differs, with
-/// `this`' value first in the message.
+/// `_verify_fields`, shared with the 2014 checks; a missing field crashes the pipeline.
 fn verify_fields(
     events: &[&Event],
     this: usize,
@@ -114,34 +113,7 @@ fn verify_fields(
     fields: &[Sym],
     symbols: &Symbols,
 ) -> Result<Option<Failure>, Crash> {
-    for &field in fields {
-        let (a, b) = (events[this].get(field), events[that].get(field));
-        match (a, b) {
-            (None, None) => continue,
-            (Some(_), None) => {
-                return Err(Crash::Missing(MissingField { field, present_on: this, missing_on: that }));
-            }
-            (None, Some(_)) => {
-                return Err(Crash::Missing(MissingField { field, present_on: that, missing_on: this }));
-            }
-            (Some(a), Some(b)) if !a.py_eq(&b) => {
-                let message = format!(
-                    "Conflicting '{}' values ('{}' != '{}')",
-                    symbols.get(field),
-                    PyStr(a, symbols),
-                    PyStr(b, symbols)
-                );
-                let (other, exists_value, other_value) = if this == exists { (that, a, b) } else { (this, b, a) };
-                return Ok(Some(Failure {
-                    code: Code::U2,
-                    message,
-                    finding: Finding::Conflict { field, exists_value, other, other_value },
-                }));
-            }
-            _ => {}
-        }
-    }
-    Ok(None)
+    super::usage::verify_fields(events, this, that, exists, fields, symbols).map_err(Crash::Missing)
 }
 
 /// The checks of one `.exists` against its block (docs/rules2015.md#checks):
