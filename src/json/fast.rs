@@ -122,7 +122,7 @@ impl<'a> Reader<'a> {
 
     /// At an opening quote: the string's text.
     /// From just after an opening quote: where the closing quote is (see [`string_end`]).
-    #[inline]
+    #[inline(always)]
     fn string_end(&self, start: usize) -> Option<usize> {
         if self.plain {
             quote(self.b, start)
@@ -131,7 +131,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
         let end = self.string_end(start)?;
