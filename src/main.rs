@@ -10,7 +10,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
 use usage_replay::pipeline::{Code, IdMode};
-use usage_replay::replay::{Outcome, Replay, Stream};
+use usage_replay::replay::{Outcome, Replay};
 use usage_replay::report::{Audit, SideBySide};
 use usage_replay::rules::{RuleSet, Rules};
 use usage_replay::shard::Shard;
@@ -225,7 +225,7 @@ fn merge(a: cli::MergeArgs) -> Result<i32> {
     // The exit status `audit` gives: side by side, any stream the rule sets do not both pass.
     let summary = &merged["summary"];
     let failing = if merged["rules"] == "both" {
-        let labels = summary["by_triage"].as_object().into_iter().flatten();
+        let labels = ["by_triage", "other_unpaired"].into_iter().filter_map(|k| summary[k].as_object()).flatten();
         labels.filter(|(label, _)| *label != "agreed").filter_map(|(_, n)| n.as_u64()).sum::<u64>()
     } else {
         summary["failed"].as_u64().unwrap_or(0) + summary["error"].as_u64().unwrap_or(0)
@@ -311,16 +311,8 @@ fn audit(a: AuditArgs) -> Result<i32> {
         side,
         shard: a.shard,
     };
-    let filter = |s: &Stream| {
-        (outcomes.is_empty() || outcomes.contains(&s.outcome()))
-            && (codes.is_empty() || s.code().is_some_and(|c| codes.contains(&c)))
-            && (labels.is_empty() || audit.triage(s).is_some_and(|t| labels.contains(&t)))
-    };
-    let code = match &audit.side {
-        // Side by side, anything but agreement is worth a look.
-        Some(_) => i32::from(replay.streams().iter().any(|s| audit.triage(s) != Some(Triage::Agreed))),
-        None => usage_replay::report::Summary::of(replay.streams()).exit_code(),
-    };
+    let filter = usage_replay::report::Filter { outcomes, codes, labels };
+    let code = audit.exit_code();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match a.format {

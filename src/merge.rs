@@ -83,12 +83,29 @@ pub fn merge(reports: Vec<(String, Value)>) -> Result<Value, MergeError> {
         }
     }
     streams.sort_by_key(|s| s.get("stream_id").and_then(Value::as_u64));
+    // docs/rules2015.md#streams-2014-does-not-have: 2015 streams, numbered as the 2015 side.
+    let mut unpaired: Vec<Value> = Vec::new();
+    for (k, p) in parts.iter().enumerate() {
+        let Some(rows) = p.doc.get("other_unpaired") else { continue };
+        let rows = rows.as_array().ok_or_else(|| MergeError::Malformed(p.name.clone(), "other_unpaired".into()))?;
+        let others = other_ids.get(k).map_or(&[][..], Vec::as_slice);
+        for row in rows {
+            let mut row = row.clone();
+            renumber(&mut row, others);
+            for note in row.pointer_mut("/explanation/notes").and_then(Value::as_array_mut).into_iter().flatten() {
+                renumber_siblings(note, others);
+            }
+            unpaired.push(row);
+        }
+    }
+    unpaired.sort_by_key(|s| s.get("stream_id").and_then(Value::as_u64));
     let head = &parts[0].doc;
     let mut out = Map::new();
     for (key, value) in head {
         let merged = match key.as_str() {
             "shard" => continue,
             "streams" => Value::Array(std::mem::take(&mut streams)),
+            "other_unpaired" => Value::Array(std::mem::take(&mut unpaired)),
             "summary" => parts.iter().filter_map(|p| p.doc.get("summary")).fold(Value::Null, add),
             "inputs" => inputs(&parts),
             "unmatched" | "duplicates" => records(&parts, key),
@@ -111,17 +128,20 @@ pub fn write(out: &mut dyn Write, report: &Value) -> io::Result<()> {
     if let Some(rules) = doc.get("rules") {
         writeln!(out, "  \"rules\": {},", text(rules)?)?;
     }
-    out.write_all(b"  \"streams\": [")?;
-    let rows = doc.get("streams").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
-    for (i, row) in rows.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
-        out.write_all(crate::text::escape_json(&text(row)?).as_bytes())?;
+    for key in ["streams", "other_unpaired"] {
+        let Some(rows) = doc.get(key) else { continue };
+        write!(out, "  \"{key}\": [")?;
+        let rows = rows.as_array().map_or(&[][..], Vec::as_slice);
+        for (i, row) in rows.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
+            out.write_all(crate::text::escape_json(&text(row)?).as_bytes())?;
+        }
+        out.write_all(if rows.is_empty() { b"],\n" } else { b"\n  ],\n" })?;
     }
-    out.write_all(if rows.is_empty() { b"],\n" } else { b"\n  ],\n" })?;
     let tail: Map<String, Value> = doc
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "rules" | "shard" | "streams"))
+        .filter(|(k, _)| !matches!(k.as_str(), "rules" | "shard" | "streams" | "other_unpaired"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let tail = serde_json::to_string_pretty(&Value::Object(tail)).map_err(io::Error::other)?;
