@@ -86,13 +86,11 @@ const STRINGS: &[&str] = &[
     "__type__",
     "a__type__b",
     "\u{e9}\u{1F600}",
-    "a\\nb",
-    "\\u00e9",
-    "\\ud800",
-    "\\\"",
-    "tab\there",
     "0123456789abcdefghij",
 ];
+
+/// Strings the fast reader leaves to the exact one: escapes (a lone surrogate too), a raw tab.
+const ESCAPED: &[&str] = &["a\\nb", "\\u00e9", "\\ud800", "\\\"", "tab\there"];
 
 fn key() -> impl Strategy<Value = String> {
     prop::sample::select(KEYS).prop_map(|k| format!("\"{k}\""))
@@ -104,12 +102,13 @@ fn sep() -> impl Strategy<Value = &'static str> {
 
 fn leaf() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(&["null", "true", "false"][..]).prop_map(str::to_string),
-        prop::sample::select(NUMBERS).prop_map(str::to_string),
-        any::<i64>().prop_map(|i| i.to_string()),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
-        prop::sample::select(STRINGS).prop_map(|s| format!("\"{s}\"")),
-        prop::sample::select(KEYS).prop_map(|s| format!("\"{s}\"")),
+        1 => prop::sample::select(&["null", "true", "false"][..]).prop_map(str::to_string),
+        2 => prop::sample::select(NUMBERS).prop_map(str::to_string),
+        1 => any::<i64>().prop_map(|i| i.to_string()),
+        1 => any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
+        6 => prop::sample::select(STRINGS).prop_map(|s| format!("\"{s}\"")),
+        1 => prop::sample::select(ESCAPED).prop_map(|s| format!("\"{s}\"")),
+        1 => prop::sample::select(KEYS).prop_map(|s| format!("\"{s}\"")),
     ]
 }
 
