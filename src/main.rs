@@ -290,10 +290,13 @@ fn audit(a: AuditArgs) -> Result<i32> {
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let (replay, other) = match archive.alt.as_deref() {
         Some(alt) => {
-            let (r, o) = rayon::join(|| Replay::run(&archive, !a.no_drain, ids), || Replay::run(alt, !a.no_drain, ids));
+            let (r, o) = rayon::join(
+                || Replay::run_verdicts(&archive, !a.no_drain, ids),
+                || Replay::run_verdicts(alt, !a.no_drain, ids),
+            );
             (r, Some(o))
         }
-        None => (Replay::run(&archive, !a.no_drain, ids), None),
+        None => (Replay::run_verdicts(&archive, !a.no_drain, ids), None),
     };
     clock.lap("replay");
     let side = match (archive.alt.as_deref(), other.as_ref()) {

@@ -896,9 +896,7 @@ impl Loader {
 impl Tally {
     fn into_archive(self, symbols: Symbols, rules: RuleSet, keep: Keep, alt: Option<Box<Archive>>) -> Archive {
         let mut events = self.events;
-        // docs/streams.md#replay: stably sorted by timestamp; ties keep archive order.
-        events.par_sort_by_key(|e| e.timestamp);
-        events.shrink_to_fit();
+        sort_by_time(&mut events);
         Archive {
             symbols,
             events,
@@ -915,6 +913,32 @@ impl Tally {
             keep,
             alt,
         }
+    }
+}
+
+/// docs/streams.md#replay: events stably sorted by timestamp, ties in archive
+/// order. The order is worked out on (timestamp, position) pairs and applied in
+/// place, one cycle of the permutation at a time, so that sorting never holds a
+/// second copy of the events (a merge sort's buffer is as large as the list).
+fn sort_by_time(events: &mut [Event]) {
+    use crate::time::Timestamp;
+    let mut order: Vec<(Timestamp, u32)> = events.iter().enumerate().map(|(i, e)| (e.timestamp, i as u32)).collect();
+    if order.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    order.par_sort_unstable();
+    // `from[k]`: where the event that belongs at `k` is now.
+    let mut from: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    for start in 0..from.len() {
+        let mut at = start;
+        // Each swap puts one event in its place; a cycle ends where it began.
+        while from[at] as usize != start {
+            let next = from[at] as usize;
+            events.swap(at, next);
+            from[at] = at as u32;
+            at = next;
+        }
+        from[at] = at as u32;
     }
 }
 
@@ -1113,5 +1137,44 @@ fn shift(o: Outcome, by: usize, index: u32) -> Outcome {
         Outcome::Event(d, l) => Outcome::Event(d, fix(l)),
         Outcome::NotDistilled(t, l) => Outcome::NotDistilled(t, fix(l)),
         Outcome::Rejected { reason, excerpt, loc } => Outcome::Rejected { reason, excerpt, loc: fix(loc) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn event(timestamp: i64, offset: u64) -> Event {
+        Event {
+            timestamp: Timestamp(timestamp),
+            event_type: Sym::default(),
+            message_id: MessageId::Uuid([0; 16]),
+            traits: Traits::default(),
+            origin: Origin { source: 0, line: 0, offset, len: 0, index: None, kind: RecordKind::Notification },
+        }
+    }
+
+    #[test]
+    fn sorting_in_place_is_the_stable_sort() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for n in [0usize, 1, 2, 3, 10, 100, 5000] {
+            for spread in [1i64, 3, 1000] {
+                let mut events: Vec<Event> = (0..n as u64)
+                    .map(|i| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Few distinct timestamps: many ties, which must keep archive order.
+                        event((seed % spread as u64) as i64, i)
+                    })
+                    .collect();
+                let mut expected: Vec<(i64, u64)> = events.iter().map(|e| (e.timestamp.0, e.origin.offset)).collect();
+                expected.sort_by_key(|&(t, _)| t);
+                sort_by_time(&mut events);
+                let got: Vec<(i64, u64)> = events.iter().map(|e| (e.timestamp.0, e.origin.offset)).collect();
+                assert_eq!(got, expected, "n={n} spread={spread}");
+            }
+        }
     }
 }
