@@ -16,7 +16,7 @@ use crate::rules::{RuleSet, Rules};
 use crate::shard::Shard;
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
-use source::{Input, Layout, Opened};
+use source::{Chunk, Input, Layout, Opened};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
@@ -470,7 +470,7 @@ enum Piece {
     /// The source's layout, decided from its first bytes, sent before them.
     Layout(Layout),
     /// Bytes, and whether they are the end of the source.
-    Bytes(Vec<u8>, bool),
+    Bytes(Chunk, bool),
     Failed(std::io::Error),
 }
 
@@ -543,13 +543,13 @@ fn spawn_reader<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     mut r: Box<dyn Read + Send>,
     chunk: usize,
-) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Vec<u8>>) {
+) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Chunk>) {
     let (tx, rx) = mpsc::sync_channel::<Piece>(2);
-    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(POOL);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Chunk>(POOL);
     scope.spawn(move || {
         let mut made = 0;
         let mut carry: Vec<u8> = Vec::new();
-        let mut spare: Option<Vec<u8>> = None;
+        let mut spare: Option<Chunk> = None;
         let mut layout = None;
         let bom = |b: &[u8]| if b.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
         loop {
@@ -559,7 +559,7 @@ fn spawn_reader<'s>(
                 Some(b) => b,
                 None if made < POOL => {
                     made += 1;
-                    Vec::with_capacity(2 * chunk)
+                    Chunk::default()
                 }
                 None => match back_rx.recv() {
                     Ok(b) => b,
@@ -567,14 +567,15 @@ fn spawn_reader<'s>(
                 },
             };
             buf.clear();
-            buf.append(&mut carry);
+            buf.extend_from_slice(&carry);
+            carry.clear();
             // Always read something new: the carried part may already be a chunk long.
             // A line longer than a chunk keeps being read into the same buffer until it ends.
             // A document is read in plain chunks, record by record (docs/inputs.md#documents-record-by-record).
             let raw = layout == Some(Layout::Document);
             let result = loop {
                 let from = buf.len();
-                let result = source::fill(&mut *r, &mut buf, from + chunk);
+                let result = buf.fill(&mut *r, from + chunk);
                 if raw || !matches!(result, Ok(true)) || memchr::memchr(b'\n', &buf[from..]).is_some() {
                     break result;
                 }
