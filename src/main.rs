@@ -447,6 +447,8 @@ fn audit_split(q: &Query, mut plan: Plan, spooled: &[(String, Arc<std::fs::File>
         let mut first: Option<(Option<String>, Vec<String>)> = None;
         let mut all_empty = true;
         for index in 0..plan.parts {
+            // What the last part (or a load stopped for going over) freed is not this part's.
+            release_freed_memory();
             let shard = Shard { index, count: plan.parts };
             let file = tempfile::tempfile_in(tmp)
                 .with_context(|| format!("cannot write temporary files in {}", tmp.display()))?;
@@ -492,6 +494,19 @@ fn audit_split(q: &Query, mut plan: Plan, spooled: &[(String, Arc<std::fs::File>
         let nothing = nothing.filter(|_| all_empty);
         return Ok(unusable_because(nothing.as_deref(), &unreadable, code));
     }
+}
+
+/// docs/scale.md#how-many-parts: give the memory freed by the last part back to
+/// the system before the next one loads. The allocator keeps freed pages for
+/// reuse, so without this the resident memory a part's load is checked by
+/// would still count the last part's.
+fn release_freed_memory() {
+    extern "C" {
+        fn mi_collect(force: bool);
+    }
+    // SAFETY: mimalloc (the global allocator, linked in by the `mimalloc` crate)
+    // exports `void mi_collect(bool force)`; it takes no pointer and may be called at any time.
+    unsafe { mi_collect(true) }
 }
 
 /// Load, replay and report the whole archive or one part of it, to `out`.
