@@ -12,7 +12,7 @@ use crate::replay::{Outcome, Stream, TriggerKind};
 use serde::Serialize;
 
 mod y2015;
-pub use y2015::triage_note;
+pub use y2015::{triage_note, unpaired_note};
 
 /// How the note naming a stream's siblings (other streams of its instance-day) begins; the
 /// ids follow, comma-separated, up to the closing parenthesis.

@@ -13,7 +13,7 @@ use usage_replay::archive::source::Input;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
 use usage_replay::bounded::{self, Plan};
 use usage_replay::pipeline::{Code, IdMode};
-use usage_replay::replay::{Outcome, Replay, Stream};
+use usage_replay::replay::{Outcome, Replay};
 use usage_replay::report::{Audit, SideBySide};
 use usage_replay::rules::{RuleSet, Rules};
 use usage_replay::shard::Shard;
@@ -540,16 +540,9 @@ fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
         side,
         shard: how.shard,
     };
-    let filter = |s: &Stream| {
-        (q.outcomes.is_empty() || q.outcomes.contains(&s.outcome()))
-            && (q.codes.is_empty() || s.code().is_some_and(|c| q.codes.contains(&c)))
-            && (q.labels.is_empty() || audit.triage(s).is_some_and(|t| q.labels.contains(&t)))
-    };
-    let code = match &audit.side {
-        // Side by side, anything but agreement is worth a look.
-        Some(_) => i32::from(replay.streams().iter().any(|s| audit.triage(s) != Some(Triage::Agreed))),
-        None => usage_replay::report::Summary::of(replay.streams()).exit_code(),
-    };
+    let filter =
+        usage_replay::report::Filter { outcomes: q.outcomes.clone(), codes: q.codes.clone(), labels: q.labels.clone() };
+    let code = audit.exit_code();
     let written = match a.format {
         Format::Json => audit.write_json(out, &filter, a.explain),
         Format::Csv => audit.write_csv(out, &filter),

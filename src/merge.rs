@@ -95,7 +95,8 @@ impl PartReport {
         doc.shift_remove("shard");
         if shard.index != 0 {
             // Every part reads every record: only part 0's lists of the archive's problems are kept.
-            doc.retain(|k, _| matches!(k.as_str(), "rules" | "summary" | "inputs" | "unmatched" | "duplicates"));
+            let own = ["rules", "summary", "inputs", "unmatched", "duplicates", "other_unpaired"];
+            doc.retain(|k, _| own.contains(&k.as_str()));
         }
         let mut file =
             rows.into_inner().map_err(|e| MergeError::Temporary(tmp.display().to_string(), e.to_string()))?;
@@ -230,7 +231,8 @@ impl Merge {
     pub fn exit_code(&self) -> i32 {
         let summary = self.summary();
         let failing = if self.parts[0].doc.get("rules").and_then(Value::as_str) == Some("both") {
-            let labels = summary["by_triage"].as_object().into_iter().flatten();
+            // docs/rules2015.md#streams-2014-does-not-have: the unpaired 2015 streams count too.
+            let labels = ["by_triage", "other_unpaired"].into_iter().filter_map(|k| summary[k].as_object()).flatten();
             labels.filter(|(label, _)| *label != "agreed").filter_map(|(_, n)| n.as_u64()).sum::<u64>()
         } else {
             summary["failed"].as_u64().unwrap_or(0) + summary["error"].as_u64().unwrap_or(0)
@@ -276,11 +278,20 @@ impl Merge {
             }
         }
         out.write_all(if first { b"],\n" } else { b"\n  ],\n" })?;
+        if self.parts[0].doc.contains_key("other_unpaired") {
+            out.write_all(b"  \"other_unpaired\": [")?;
+            let rows = self.unpaired()?;
+            for (i, row) in rows.iter().enumerate() {
+                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                out.write_all(crate::text::escape_json(&text(row)?).as_bytes())?;
+            }
+            out.write_all(if rows.is_empty() { b"],\n" } else { b"\n  ],\n" })?;
+        }
         let parts = &self.parts;
         let mut tail = Map::new();
         for (key, value) in &parts[0].doc {
             let merged = match key.as_str() {
-                "rules" => continue,
+                "rules" | "other_unpaired" => continue,
                 "summary" => self.summary(),
                 "inputs" => inputs(parts),
                 "unmatched" | "duplicates" => records(parts, key),
@@ -293,6 +304,30 @@ impl Merge {
         out.write_all(b"  ")?;
         out.write_all(tail.trim_start_matches('{').trim_start().as_bytes())?;
         writeln!(out)
+    }
+
+    /// docs/rules2015.md#streams-2014-does-not-have: the 2015 streams no 2014
+    /// stream is paired with, of every part, numbered as the 2015 side. They are
+    /// few (a pairing differs where the rule sets see different instances), so
+    /// they are held in memory with the report's other lists.
+    fn unpaired(&self) -> io::Result<Vec<Value>> {
+        let mut unpaired: Vec<Value> = Vec::new();
+        for (k, p) in self.parts.iter().enumerate() {
+            let Some(rows) = p.doc.get("other_unpaired") else { continue };
+            let rows =
+                rows.as_array().ok_or_else(|| io::Error::other(format!("{}: other_unpaired is not a list", p.name)))?;
+            let others = self.other_ids.get(k).map_or(&[][..], Vec::as_slice);
+            for row in rows {
+                let mut row = row.clone();
+                renumber(&mut row, others);
+                for note in row.pointer_mut("/explanation/notes").and_then(Value::as_array_mut).into_iter().flatten() {
+                    renumber_siblings(note, others);
+                }
+                unpaired.push(row);
+            }
+        }
+        unpaired.sort_by_key(id_of);
+        Ok(unpaired)
     }
 
     fn next_row(&mut self, k: usize) -> io::Result<Option<Value>> {

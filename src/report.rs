@@ -23,6 +23,10 @@ pub struct Summary {
     /// Streams per triage label, side by side (docs/rules2015.md#side-by-side).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_triage: Option<std::collections::BTreeMap<String, usize>>,
+    /// Side by side, the 2015 streams no 2014 stream is paired with, per triage
+    /// label (docs/rules2015.md#streams-2014-does-not-have).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_unpaired: Option<std::collections::BTreeMap<String, usize>>,
 }
 
 impl Summary {
@@ -55,8 +59,28 @@ impl Summary {
     }
 }
 
+/// Which streams a report lists: `--outcome`, `--code` and `--triage` (every
+/// stream when a list is empty). A stream must pass all three.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub outcomes: Vec<Outcome>,
+    pub codes: Vec<Code>,
+    pub labels: Vec<Triage>,
+}
+
+impl Filter {
+    fn keeps(&self, s: &Stream, label: Option<Triage>) -> bool {
+        (self.outcomes.is_empty() || self.outcomes.contains(&s.outcome()))
+            && (self.codes.is_empty() || s.code().is_some_and(|c| self.codes.contains(&c)))
+            && (self.labels.is_empty() || label.is_some_and(|t| self.labels.contains(&t)))
+    }
+}
+
 #[derive(Serialize)]
 struct StreamRow<'a> {
+    /// Set on the rows of `other_unpaired`: the rule set the row is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<&'static str>,
     stream_id: u32,
     instance_id: String,
     tenant_id: Option<String>,
@@ -81,6 +105,9 @@ struct StreamRow<'a> {
     triage: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     other: Option<Option<OtherRow<'a>>>,
+    /// With `--explain`, on the rows of `other_unpaired`: why 2014 has no such stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -203,8 +230,70 @@ impl Audit<'_> {
                 }
             }
             sum.by_triage = Some(counts);
+            let mut unpaired: std::collections::BTreeMap<String, usize> =
+                Triage::ALL.iter().map(|t| (t.as_str().to_string(), 0)).collect();
+            for o in self.unpaired() {
+                *unpaired.entry(Triage::of_unpaired(o.outcome()).as_str().to_string()).or_insert(0) += 1;
+            }
+            sum.other_unpaired = Some(unpaired);
         }
         sum
+    }
+
+    /// Side by side, the 2015 streams that no 2014 stream is paired with, in id
+    /// order (docs/rules2015.md#streams-2014-does-not-have).
+    pub fn unpaired(&self) -> Vec<&Stream> {
+        let Some(side) = &self.side else { return Vec::new() };
+        let mut paired = vec![false; side.streams.len()];
+        for &i in side.pairs.iter().flatten() {
+            paired[i] = true;
+        }
+        side.streams.iter().zip(paired).filter(|(_, p)| !p).map(|(s, _)| s).collect()
+    }
+
+    /// docs/outputs.md#exit-statuses: 1 when a stream failed or errored; side by
+    /// side, when any stream (paired or not) is labelled anything but `agreed`.
+    pub fn exit_code(&self) -> i32 {
+        if self.side.is_none() {
+            return Summary::of(self.streams).exit_code();
+        }
+        let primary = self.streams.iter().any(|s| self.triage(s) != Some(Triage::Agreed));
+        let unpaired = self.unpaired().iter().any(|o| Triage::of_unpaired(o.outcome()) != Triage::Agreed);
+        i32::from(primary || unpaired)
+    }
+
+    fn listed<'s>(&'s self, filter: &'s Filter) -> impl Iterator<Item = &'s Stream> + 's {
+        self.streams.iter().filter(move |s| filter.keeps(s, self.triage(s)))
+    }
+
+    fn listed_unpaired(&self, filter: &Filter) -> Vec<&Stream> {
+        self.unpaired().into_iter().filter(|o| filter.keeps(o, Some(Triage::of_unpaired(o.outcome())))).collect()
+    }
+
+    /// A row of `other_unpaired`: the 2015 stream in the shape of a stream row.
+    fn unpaired_row<'s>(&'s self, side: &'s SideBySide<'s>, o: &'s Stream, explain: bool) -> StreamRow<'s> {
+        let r = o.result.as_ref();
+        StreamRow {
+            rules: Some(RuleSet::Y2015.name()),
+            stream_id: o.id,
+            instance_id: o.instance_id.py_str(&side.archive.symbols),
+            tenant_id: crate::ticket::stream_tenant(side.archive, o),
+            day: o.day.to_string(),
+            state: o.state.as_str(),
+            trigger: r.map(|r| r.trigger.as_str()),
+            outcome: o.outcome().as_str(),
+            code: o.code().map(|c| c.as_str()),
+            message: r.map(|r| r.message.as_str()).unwrap_or(""),
+            event_count: o.events.len(),
+            first_event: o.first_event.iso(),
+            last_event: o.last_event.iso(),
+            explanation: if explain { explain::explain_with(side.archive, o, side.streams) } else { None },
+            results: None,
+            warnings: Some(warnings_of(o)),
+            triage: Some(Triage::of_unpaired(o.outcome()).as_str()),
+            other: None,
+            why: explain.then(|| explain::unpaired_note(self.streams, side.streams, o)),
+        }
     }
 
     fn results_of(&self, s: &Stream) -> Option<Vec<ResultRow>> {
@@ -231,6 +320,7 @@ impl Audit<'_> {
     fn row<'s>(&'s self, s: &'s Stream, explain: bool) -> StreamRow<'s> {
         let r = s.result.as_ref();
         StreamRow {
+            rules: None,
             stream_id: s.id,
             instance_id: s.instance_id.py_str(&self.archive.symbols),
             tenant_id: crate::ticket::stream_tenant(self.archive, s),
@@ -263,12 +353,13 @@ impl Audit<'_> {
                     why: self.why(s).filter(|_| explain),
                 })
             }),
+            why: None,
         }
     }
 
     /// docs/outputs.md#audit JSON: one object, written as it goes (one stream per line) so
     /// that a large audit never holds its whole report in memory.
-    pub fn write_json(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
+    pub fn write_json(&self, out: &mut dyn Write, filter: &Filter, explain: bool) -> io::Result<()> {
         out.write_all(b"{\n")?;
         if self.rules != Rules::One(RuleSet::Y2014) {
             writeln!(out, "  \"rules\": \"{}\",", self.rules.name())?;
@@ -276,30 +367,13 @@ impl Audit<'_> {
         if let Some(shard) = self.shard {
             writeln!(out, "  \"shard\": {},", self.shard_json(shard))?;
         }
-        out.write_all(b"  \"streams\": [")?;
-        let selected: Vec<&Stream> = self.streams.iter().filter(|s| filter(s)).collect();
-        let mut first = true;
-        // Rows are formatted on every core, a window at a time, and written in order.
-        for window in selected.chunks(1 << 15) {
-            let parts = window
-                .par_chunks(512)
-                .map(|streams| {
-                    let mut buf = Vec::with_capacity(streams.len() * 400);
-                    for s in streams {
-                        buf.extend_from_slice(b",\n    ");
-                        let row = serde_json::to_string(&self.row(s, explain))?;
-                        buf.extend_from_slice(crate::text::escape_json(&row).as_bytes());
-                    }
-                    Ok(buf)
-                })
-                .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>()?;
-            for part in parts {
-                // The first row has no comma before it.
-                out.write_all(if first { &part[1..] } else { &part })?;
-                first = false;
-            }
+        out.write_all(b"  \"streams\": ")?;
+        let selected: Vec<&Stream> = self.listed(filter).collect();
+        write_rows(out, &selected, |s| self.row(s, explain))?;
+        if let Some(side) = &self.side {
+            out.write_all(b"  \"other_unpaired\": ")?;
+            write_rows(out, &self.listed_unpaired(filter), |o| self.unpaired_row(side, o, explain))?;
         }
-        out.write_all(if first { b"],\n" } else { b"\n  ],\n" })?;
         let rejected: Vec<RejectedRow> = self
             .archive
             .rejected
@@ -330,7 +404,7 @@ impl Audit<'_> {
         writeln!(out)
     }
 
-    pub fn write_csv(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> io::Result<()> {
+    pub fn write_csv(&self, out: &mut dyn Write, filter: &Filter) -> io::Result<()> {
         self.csv_rows(out, filter).map_err(|e| match e.into_kind() {
             // The writer's own error, as it was (a closed pipe stays a closed pipe).
             csv::ErrorKind::Io(e) => e,
@@ -338,7 +412,7 @@ impl Audit<'_> {
         })
     }
 
-    fn csv_rows(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool) -> csv::Result<()> {
+    fn csv_rows(&self, out: &mut dyn Write, filter: &Filter) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let side = self.side.is_some();
         let mut header = vec![
@@ -360,7 +434,7 @@ impl Audit<'_> {
         w.write_record(header)?;
         // docs/outputs.md#hostile-text: archive text is made visible, as in the table.
         let safe = crate::text::sanitize;
-        for s in self.streams.iter().filter(|s| filter(s)) {
+        for s in self.listed(filter) {
             let r = self.row(s, false);
             let mut record = vec![
                 r.stream_id.to_string(),
@@ -381,18 +455,75 @@ impl Audit<'_> {
             }
             w.write_record(record)?;
         }
+        // docs/rules2015.md#streams-2014-does-not-have: the 2014 columns are empty.
+        if let Some(side) = &self.side {
+            for o in self.listed_unpaired(filter) {
+                let mut record = vec![String::new(); 11];
+                record[1] = safe(&o.instance_id.py_str(&side.archive.symbols));
+                record[2] = o.day.to_string();
+                record.push(Triage::of_unpaired(o.outcome()).as_str().to_string());
+                record.push(badge(o));
+                w.write_record(record)?;
+            }
+        }
         Ok(w.flush()?)
     }
 
     /// The 2015 counterpart's verdict in a word or two (`failed U2`, `verified`, `-` for none).
     fn other_badge(&self, s: &Stream) -> String {
-        match self.counterpart(s) {
-            Some(o) => match (o.outcome(), o.code()) {
-                (Outcome::Failed, Some(c)) => format!("failed {c}"),
-                (x, _) => x.as_str().to_string(),
-            },
-            None => "-".to_string(),
+        self.counterpart(s).map_or_else(|| "-".to_string(), badge)
+    }
+
+    /// docs/rules2015.md#streams-2014-does-not-have: the 2015 streams no 2014 stream
+    /// is paired with, after the table, in its columns (the 2014 ones empty).
+    fn write_unpaired_table(
+        &self,
+        out: &mut dyn Write,
+        side: &SideBySide,
+        filter: &Filter,
+        explain: bool,
+    ) -> io::Result<()> {
+        let listed = self.listed_unpaired(filter);
+        if listed.is_empty() {
+            return Ok(());
         }
+        writeln!(out)?;
+        writeln!(out, "2015 streams without a 2014 counterpart (same instance, day and rank):")?;
+        for o in listed {
+            let inst = crate::text::sanitize(&o.instance_id.py_str(&side.archive.symbols));
+            let pad = " ".repeat(36usize.saturating_sub(crate::text::width(&inst)));
+            let label = Triage::of_unpaired(o.outcome()).as_str();
+            writeln!(
+                out,
+                "{:>6} {inst}{pad} {:<10} {:<10} {:<6} {:>6} {:<10} {label}",
+                "-",
+                o.day.to_string(),
+                "-",
+                "-",
+                "-",
+                badge(o)
+            )?;
+            let msg = o.result.as_ref().filter(|r| r.outcome != Outcome::Verified).map(|r| r.message.as_str());
+            let lines = msg.map(|m| format!("2015 #{}: {m}", o.id)).into_iter();
+            for text in lines.chain(warnings_of(o).iter().map(|w| format!("2015 warning: {w}"))) {
+                for line in crate::text::wrap(&crate::text::sanitize(&text), 72) {
+                    writeln!(out, "       {line}")?;
+                }
+            }
+            if explain {
+                let why = explain::unpaired_note(self.streams, side.streams, o);
+                for line in crate::text::wrap(&crate::text::sanitize(&format!("triage: {why}")), 72) {
+                    writeln!(out, "       {line}")?;
+                }
+                if let Some(x) = explain::explain_with(side.archive, o, side.streams) {
+                    for line in x.to_text(72) {
+                        writeln!(out, "       {line}")?;
+                    }
+                    writeln!(out)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The archive's counts in one line, for reports that have no place for them.
@@ -424,7 +555,7 @@ impl Audit<'_> {
 
     /// A table for an 80-column terminal: one row per stream, the message of a
     /// failing stream beneath it, the explanation too with `explain`.
-    pub fn write_table(&self, out: &mut dyn Write, filter: &dyn Fn(&Stream) -> bool, explain: bool) -> io::Result<()> {
+    pub fn write_table(&self, out: &mut dyn Write, filter: &Filter, explain: bool) -> io::Result<()> {
         let sym = &self.archive.symbols;
         let extra = if self.side.is_some() { format!(" {:<10} {}", "2015", "TRIAGE") } else { String::new() };
         writeln!(
@@ -433,12 +564,9 @@ impl Audit<'_> {
             "STREAM", "INSTANCE", "DAY", "RESULT", "BY", "EVENTS"
         )?;
         let mut shown = 0usize;
-        for s in self.streams.iter().filter(|s| filter(s)) {
+        for s in self.listed(filter) {
             shown += 1;
-            let result = match (s.outcome(), s.code()) {
-                (Outcome::Failed, Some(c)) => format!("failed {c}"),
-                (o, _) => o.as_str().to_string(),
-            };
+            let result = badge(s);
             let by = s.result.as_ref().map(|r| r.trigger.as_str()).unwrap_or("-");
             // Archive text: neutralised and padded by display width, never cut (a longer id widens its row).
             let inst = crate::text::sanitize(&s.instance_id.py_str(sym));
@@ -484,6 +612,9 @@ impl Audit<'_> {
                 writeln!(out)?;
             }
         }
+        if let Some(side) = &self.side {
+            self.write_unpaired_table(out, side, filter, explain)?;
+        }
         let sum = self.summary();
         writeln!(out)?;
         let codes: Vec<String> = sum.by_code.iter().filter(|(_, &n)| n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
@@ -507,12 +638,59 @@ impl Audit<'_> {
                 .collect();
             writeln!(out, "triage: {}", parts.join(", "))?;
         }
+        if let Some(u) = sum.other_unpaired.as_ref().filter(|u| u.values().any(|&n| n > 0)) {
+            let parts: Vec<String> =
+                u.iter().filter(|(_, &n)| n > 0).map(|(label, n)| format!("{n} {label}")).collect();
+            let total: usize = u.values().sum();
+            writeln!(out, "2015 streams without a 2014 counterpart: {total} ({})", parts.join(", "))?;
+        }
         writeln!(out, "{}", self.load_summary())?;
         for line in self.load_problems(80) {
             writeln!(out, "{line}")?;
         }
         Ok(())
     }
+}
+
+/// A stream's verdict in a word or two (`failed U2`, `verified`).
+fn badge(s: &Stream) -> String {
+    match (s.outcome(), s.code()) {
+        (Outcome::Failed, Some(c)) => format!("failed {c}"),
+        (o, _) => o.as_str().to_string(),
+    }
+}
+
+/// A JSON array of rows, one per line, ending in `],` (docs/outputs.md#json). Rows
+/// are formatted on every core, a window at a time, and written in order, so that
+/// a large audit never holds its whole report in memory.
+fn write_rows<'s, R: Serialize>(
+    out: &mut dyn Write,
+    streams: &[&'s Stream],
+    row: impl Fn(&'s Stream) -> R + Sync,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let mut first = true;
+    for window in streams.chunks(1 << 15) {
+        let parts = window
+            .par_chunks(512)
+            .map(|streams| {
+                let mut buf = Vec::with_capacity(streams.len() * 400);
+                for s in streams {
+                    buf.extend_from_slice(b",\n    ");
+                    let text = serde_json::to_string(&row(s))?;
+                    // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
+                    buf.extend_from_slice(crate::text::escape_json(&text).as_bytes());
+                }
+                Ok(buf)
+            })
+            .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>()?;
+        for part in parts {
+            // The first row has no comma before it.
+            out.write_all(if first { &part[1..] } else { &part })?;
+            first = false;
+        }
+    }
+    out.write_all(if first { b"],\n" } else { b"\n  ],\n" })
 }
 
 /// The first 20 rejected records as one line of text each (`rejected FILE:LINE:

@@ -51,6 +51,12 @@ impl Triage {
             (false, false) => Triage::Agreed,
         }
     }
+
+    /// The label of a 2015 stream that no 2014 stream is paired with: the missing
+    /// 2014 stream counts as not failing (docs/rules2015.md#streams-2014-does-not-have).
+    pub fn of_unpaired(y2015: Outcome) -> Triage {
+        Triage::of(Outcome::Pending, Some(y2015))
+    }
 }
 
 /// Pair each stream of `primary` with the stream of `other` that has the same
@@ -177,6 +183,15 @@ mod tests {
                 assert_eq!(t, expected, "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_2015_stream_without_a_2014_one_is_labelled_by_its_own_outcome() {
+        use Outcome::*;
+        assert_eq!(Triage::of_unpaired(Failed), Triage::Only2015);
+        assert_eq!(Triage::of_unpaired(Error), Triage::Error);
+        assert_eq!(Triage::of_unpaired(Verified), Triage::Agreed);
+        assert_eq!(Triage::of_unpaired(Pending), Triage::Agreed);
     }
 
     #[test]

@@ -649,7 +649,7 @@ fn the_samples_directory_opens_clean() {
             verified: 21,
             failed: 16,
             error: 2,
-            unmatched: 1,
+            unmatched: 11,
             duplicates: 2,
             not_distilled: 18,
             rejected: 5,
@@ -667,12 +667,12 @@ fn the_samples_directory_opens_clean() {
         .all(|r| r["source"].as_str().is_some_and(|s| s.starts_with("samples/bad-records.jsonl:"))));
     assert_eq!(doc["skipped"], serde_json::json!([]), "the README is no archive, and not worth a word");
     let inputs = doc["inputs"].as_array().expect("inputs");
-    assert_eq!(inputs.len(), 21);
+    assert_eq!(inputs.len(), 22);
     assert!(inputs.iter().all(|i| i["records"].as_u64() > Some(0) && i["events"].as_u64() > Some(0)));
     assert!(inputs.iter().all(|i| !i["path"].as_str().unwrap_or("").contains("expected")));
     let r = run(&["audit", "samples"]);
     assert!(
-        r.stdout.contains("\n226 events, 1 unmatched, 2 duplicates, 18 not distilled, 5 rejected\n"),
+        r.stdout.contains("\n236 events, 11 unmatched, 2 duplicates, 18 not distilled, 5 rejected\n"),
         "{}",
         r.stdout
     );
@@ -800,4 +800,47 @@ fn emit_under_2015_writes_warnings_then_results() {
     assert_eq!(result["original_message_id"], "d6621f80-8044-485d-a5fc-7f5c711556cc");
     assert_eq!(result["rax_options"], "0");
     assert_eq!(result["instance_flavor_id"], 6);
+}
+
+#[test]
+fn an_instance_only_2015_can_see_is_listed_apart() {
+    // Nova named the instance `instance_uuid`: the 2014 trait table finds no instance id, so the
+    // 2014 side has no stream at all; the 2015 stream (a resize revert, U2) has no counterpart.
+    let file = "samples/rules2015-instance-uuid-only.jsonl";
+    let (doc, code) = audit_json(&["--rules", "both", file]);
+    assert_eq!(doc["streams"].as_array().map(Vec::len), Some(0));
+    let rows = doc["other_unpaired"].as_array().expect("other_unpaired");
+    assert_eq!(rows.len(), 1);
+    let o = &rows[0];
+    assert_eq!(o["rules"], "2015");
+    assert_eq!(o["stream_id"], 1);
+    assert_eq!(o["instance_id"], "4ec2c914-800a-4792-acec-3cc0f3b1d968");
+    assert_eq!(o["day"], "2014-10-07");
+    assert_eq!((o["outcome"].as_str(), o["code"].as_str()), (Some("failed"), Some("U2")));
+    assert_eq!(
+        o["message"],
+        "Conflicting 'launched_at' values ('2014-10-07 18:16:26.816124' != '2014-10-07 18:56:10.545803')"
+    );
+    assert_eq!(o["triage"], "2015-only");
+    assert_eq!(o["event_count"], 10);
+    assert_eq!(doc["summary"]["other_unpaired"]["2015-only"], 1);
+    assert_eq!(doc["summary"]["by_triage"]["2015-only"], 0, "by_triage counts the 2014 streams");
+    assert_eq!(doc["summary"]["unmatched"], 10, "2014 leaves every event unmatched");
+    assert_eq!(code, 1, "a 2015-only failure is worth a look");
+
+    // Filters apply to these rows by their own outcome and label.
+    let (doc, _) = audit_json(&["--rules", "both", "--triage", "agreed", file]);
+    assert_eq!(doc["other_unpaired"].as_array().map(Vec::len), Some(0));
+    let (doc, _) = audit_json(&["--rules", "both", "--triage", "2015-only", "--explain", file]);
+    let why = doc["other_unpaired"][0]["why"].as_str().expect("why with --explain");
+    assert!(why.starts_with("2014 has no stream of this instance at all"), "{why}");
+    assert!(why.ends_with("only the 2015 audit sees this failure."), "{why}");
+
+    let r = run(&["audit", "--rules", "both", file]);
+    insta::assert_snapshot!("side_by_side_unpaired_table", r.stdout);
+    let r = run(&["audit", "--rules", "both", "--format", "csv", file]);
+    assert_eq!(
+        r.stdout.lines().nth(1),
+        Some(",4ec2c914-800a-4792-acec-3cc0f3b1d968,2014-10-07,,,,,,,,,2015-only,failed U2")
+    );
 }

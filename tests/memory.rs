@@ -66,6 +66,9 @@ fn a_split_audit_writes_the_plain_report_side_by_side() {
     assert_bounded_equals_plain(raw2015, "256K", &["--rules", "both", "--explain"]);
     assert_bounded_equals_plain(raw2015, "256K", &["--rules", "both", "--triage", "2014-only,confirmed"]);
     assert_bounded_equals_plain("tests/data/conformance/rules2015/notigen-day.jsonl.gz", "64K", &["--rules", "2015"]);
+    // 2015 streams no 2014 stream is paired with, listed apart and numbered as the 2015 side.
+    let unpaired = "samples/rules2015-instance-uuid-only.jsonl";
+    assert_bounded_equals_plain(unpaired, "1K", &["--rules", "both", "--explain"]);
 }
 
 #[test]

@@ -265,6 +265,37 @@ pub fn triage_note(
     }
 }
 
+/// Why no 2014 stream is paired with the 2015 stream `o` (of `other_streams`),
+/// in one sentence (docs/rules2015.md#streams-2014-does-not-have).
+pub fn unpaired_note(streams: &[Stream], other_streams: &[Stream], o: &Stream) -> String {
+    let same_day = streams.iter().filter(|s| s.key == o.key).count();
+    let rank = other_streams.iter().filter(|s| s.key == o.key && s.id <= o.id).count();
+    let verdict = match o.outcome() {
+        crate::replay::Outcome::Failed => "only the 2015 audit sees this failure",
+        crate::replay::Outcome::Error => "only the 2015 audit meets this error",
+        _ => "it does not fail, so the 2014 audit misses nothing here",
+    };
+    if same_day > 0 {
+        format!(
+            "2014 has {same_day} stream(s) of this instance-day and this is the 2015 replay's stream {rank} of it: \
+             the 2015 replay split the day's events into more streams (a stream was decided before later events \
+             arrived), so this one has no 2014 counterpart; {verdict}."
+        )
+    } else if streams.iter().any(|s| s.key.instance_id == o.key.instance_id) {
+        format!(
+            "2014 has streams of this instance, but none of {}: the events of this stream are not distilled or \
+             not matched under the 2014 rules; {verdict}.",
+            o.day
+        )
+    } else {
+        format!(
+            "2014 has no stream of this instance at all: under the 2014 trait table none of its events carries an \
+             instance id (nova may have sent it as `instance_uuid`) or their types are not distilled, so the 2014 \
+             audit never checks it; {verdict}."
+        )
+    }
+}
+
 fn why_2015_accepted(archive: &Archive, stream: &Stream, other_archive: &Archive, other: Option<&Stream>) -> String {
     let Some(o) = other else {
         return "2015 accepted it: under the 2015 rules this instance-day has no stream of its own (its events \
