@@ -282,6 +282,19 @@ pub struct AuditArgs {
     #[arg(long, value_name = "K/N", value_parser = usage_replay::shard::Shard::parse)]
     pub shard: Option<usage_replay::shard::Shard>,
 
+    /// Keep the audit's memory under SIZE (e.g. 512M, 2G, or bytes; default: a
+    /// quarter of the machine's memory): an archive too large for it is audited
+    /// in parts by instance, one after another, and the parts' reports merged
+    /// (the archive is then read once per part). Only --format json is made
+    /// from parts. Not with --shard or --no-drain.
+    #[arg(long, value_name = "SIZE", value_parser = usage_replay::bounded::parse_size)]
+    pub memory: Option<u64>,
+
+    /// Where the parts' reports (and a copy of a pipe) are kept while a split
+    /// audit runs; unnamed files, gone when it ends [default: $TMPDIR, else /tmp].
+    #[arg(long, value_name = "DIR")]
+    pub tmp: Option<PathBuf>,
+
     /// With --rules both: only report streams with these triage labels
     /// (confirmed, 2014-only, 2015-only, agreed, error).
     #[arg(long, value_delimiter = ',', value_name = "LABEL")]

@@ -10,6 +10,7 @@
 //! [`generate`] makes synthetic archives with known verdicts.
 
 pub mod archive;
+pub mod bounded;
 pub mod demo;
 pub mod distill;
 pub mod event;

@@ -6,9 +6,12 @@ mod progress;
 use anyhow::{anyhow, Context as _, Result};
 use clap::Parser;
 use cli::{AuditArgs, Cli, Command, EmitArgs, EventsArgs, Format, GenerateArgs, InputArgs, TimeServerArgs};
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, Seek as _, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use usage_replay::archive::source::Input;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
+use usage_replay::bounded::{self, Plan};
 use usage_replay::pipeline::{Code, IdMode};
 use usage_replay::replay::{Outcome, Replay};
 use usage_replay::report::{Audit, SideBySide};
@@ -189,52 +192,62 @@ impl Phases {
 
 /// Load the archive, distilled by each rule set asked for, with the instance and tenant filter; a pipe is read as a stream.
 fn load(input: &InputArgs, keep: Keep, rules: Rules, shard: Option<Shard>) -> Result<Archive> {
+    let whole = Loading { keep, rules, shard, spooled: &[], watch: None, label: None };
+    load_watched(input, &whole)?.ok_or_else(|| anyhow!("loading was cancelled"))
+}
+
+/// How to load an archive for one run of `audit`, whole or one part of a split.
+struct Loading<'a> {
+    keep: Keep,
+    rules: Rules,
+    shard: Option<Shard>,
+    /// Pipes already copied to the temporary directory (docs/scale.md#bounded-memory).
+    spooled: &'a [(String, Arc<std::fs::File>)],
+    /// The memory budget the load is stopped for going over (docs/scale.md#how-many-parts).
+    watch: Option<Plan>,
+    /// Which part loads, for the progress line.
+    label: Option<String>,
+}
+
+/// As [`load`]; `None` when the load went over the memory budget and was stopped.
+fn load_watched(input: &InputArgs, how: &Loading) -> Result<Option<Archive>> {
     let options = LoadOptions {
-        keep,
+        keep: how.keep,
         show_originals: false,
-        rules,
+        rules: how.rules,
         instances: input.only.instance.clone(),
         tenants: input.only.tenant.clone(),
-        shard,
+        shard: how.shard,
+        spooled: how.spooled.to_vec(),
         pieces: None,
     };
-    let mut meter = progress::Meter::new();
+    let mut meter = progress::Meter::new(how.label.clone());
     let loaded = Archive::load_with(&input.paths, options, |p| {
         meter.update(p);
-        true
+        !how.watch.is_some_and(|plan| bounded::resident().is_some_and(|rss| plan.over(rss)))
     });
     meter.done();
     match loaded {
-        Ok(a) => Ok(a),
+        Ok(a) => Ok(Some(a)),
+        Err(LoadError::Cancelled) => Ok(None),
         Err(LoadError::NoInput(why)) => Err(anyhow!("no readable input: {why}")),
-        Err(e) => Err(e.into()),
     }
 }
 
 /// `merge` (docs/scale.md#the-merge): one report from the reports of every part.
 fn merge(a: cli::MergeArgs) -> Result<i32> {
-    let mut reports = Vec::with_capacity(a.reports.len());
+    use usage_replay::merge::{Merge, PartReport};
+    let tmp = std::env::temp_dir();
+    let mut parts = Vec::with_capacity(a.reports.len());
     for path in &a.reports {
         let name = path.display().to_string();
-        let text = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-        let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
-            let why = usage_replay::json::syntax_description(&e);
-            anyhow!("{name}: not a JSON report ({why} at line {} column {})", e.line(), e.column())
-        })?;
-        reports.push((usage_replay::text::sanitize(&name), doc));
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+        parts.push(PartReport::read(&usage_replay::text::sanitize(&name), io::BufReader::new(file), &tmp)?);
     }
-    let merged = usage_replay::merge::merge(reports)?;
-    // The exit status `audit` gives: side by side, any stream the rule sets do not both pass.
-    let summary = &merged["summary"];
-    let failing = if merged["rules"] == "both" {
-        let labels = ["by_triage", "other_unpaired"].into_iter().filter_map(|k| summary[k].as_object()).flatten();
-        labels.filter(|(label, _)| *label != "agreed").filter_map(|(_, n)| n.as_u64()).sum::<u64>()
-    } else {
-        summary["failed"].as_u64().unwrap_or(0) + summary["error"].as_u64().unwrap_or(0)
-    };
-    let code = i32::from(failing > 0);
+    let merged = Merge::new(parts)?;
+    let code = merged.exit_code();
     let mut out = BufWriter::new(io::stdout().lock());
-    usage_replay::merge::write(&mut out, &merged)?;
+    merged.write(&mut out)?;
     out.flush()?;
     Ok(code)
 }
@@ -242,17 +255,48 @@ fn merge(a: cli::MergeArgs) -> Result<i32> {
 /// docs/outputs.md#exit-statuses: nothing read at all, or a named path that cannot be
 /// read, is status 2 with a one-line reason, after the report of whatever was read.
 fn unusable(archive: &Archive, code: i32) -> i32 {
-    if let Some(why) = usage_replay::ticket::nothing_to_audit(archive) {
+    let nothing = usage_replay::ticket::nothing_to_audit(archive);
+    unusable_because(nothing.as_deref(), &archive.unreadable, code)
+}
+
+fn unusable_because(nothing: Option<&str>, unreadable: &[String], code: i32) -> i32 {
+    if let Some(why) = nothing {
         eprintln!("usage-replay: {why}");
         return EXIT_UNUSABLE;
     }
-    if !archive.unreadable.is_empty() {
-        for u in &archive.unreadable {
+    if !unreadable.is_empty() {
+        for u in unreadable {
             eprintln!("usage-replay: cannot read {}", usage_replay::text::sanitize(u));
         }
         return EXIT_UNUSABLE;
     }
     code
+}
+
+/// What `audit` was asked, checked.
+struct Query<'a> {
+    a: &'a AuditArgs,
+    outcomes: Vec<Outcome>,
+    codes: Vec<Code>,
+    labels: Vec<Triage>,
+    rules: Rules,
+}
+
+/// How one run of `audit` (the whole archive or one part) ended.
+enum Ran {
+    Done {
+        /// The exit status of the verdicts.
+        code: i32,
+        /// Why nothing could be audited, when no event at all was kept.
+        nothing: Option<String>,
+        /// Whether the run kept no event (a part may hold no instance).
+        empty: bool,
+        /// Events left out by the filters and the split.
+        filtered: u64,
+        unreadable: Vec<String>,
+    },
+    /// The load went over the memory budget and was stopped.
+    Over,
 }
 
 fn audit(a: AuditArgs) -> Result<i32> {
@@ -286,8 +330,193 @@ fn audit(a: AuditArgs) -> Result<i32> {
             "--shard cannot be used with --no-drain: which streams are still pending depends on the last event of the whole archive (docs/scale.md#the-split)"
         ));
     }
+    if a.memory.is_some() && a.shard.is_some() {
+        return Err(anyhow!(
+            "--memory cannot be used with --shard: a part is not split again; choose more parts (a larger N) instead"
+        ));
+    }
+    if a.memory.is_some() && a.no_drain {
+        return Err(anyhow!(
+            "--memory cannot be used with --no-drain: the parts of a split are drained (docs/scale.md#the-split); \
+             without --memory the audit runs in one piece"
+        ));
+    }
+    let q = Query { a: &a, outcomes, codes, labels, rules };
+    let whole = |watch: Option<Plan>, spooled: &[(String, Arc<std::fs::File>)]| -> Result<Option<i32>> {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        match audit_once(
+            &q,
+            &Loading { keep: Keep::Audit, rules, shard: a.shard, spooled, watch, label: None },
+            &mut out,
+        )? {
+            Ran::Over => Ok(None),
+            Ran::Done { code, nothing, empty, filtered, unreadable } => {
+                // docs/scale.md#the-split: a part may hold no instance at all; its empty report is still a part.
+                let empty_part = a.shard.is_some() && empty && filtered > 0;
+                if empty_part && unreadable.is_empty() {
+                    Ok(Some(code))
+                } else {
+                    Ok(Some(unusable_because(nothing.as_deref(), &unreadable, code)))
+                }
+            }
+        }
+    };
+    // docs/scale.md#bounded-memory: a part of a split, or a run that cannot be
+    // split, runs in one piece; so does a pipe without --memory (it is read once).
+    let budget = a.memory.or_else(bounded::default_budget);
+    let tmp = a.tmp.clone().unwrap_or_else(std::env::temp_dir);
+    let inputs = usage_replay::archive::source::expand(&a.input.paths).inputs;
+    let is_pipe = |i: &Input| match i {
+        Input::Stdin => true,
+        Input::File(p) => !usage_replay::archive::source::is_rereadable(p),
+    };
+    let pipes = inputs.iter().any(is_pipe);
+    let Some(budget) = budget.filter(|_| a.shard.is_none() && !a.no_drain && (a.memory.is_some() || !pipes)) else {
+        return whole(None, &[]).map(|code| code.unwrap_or(EXIT_UNUSABLE));
+    };
+    let spooled = spool_pipes(inputs.iter().filter(|i| is_pipe(i)), &tmp)?;
+    let size: u64 = inputs
+        .iter()
+        .map(|i| match (i, spooled.iter().find(|(name, _)| *name == i.display())) {
+            (_, Some((_, file))) => usage_replay::archive::source::open_spool(Arc::clone(file)).map_or(0, |o| {
+                if o.gzip {
+                    o.size_on_disk.saturating_mul(bounded::GZIP_RATIO)
+                } else {
+                    o.size_on_disk
+                }
+            }),
+            (Input::File(p), None) => {
+                bounded::content_size(p, usage_replay::archive::source::sniff_gzip(p).unwrap_or(false))
+            }
+            (Input::Stdin, None) => 0,
+        })
+        .sum();
+    let mut plan = Plan::estimate(budget, size, rules);
+    if plan.parts == 1 {
+        if let Some(code) = whole(Some(plan), &spooled)? {
+            return Ok(code);
+        }
+        plan = plan.doubled().ok_or_else(|| anyhow!("the memory budget cannot be kept"))?;
+    }
+    audit_split(&q, plan, &spooled, &tmp)
+}
+
+/// docs/scale.md#bounded-memory: copy every pipe among the inputs to an
+/// unnamed file in `tmp` once, so that every part reads it again.
+fn spool_pipes<'a>(pipes: impl Iterator<Item = &'a Input>, tmp: &Path) -> Result<Vec<(String, Arc<std::fs::File>)>> {
+    use usage_replay::archive::source;
+    let mut spooled = Vec::new();
+    let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    for input in pipes {
+        let name = input.display();
+        let file =
+            tempfile::tempfile_in(tmp).with_context(|| format!("cannot write temporary files in {}", tmp.display()))?;
+        let space = || source::free_space_in(tmp);
+        let copy = match input {
+            Input::Stdin => source::spool_into(file, io::stdin().lock(), &count, &space),
+            Input::File(p) => std::fs::File::open(p).and_then(|r| source::spool_into(file, r, &count, &space)),
+        };
+        let copy = copy.with_context(|| {
+            format!("cannot copy {} to {} to read it once per part", usage_replay::text::sanitize(&name), tmp.display())
+        })?;
+        spooled.push((name, copy));
+    }
+    Ok(spooled)
+}
+
+/// docs/scale.md#bounded-memory: the audit in parts, one after another, each
+/// part's report kept in an unnamed file of `tmp`, merged into one report.
+fn audit_split(q: &Query, mut plan: Plan, spooled: &[(String, Arc<std::fs::File>)], tmp: &Path) -> Result<i32> {
+    use usage_replay::merge::{Merge, PartReport};
+    let a = q.a;
+    if a.format != Format::Json {
+        let format = if a.format == Format::Csv { "csv" } else { "table" };
+        return Err(anyhow!(
+            "this audit needs {} parts to stay under the memory budget of {}, and --format {format} is not made from \
+             parts: use --format json, or give a larger --memory (docs/scale.md#bounded-memory)",
+            plan.parts,
+            usage_replay::text::bytes(plan.budget)
+        ));
+    }
+    'attempt: loop {
+        eprintln!(
+            "usage-replay: auditing in {} parts to stay under {} of memory (the archive is read once per part)",
+            plan.parts,
+            usage_replay::text::bytes(plan.budget)
+        );
+        let mut parts = Vec::with_capacity(plan.parts as usize);
+        let mut first: Option<(Option<String>, Vec<String>)> = None;
+        let mut all_empty = true;
+        for index in 0..plan.parts {
+            // What the last part (or a load stopped for going over) freed is not this part's.
+            release_freed_memory();
+            let shard = Shard { index, count: plan.parts };
+            let file = tempfile::tempfile_in(tmp)
+                .with_context(|| format!("cannot write temporary files in {}", tmp.display()))?;
+            let mut out = BufWriter::new(file);
+            let how = Loading {
+                keep: Keep::Audit,
+                rules: q.rules,
+                shard: Some(shard),
+                spooled,
+                watch: Some(plan),
+                label: Some(format!("part {} of {}", index + 1, plan.parts)),
+            };
+            match audit_once(q, &how, &mut out)? {
+                Ran::Over => {
+                    drop(parts);
+                    plan = plan.doubled().ok_or_else(|| {
+                        anyhow!(
+                            "a part of {} still goes over the memory budget of {}",
+                            bounded::MAX_PARTS,
+                            usage_replay::text::bytes(plan.budget)
+                        )
+                    })?;
+                    continue 'attempt;
+                }
+                Ran::Done { nothing, empty, unreadable, .. } => {
+                    all_empty &= empty;
+                    first.get_or_insert((nothing, unreadable));
+                }
+            }
+            let mut file = out.into_inner().map_err(|e| e.into_error()).context("writing a part's report")?;
+            file.seek(io::SeekFrom::Start(0)).context("reading a part's report")?;
+            parts.push(PartReport::read(&format!("part {shard}"), io::BufReader::new(file), tmp)?);
+        }
+        let merged = Merge::new(parts)?;
+        let code = merged.exit_code();
+        let mut out = BufWriter::new(io::stdout().lock());
+        match merged.write(&mut out).and_then(|()| out.flush()) {
+            // A reader that stops early (`| head`) does not change the verdict the status reports.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+            r => r.context("writing the report")?,
+        }
+        let (nothing, unreadable) = first.unwrap_or_default();
+        let nothing = nothing.filter(|_| all_empty);
+        return Ok(unusable_because(nothing.as_deref(), &unreadable, code));
+    }
+}
+
+/// docs/scale.md#how-many-parts: give the memory freed by the last part back to
+/// the system before the next one loads. The allocator keeps freed pages for
+/// reuse, so without this the resident memory a part's load is checked by
+/// would still count the last part's.
+fn release_freed_memory() {
+    extern "C" {
+        fn mi_collect(force: bool);
+    }
+    // SAFETY: mimalloc (the global allocator, linked in by the `mimalloc` crate)
+    // exports `void mi_collect(bool force)`; it takes no pointer and may be called at any time.
+    unsafe { mi_collect(true) }
+}
+
+/// Load, replay and report the whole archive or one part of it, to `out`.
+fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
+    let a = q.a;
+    let rules = q.rules;
     let clock = Phases::start();
-    let archive = load(&a.input, Keep::Audit, rules, a.shard)?;
+    let Some(archive) = load_watched(&a.input, how)? else { return Ok(Ran::Over) };
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let (replay, other) = match archive.alt.as_deref() {
@@ -314,16 +543,15 @@ fn audit(a: AuditArgs) -> Result<i32> {
         unmatched_events: replay.unmatched(),
         rules,
         side,
-        shard: a.shard,
+        shard: how.shard,
     };
-    let filter = usage_replay::report::Filter { outcomes, codes, labels };
+    let filter =
+        usage_replay::report::Filter { outcomes: q.outcomes.clone(), codes: q.codes.clone(), labels: q.labels.clone() };
     let code = audit.exit_code();
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
     let written = match a.format {
-        Format::Json => audit.write_json(&mut out, &filter, a.explain),
-        Format::Csv => audit.write_csv(&mut out, &filter),
-        Format::Table => audit.write_table(&mut out, &filter, a.explain),
+        Format::Json => audit.write_json(out, &filter, a.explain),
+        Format::Csv => audit.write_csv(out, &filter),
+        Format::Table => audit.write_table(out, &filter, a.explain),
     }
     .and_then(|()| out.flush());
     match written {
@@ -337,15 +565,27 @@ fn audit(a: AuditArgs) -> Result<i32> {
         report_rejected(&archive);
     }
     clock.lap("report");
-    // docs/scale.md#the-split: a part may hold no instance at all; its empty report is still a part.
-    let empty_part = a.shard.is_some() && archive.events.is_empty() && archive.filtered > 0;
-    let code = if empty_part && archive.unreadable.is_empty() { code } else { unusable(&archive, code) };
-    // The process ends here: freeing a large archive piece by piece would only delay the exit.
-    std::mem::forget(audit);
-    std::mem::forget(other);
-    std::mem::forget(replay);
-    std::mem::forget(archive);
-    Ok(code)
+    let ran = Ran::Done {
+        code,
+        nothing: usage_replay::ticket::nothing_to_audit(&archive),
+        empty: archive.events.is_empty(),
+        filtered: archive.filtered,
+        unreadable: archive.unreadable.clone(),
+    };
+    if how.watch.is_some_and(|_| how.shard.is_some()) {
+        // The next part needs the room.
+        drop(audit);
+        drop(other);
+        drop(replay);
+        drop(archive);
+    } else {
+        // The process ends here: freeing a large archive piece by piece would only delay the exit.
+        std::mem::forget(audit);
+        std::mem::forget(other);
+        std::mem::forget(replay);
+        std::mem::forget(archive);
+    }
+    Ok(ran)
 }
 
 fn events(a: EventsArgs) -> Result<i32> {

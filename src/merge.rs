@@ -2,17 +2,26 @@
 //! into the report of one run (docs/scale.md#the-merge).
 
 use crate::shard::Shard;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::error::Category;
 use serde_json::{Map, Value};
-use std::cmp::Ordering;
-use std::io::{self, Write};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 
 /// Why reports cannot be merged.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MergeError {
     #[error("{0}: not an audit report of a part (run `audit --shard K/N --format json`)")]
     NotAPart(String),
+    #[error("{0}: not a JSON report ({1})")]
+    NotJson(String, String),
     #[error("{0}: {1}")]
     Malformed(String, String),
+    #[error("cannot write temporary files in {0}: {1}")]
+    Temporary(String, String),
     #[error("{first} and {other} are parts of different splits ({what})")]
     Mismatch { first: String, other: String, what: String },
     #[error("part {part} is given twice ({first} and {second})")]
@@ -23,150 +32,329 @@ pub enum MergeError {
     Nothing,
 }
 
-struct Part {
+/// One part's report, read once: its streams are copied one per line to an
+/// unnamed file in the temporary directory and read back in order while
+/// merging, so that a merge holds every part's creation keys and one row per
+/// part, never every part's streams (docs/scale.md#the-merge).
+pub struct PartReport {
     name: String,
     shard: Shard,
+    /// Every member but `streams` and `shard`, in the report's order (only
+    /// what the merge takes from it for a part other than 0).
     doc: Map<String, Value>,
+    keys: Vec<Key>,
+    other_keys: Vec<Key>,
+    rows: io::Lines<BufReader<File>>,
 }
 
-/// Merge the JSON reports of every part of one split into one report.
-/// `reports` are `(name, parsed JSON)`; the name is used in errors only.
-pub fn merge(reports: Vec<(String, Value)>) -> Result<Value, MergeError> {
-    let mut parts = reports.into_iter().map(part).collect::<Result<Vec<Part>, MergeError>>()?;
-    parts.sort_by_key(|p| p.shard.index);
-    let first = parts.first().ok_or(MergeError::Nothing)?;
-    let count = first.shard.count;
-    for w in parts.windows(2) {
-        if w[0].shard == w[1].shard {
-            return Err(MergeError::Twice { part: w[0].shard, first: w[0].name.clone(), second: w[1].name.clone() });
+/// Where a stream was created: `[timestamp, input, offset, position]`; the ISO
+/// timestamps have a fixed width, so they compare as text.
+type Key = (String, u64, u64, u64);
+
+fn key(v: &Value) -> Key {
+    let n = |i: usize| v.get(i).and_then(Value::as_u64).unwrap_or(0);
+    (v.get(0).and_then(Value::as_str).unwrap_or("").to_string(), n(1), n(2), n(3))
+}
+
+impl PartReport {
+    /// Read a part's report (any JSON layout) from `from`; `name` is used in
+    /// errors only, the copy of its streams goes to `tmp`.
+    pub fn read(name: &str, from: impl Read, tmp: &Path) -> Result<PartReport, MergeError> {
+        let file =
+            tempfile::tempfile_in(tmp).map_err(|e| MergeError::Temporary(tmp.display().to_string(), e.to_string()))?;
+        let mut rows = BufWriter::new(file);
+        let mut de = serde_json::Deserializer::from_reader(from);
+        let read = de.deserialize_map(ReportVisitor { rows: &mut rows }).and_then(|doc| de.end().map(|()| doc));
+        let mut doc = read.map_err(|e| match e.classify() {
+            Category::Data => MergeError::NotAPart(name.into()),
+            Category::Io => MergeError::Malformed(name.into(), e.to_string()),
+            Category::Syntax | Category::Eof => MergeError::NotJson(
+                name.into(),
+                format!("{} at line {} column {}", crate::json::syntax_description(&e), e.line(), e.column()),
+            ),
+        })?;
+        let shard = doc
+            .get("shard")
+            .and_then(|s| {
+                Some(Shard { index: s.get("index")?.as_u64()? as u32, count: s.get("count")?.as_u64()? as u32 })
+            })
+            .filter(|s| s.index < s.count);
+        let (Some(shard), Some(Value::Bool(true))) = (shard, doc.get(STREAMS_READ)) else {
+            return Err(MergeError::NotAPart(name.into()));
+        };
+        doc.shift_remove(STREAMS_READ);
+        let mut keys_of = |list: &str| -> Result<Vec<Key>, MergeError> {
+            match doc.get_mut("shard").and_then(|s| s.get_mut(list)).map(Value::take) {
+                None => Ok(Vec::new()),
+                Some(Value::Array(keys)) => Ok(keys.iter().map(key).collect()),
+                Some(_) => Err(MergeError::Malformed(name.into(), format!("shard.{list} is not a list"))),
+            }
+        };
+        let keys = keys_of("streams")?;
+        let other_keys = keys_of("other_streams")?;
+        doc.shift_remove("shard");
+        if shard.index != 0 {
+            // Every part reads every record: only part 0's lists of the archive's problems are kept.
+            let own = ["rules", "summary", "inputs", "unmatched", "duplicates", "other_unpaired"];
+            doc.retain(|k, _| own.contains(&k.as_str()));
         }
+        let mut file =
+            rows.into_inner().map_err(|e| MergeError::Temporary(tmp.display().to_string(), e.to_string()))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| MergeError::Temporary(tmp.display().to_string(), e.to_string()))?;
+        Ok(PartReport { name: name.into(), shard, doc, keys, other_keys, rows: BufReader::new(file).lines() })
     }
-    for p in &parts[1..] {
-        let same = |what: &str, a: &Value, b: &Value| {
-            if a == b {
-                Ok(())
+
+    /// The next of this part's streams, renumbered as one run numbers it.
+    fn next_row(&mut self, ids: &[u64], other_ids: &[u64]) -> io::Result<Option<Value>> {
+        let Some(line) = self.rows.next().transpose()? else { return Ok(None) };
+        let mut row: Value = serde_json::from_str(&line).map_err(io::Error::other)?;
+        renumber_row(&mut row, ids, other_ids);
+        Ok(Some(row))
+    }
+}
+
+/// A member the visitor adds when the report had a list of streams.
+const STREAMS_READ: &str = "\u{0}streams";
+
+/// Reads a report's members, copying the streams to `rows` as they come.
+struct ReportVisitor<'a> {
+    rows: &'a mut BufWriter<File>,
+}
+
+impl<'de> Visitor<'de> for ReportVisitor<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an audit report")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut doc = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if k == "streams" {
+                map.next_value_seed(RowsSeed { rows: &mut *self.rows })?;
+                doc.insert(STREAMS_READ.into(), Value::Bool(true));
             } else {
-                Err(MergeError::Mismatch { first: first.name.clone(), other: p.name.clone(), what: what.into() })
+                let v: Value = map.next_value()?;
+                doc.insert(k, v);
             }
-        };
-        same("number of parts", &count.into(), &p.shard.count.into())?;
-        same("rule sets", first.doc.get("rules").unwrap_or(&Value::Null), p.doc.get("rules").unwrap_or(&Value::Null))?;
-        same("inputs", &input_paths(&first.doc), &input_paths(&p.doc))?;
-    }
-    for index in 0..count {
-        if !parts.iter().any(|p| p.shard.index == index) {
-            return Err(MergeError::Missing(Shard { index, count }));
         }
+        Ok(doc)
     }
-
-    let ids = numbering(&parts, "streams")?;
-    let other_ids = numbering(&parts, "other_streams")?;
-    let mut streams: Vec<Value> = Vec::new();
-    for (k, p) in parts.iter().enumerate() {
-        for row in array(&p.doc, "streams", &p.name)? {
-            let mut row = row.clone();
-            renumber(&mut row, &ids[k]);
-            let others = other_ids.get(k).map_or(&[][..], Vec::as_slice);
-            for (at, ids) in [("/explanation/notes", &ids[k][..]), ("/other/explanation/notes", others)] {
-                for note in row.pointer_mut(at).and_then(Value::as_array_mut).into_iter().flatten() {
-                    renumber_siblings(note, ids);
-                }
-            }
-            if let Some(other) = row.get_mut("other").filter(|o| o.is_object()) {
-                renumber(other, others);
-                // Why the rule sets part names the counterpart by its id (src/explain/y2015.rs).
-                if let Some(why) = other.get_mut("why") {
-                    renumber_marked(why, COUNTERPART, others);
-                }
-            }
-            streams.push(row);
-        }
-    }
-    streams.sort_by_key(|s| s.get("stream_id").and_then(Value::as_u64));
-    // docs/rules2015.md#streams-2014-does-not-have: 2015 streams, numbered as the 2015 side.
-    let mut unpaired: Vec<Value> = Vec::new();
-    for (k, p) in parts.iter().enumerate() {
-        let Some(rows) = p.doc.get("other_unpaired") else { continue };
-        let rows = rows.as_array().ok_or_else(|| MergeError::Malformed(p.name.clone(), "other_unpaired".into()))?;
-        let others = other_ids.get(k).map_or(&[][..], Vec::as_slice);
-        for row in rows {
-            let mut row = row.clone();
-            renumber(&mut row, others);
-            for note in row.pointer_mut("/explanation/notes").and_then(Value::as_array_mut).into_iter().flatten() {
-                renumber_siblings(note, others);
-            }
-            unpaired.push(row);
-        }
-    }
-    unpaired.sort_by_key(|s| s.get("stream_id").and_then(Value::as_u64));
-    let head = &parts[0].doc;
-    let mut out = Map::new();
-    for (key, value) in head {
-        let merged = match key.as_str() {
-            "shard" => continue,
-            "streams" => Value::Array(std::mem::take(&mut streams)),
-            "other_unpaired" => Value::Array(std::mem::take(&mut unpaired)),
-            "summary" => parts.iter().filter_map(|p| p.doc.get("summary")).fold(Value::Null, add),
-            "inputs" => inputs(&parts),
-            "unmatched" | "duplicates" => records(&parts, key),
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), merged);
-    }
-    Ok(Value::Object(out))
 }
 
-/// Write a merged report in the layout `audit --format json` writes (one
-/// stream per line, the rest indented), so that the merge of a split and the
-/// audit of the whole archive are the same bytes (docs/scale.md#the-merge).
-pub fn write(out: &mut dyn Write, report: &Value) -> io::Result<()> {
-    let Value::Object(doc) = report else {
-        return Err(io::Error::other("a report is a JSON object"));
-    };
-    let text = |v: &Value| serde_json::to_string(v).map_err(io::Error::other);
-    out.write_all(b"{\n")?;
-    if let Some(rules) = doc.get("rules") {
-        writeln!(out, "  \"rules\": {},", text(rules)?)?;
+/// The list of streams, each written as one line of compact JSON.
+struct RowsSeed<'a> {
+    rows: &'a mut BufWriter<File>,
+}
+
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
     }
-    for key in ["streams", "other_unpaired"] {
-        let Some(rows) = doc.get(key) else { continue };
-        write!(out, "  \"{key}\": [")?;
-        let rows = rows.as_array().map_or(&[][..], Vec::as_slice);
-        for (i, row) in rows.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+}
+
+impl<'de> Visitor<'de> for RowsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of streams")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error;
+        while let Some(row) = seq.next_element::<Value>()? {
+            serde_json::to_writer(&mut *self.rows, &row).map_err(A::Error::custom)?;
+            self.rows.write_all(b"\n").map_err(A::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every part of one split, checked and numbered, ready to be written as one report.
+pub struct Merge {
+    parts: Vec<PartReport>,
+    ids: Vec<Vec<u64>>,
+    other_ids: Vec<Vec<u64>>,
+}
+
+impl Merge {
+    /// Check that `parts` are every part of one split, and number their streams.
+    pub fn new(mut parts: Vec<PartReport>) -> Result<Merge, MergeError> {
+        parts.sort_by_key(|p| p.shard.index);
+        let first = parts.first().ok_or(MergeError::Nothing)?;
+        let count = first.shard.count;
+        for w in parts.windows(2) {
+            if w[0].shard == w[1].shard {
+                return Err(MergeError::Twice {
+                    part: w[0].shard,
+                    first: w[0].name.clone(),
+                    second: w[1].name.clone(),
+                });
+            }
+        }
+        for p in &parts[1..] {
+            let same = |what: &str, a: &Value, b: &Value| {
+                if a == b {
+                    Ok(())
+                } else {
+                    Err(MergeError::Mismatch { first: first.name.clone(), other: p.name.clone(), what: what.into() })
+                }
+            };
+            same("number of parts", &count.into(), &p.shard.count.into())?;
+            same(
+                "rule sets",
+                first.doc.get("rules").unwrap_or(&Value::Null),
+                p.doc.get("rules").unwrap_or(&Value::Null),
+            )?;
+            same("inputs", &input_paths(&first.doc), &input_paths(&p.doc))?;
+        }
+        for index in 0..count {
+            if !parts.iter().any(|p| p.shard.index == index) {
+                return Err(MergeError::Missing(Shard { index, count }));
+            }
+        }
+        let ids = numbering(&mut parts, |p| &mut p.keys);
+        let other_ids = numbering(&mut parts, |p| &mut p.other_keys);
+        Ok(Merge { parts, ids, other_ids })
+    }
+
+    /// The merged summary: the parts' summaries added up.
+    pub fn summary(&self) -> Value {
+        self.parts.iter().filter_map(|p| p.doc.get("summary")).fold(Value::Null, add)
+    }
+
+    /// The exit status `audit` gives (docs/outputs.md#exit-statuses): side by side,
+    /// any stream the rule sets do not both pass; else any stream failed or in error.
+    pub fn exit_code(&self) -> i32 {
+        let summary = self.summary();
+        let failing = if self.parts[0].doc.get("rules").and_then(Value::as_str) == Some("both") {
+            // docs/rules2015.md#streams-2014-does-not-have: the unpaired 2015 streams count too.
+            let labels = ["by_triage", "other_unpaired"].into_iter().filter_map(|k| summary[k].as_object()).flatten();
+            labels.filter(|(label, _)| *label != "agreed").filter_map(|(_, n)| n.as_u64()).sum::<u64>()
+        } else {
+            summary["failed"].as_u64().unwrap_or(0) + summary["error"].as_u64().unwrap_or(0)
+        };
+        i32::from(failing > 0)
+    }
+
+    /// Write the merged report in the layout `audit --format json` writes (one
+    /// stream per line, the rest indented), so that the merge of a split and the
+    /// audit of the whole archive are the same bytes (docs/scale.md#the-merge).
+    pub fn write(mut self, out: &mut dyn Write) -> io::Result<()> {
+        let text = |v: &Value| serde_json::to_string(v).map_err(io::Error::other);
+        out.write_all(b"{\n")?;
+        if let Some(rules) = self.parts[0].doc.get("rules") {
+            writeln!(out, "  \"rules\": {},", text(rules)?)?;
+        }
+        out.write_all(b"  \"streams\": [")?;
+        // Each part's streams are in its own id order, so in one run's order:
+        // the next row is the smallest id at the head of a part.
+        let mut heads: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+        let mut rows: Vec<Option<Value>> = Vec::with_capacity(self.parts.len());
+        for k in 0..self.parts.len() {
+            let row = self.next_row(k)?;
+            if let Some(row) = &row {
+                heads.push(Reverse((id_of(row), k)));
+            }
+            rows.push(row);
+        }
+        let mut first = true;
+        while let Some(Reverse((id, k))) = heads.pop() {
+            let Some(row) = rows[k].take() else { continue };
+            out.write_all(if first { b"\n    " } else { b",\n    " })?;
+            first = false;
             // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
-            out.write_all(crate::text::escape_json(&text(row)?).as_bytes())?;
+            out.write_all(crate::text::escape_json(&text(&row)?).as_bytes())?;
+            rows[k] = self.next_row(k)?;
+            if let Some(next) = &rows[k] {
+                if id_of(next) <= id {
+                    let name = &self.parts[k].name;
+                    return Err(io::Error::other(format!("{name}: its streams are not in the order of their ids")));
+                }
+                heads.push(Reverse((id_of(next), k)));
+            }
         }
-        out.write_all(if rows.is_empty() { b"],\n" } else { b"\n  ],\n" })?;
+        out.write_all(if first { b"],\n" } else { b"\n  ],\n" })?;
+        if self.parts[0].doc.contains_key("other_unpaired") {
+            out.write_all(b"  \"other_unpaired\": [")?;
+            let rows = self.unpaired()?;
+            for (i, row) in rows.iter().enumerate() {
+                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                out.write_all(crate::text::escape_json(&text(row)?).as_bytes())?;
+            }
+            out.write_all(if rows.is_empty() { b"],\n" } else { b"\n  ],\n" })?;
+        }
+        let parts = &self.parts;
+        let mut tail = Map::new();
+        for (key, value) in &parts[0].doc {
+            let merged = match key.as_str() {
+                "rules" | "other_unpaired" => continue,
+                "summary" => self.summary(),
+                "inputs" => inputs(parts),
+                "unmatched" | "duplicates" => records(parts, key),
+                _ => value.clone(),
+            };
+            tail.insert(key.clone(), merged);
+        }
+        let tail = serde_json::to_string_pretty(&Value::Object(tail)).map_err(io::Error::other)?;
+        let tail = crate::text::escape_json(&tail);
+        out.write_all(b"  ")?;
+        out.write_all(tail.trim_start_matches('{').trim_start().as_bytes())?;
+        writeln!(out)
     }
-    let tail: Map<String, Value> = doc
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "rules" | "shard" | "streams" | "other_unpaired"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tail = serde_json::to_string_pretty(&Value::Object(tail)).map_err(io::Error::other)?;
-    let tail = crate::text::escape_json(&tail);
-    out.write_all(b"  ")?;
-    out.write_all(tail.trim_start_matches('{').trim_start().as_bytes())?;
-    writeln!(out)
+
+    /// docs/rules2015.md#streams-2014-does-not-have: the 2015 streams no 2014
+    /// stream is paired with, of every part, numbered as the 2015 side. They are
+    /// few (a pairing differs where the rule sets see different instances), so
+    /// they are held in memory with the report's other lists.
+    fn unpaired(&self) -> io::Result<Vec<Value>> {
+        let mut unpaired: Vec<Value> = Vec::new();
+        for (k, p) in self.parts.iter().enumerate() {
+            let Some(rows) = p.doc.get("other_unpaired") else { continue };
+            let rows =
+                rows.as_array().ok_or_else(|| io::Error::other(format!("{}: other_unpaired is not a list", p.name)))?;
+            let others = self.other_ids.get(k).map_or(&[][..], Vec::as_slice);
+            for row in rows {
+                let mut row = row.clone();
+                renumber(&mut row, others);
+                for note in row.pointer_mut("/explanation/notes").and_then(Value::as_array_mut).into_iter().flatten() {
+                    renumber_siblings(note, others);
+                }
+                unpaired.push(row);
+            }
+        }
+        unpaired.sort_by_key(id_of);
+        Ok(unpaired)
+    }
+
+    fn next_row(&mut self, k: usize) -> io::Result<Option<Value>> {
+        let others = self.other_ids.get(k).map_or(&[][..], Vec::as_slice);
+        self.parts[k].next_row(&self.ids[k], others)
+    }
 }
 
-fn part((name, v): (String, Value)) -> Result<Part, MergeError> {
-    let Value::Object(doc) = v else {
-        return Err(MergeError::NotAPart(name));
-    };
-    let shard = doc
-        .get("shard")
-        .and_then(|s| Some(Shard { index: s.get("index")?.as_u64()? as u32, count: s.get("count")?.as_u64()? as u32 }))
-        .filter(|s| s.index < s.count);
-    match shard {
-        Some(shard) if doc.get("streams").is_some_and(Value::is_array) => Ok(Part { name, shard, doc }),
-        _ => Err(MergeError::NotAPart(name)),
-    }
+fn id_of(row: &Value) -> u64 {
+    row.get("stream_id").and_then(Value::as_u64).unwrap_or(0)
 }
 
-fn array<'a>(doc: &'a Map<String, Value>, key: &str, name: &str) -> Result<&'a Vec<Value>, MergeError> {
-    doc.get(key).and_then(Value::as_array).ok_or_else(|| MergeError::Malformed(name.into(), format!("no {key} list")))
+/// A row renumbered: its id, its counterpart's, and the ids its explanations name.
+fn renumber_row(row: &mut Value, ids: &[u64], others: &[u64]) {
+    renumber(row, ids);
+    for (at, ids) in [("/explanation/notes", ids), ("/other/explanation/notes", others)] {
+        for note in row.pointer_mut(at).and_then(Value::as_array_mut).into_iter().flatten() {
+            renumber_siblings(note, ids);
+        }
+    }
+    if let Some(other) = row.get_mut("other").filter(|o| o.is_object()) {
+        renumber(other, others);
+        // Why the rule sets part names the counterpart by its id (src/explain/y2015.rs).
+        if let Some(why) = other.get_mut("why") {
+            renumber_marked(why, COUNTERPART, others);
+        }
+    }
 }
 
 fn input_paths(doc: &Map<String, Value>) -> Value {
@@ -180,28 +368,23 @@ fn input_paths(doc: &Map<String, Value>) -> Value {
 /// creation key of each of its streams (`shard.streams`, and
 /// `shard.other_streams` for the other rule set side by side), in its own id
 /// order; sorted together they give each stream its id in one run.
-/// Returns, per part, the global id of each local id (index = local id - 1).
-fn numbering(parts: &[Part], list: &str) -> Result<Vec<Vec<u64>>, MergeError> {
-    let mut all: Vec<(&Value, usize, usize)> = Vec::new();
-    for (k, p) in parts.iter().enumerate() {
-        let Some(keys) = p.doc.get("shard").and_then(|s| s.get(list)) else {
-            continue;
-        };
-        let keys = keys
-            .as_array()
-            .ok_or_else(|| MergeError::Malformed(p.name.clone(), format!("shard.{list} is not a list")))?;
-        all.extend(keys.iter().enumerate().map(|(i, key)| (key, k, i)));
+/// Returns, per part, the global id of each local id (index = local id - 1);
+/// the keys are not needed after, and are freed.
+fn numbering(parts: &mut [PartReport], keys: impl Fn(&mut PartReport) -> &mut Vec<Key>) -> Vec<Vec<u64>> {
+    let mut all: Vec<(Key, usize, usize)> = Vec::new();
+    for (k, p) in parts.iter_mut().enumerate() {
+        all.extend(std::mem::take(keys(p)).into_iter().enumerate().map(|(i, key)| (key, k, i)));
     }
-    all.sort_by(|a, b| cmp_key(a.0, b.0));
+    all.sort();
     let mut ids: Vec<Vec<u64>> = parts.iter().map(|_| Vec::new()).collect();
-    for (rank, &(_, k, i)) in all.iter().enumerate() {
+    for (rank, (_, k, i)) in all.into_iter().enumerate() {
         let local = &mut ids[k];
         if local.len() <= i {
             local.resize(i + 1, 0);
         }
         local[i] = rank as u64 + 1;
     }
-    Ok(ids)
+    ids
 }
 
 /// Give a row (or its `other`) the id its stream has in one run.
@@ -256,16 +439,6 @@ fn renumber_marked(text: &mut Value, marker: &str, ids: &[u64]) {
     *text = out.into();
 }
 
-/// Keys are `[timestamp, input, offset, position]`: the ISO timestamps have a
-/// fixed width, so they compare as text.
-fn cmp_key(a: &Value, b: &Value) -> Ordering {
-    let parts = |v: &Value| -> (String, u64, u64, u64) {
-        let n = |i: usize| v.get(i).and_then(Value::as_u64).unwrap_or(0);
-        (v.get(0).and_then(Value::as_str).unwrap_or("").to_string(), n(1), n(2), n(3))
-    };
-    parts(a).cmp(&parts(b))
-}
-
 /// Summaries add up: every count in them (outcomes, codes, triage labels,
 /// unmatched and duplicate records) is of the part's own streams and events.
 fn add(acc: Value, v: &Value) -> Value {
@@ -292,7 +465,7 @@ fn add(acc: Value, v: &Value) -> Value {
 }
 
 /// Inputs as part 0 read them, with the events of every part added up.
-fn inputs(parts: &[Part]) -> Value {
+fn inputs(parts: &[PartReport]) -> Value {
     let Some(rows) = parts[0].doc.get("inputs").and_then(Value::as_array) else {
         return Value::Null;
     };
@@ -313,7 +486,7 @@ fn inputs(parts: &[Part]) -> Value {
 
 /// Unmatched or duplicate records of every part, in replay order
 /// (timestamp, then input, then line), or the sum when they are counts.
-fn records(parts: &[Part], key: &str) -> Value {
+fn records(parts: &[PartReport], key: &str) -> Value {
     let all: Vec<&Value> = parts.iter().filter_map(|p| p.doc.get(key)).collect();
     if all.iter().all(|v| v.is_u64()) {
         return all.iter().filter_map(|v| v.as_u64()).sum::<u64>().into();
@@ -347,6 +520,18 @@ fn records(parts: &[Part], key: &str) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Merge reports given as JSON values, through the files a merge reads.
+    fn merge(reports: Vec<(String, Value)>) -> Result<Value, MergeError> {
+        let tmp = std::env::temp_dir();
+        let read = |(name, doc): (String, Value)| {
+            PartReport::read(&name, serde_json::to_vec(&doc).expect("JSON").as_slice(), &tmp)
+        };
+        let merge = Merge::new(reports.into_iter().map(read).collect::<Result<Vec<_>, _>>()?)?;
+        let mut out = Vec::new();
+        merge.write(&mut out).expect("written");
+        Ok(serde_json::from_slice(&out).expect("a merged report is JSON"))
+    }
 
     fn report(k: u32, n: u32, streams: Value, keys: Value) -> (String, Value) {
         let doc = json!({

@@ -16,11 +16,13 @@ pub struct Meter {
     enabled: bool,
     start: Instant,
     last: Option<Instant>,
+    /// Which part of a split audit reads (docs/scale.md#bounded-memory).
+    label: Option<String>,
 }
 
 impl Meter {
-    pub fn new() -> Meter {
-        Meter { enabled: std::io::stderr().is_terminal(), start: Instant::now(), last: None }
+    pub fn new(label: Option<String>) -> Meter {
+        Meter { enabled: std::io::stderr().is_terminal(), start: Instant::now(), last: None, label }
     }
 
     pub fn update(&mut self, p: &LoadProgress) {
@@ -30,7 +32,10 @@ impl Meter {
             return;
         }
         self.last = Some(now);
-        let mut line = format!("reading {}", bytes(p.bytes_read));
+        let mut line = match &self.label {
+            Some(part) => format!("{part}: reading {}", bytes(p.bytes_read)),
+            None => format!("reading {}", bytes(p.bytes_read)),
+        };
         if p.bytes_total > 0 {
             let done = p.bytes_read.min(p.bytes_total) as f64 / p.bytes_total as f64;
             line += &format!(" of {} ({:.0}%)", bytes(p.bytes_total), 100.0 * done);

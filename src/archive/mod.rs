@@ -195,6 +195,10 @@ pub struct LoadOptions {
     pub tenants: Vec<String>,
     /// Keep only the events of one part of a split by instance (docs/scale.md#the-split).
     pub shard: Option<Shard>,
+    /// Inputs that cannot be read twice (standard input, a pipe) already copied
+    /// to a spool file, by the name they display (docs/scale.md#bounded-memory):
+    /// read from the copy, under their own name.
+    pub spooled: Vec<(String, Arc<std::fs::File>)>,
     /// For tests: read sources in pieces of this many bytes, and distil the records
     /// of a document in batches of this many, instead of the usual megabytes (the
     /// results must not depend on either).
@@ -292,6 +296,7 @@ impl Archive {
     ) -> Result<Archive, LoadError> {
         let source::Expanded { inputs, problems, skipped } = source::expand(paths);
         let show_originals = options.show_originals;
+        let options_spooled = options.spooled.clone();
         let mut loader = Loader::new(options);
         loader.skipped = skipped;
         let mut failures: Vec<String> = Vec::new();
@@ -308,8 +313,10 @@ impl Archive {
         let read = Arc::new(AtomicU64::new(0));
         let mut opened: Vec<(Input, std::io::Result<Opened>)> = Vec::new();
         for input in inputs {
-            let o = match &input {
-                Input::File(p) if source::is_rereadable(p) => source::open_file(p),
+            let copy = options_spooled.iter().find(|(name, _)| *name == input.display());
+            let o = match (&input, copy) {
+                (_, Some((_, file))) => source::open_spool(Arc::clone(file)),
+                (Input::File(p), None) if source::is_rereadable(p) => source::open_file(p),
                 // A pipe is read once: as it comes, or into a spool to show its records again.
                 _ if show_originals => source::open_spooled(&input, &read),
                 _ => Ok(source::open_stream(&input)),

@@ -211,6 +211,11 @@ pub fn open_spooled(input: &Input, count: &Arc<AtomicU64>) -> io::Result<Opened>
         Input::Stdin => spool(io::stdin().lock(), count, &free_space)?,
         Input::File(p) => spool(File::open(p)?, count, &free_space)?,
     };
+    open_spool(file)
+}
+
+/// An input already copied to a spool file (see [`spool_into`]), opened to be read again.
+pub fn open_spool(file: Arc<File>) -> io::Result<Opened> {
     let size = file.metadata()?.len();
     let mut magic = [0u8; 2];
     let got = read_up_to(&mut At { file: Arc::clone(&file), pos: 0 }, &mut magic)?;
@@ -220,7 +225,12 @@ pub fn open_spooled(input: &Input, count: &Arc<AtomicU64>) -> io::Result<Opened>
 /// The room for the spool on the filesystem of the temporary directory:
 /// `(directory, bytes available, bytes the spool leaves free)`.
 pub fn free_space() -> io::Result<(PathBuf, u64, u64)> {
-    let dir = std::env::temp_dir();
+    free_space_in(&std::env::temp_dir())
+}
+
+/// As [`free_space`], for the filesystem of `dir`.
+pub fn free_space_in(dir: &Path) -> io::Result<(PathBuf, u64, u64)> {
+    let dir = dir.to_path_buf();
     let st = rustix::fs::statvfs(&dir).map_err(io::Error::from)?;
     let avail = st.f_bavail.saturating_mul(st.f_frsize);
     let size = st.f_blocks.saturating_mul(st.f_frsize);
@@ -248,7 +258,16 @@ pub fn spool(
     count: &Arc<AtomicU64>,
     space: &dyn Fn() -> io::Result<(PathBuf, u64, u64)>,
 ) -> io::Result<Arc<File>> {
-    let mut tmp = tempfile::tempfile()?;
+    spool_into(tempfile::tempfile()?, r, count, space)
+}
+
+/// As [`spool`], into a file already made (an unnamed file of another directory).
+pub fn spool_into(
+    mut tmp: File,
+    r: impl Read,
+    count: &Arc<AtomicU64>,
+    space: &dyn Fn() -> io::Result<(PathBuf, u64, u64)>,
+) -> io::Result<Arc<File>> {
     let mut r = Counting { inner: r, count: count.clone() };
     let mut buf = vec![0u8; 1 << 20];
     let mut written: u64 = 0;
