@@ -582,39 +582,38 @@ fn take_traits<'a>(
 
 /// The 2014 trait table (docs/distillation.md#traits-2014): one field per trait.
 fn traits_2014<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<Traits<'a>, String> {
-    let p = p.clone();
     let is_exists = event_type == "compute.instance.exists";
     let mut traits = Vec::with_capacity(21);
     let fields: [(Sym, &str, Option<Scalar<'a>>, Convert); 11] = [
-        (sym::TENANT_ID, "payload.tenant_id", p.tenant_id, to_text),
-        (sym::USER_ID, "payload.user_id", p.user_id, to_text),
-        (sym::INSTANCE_ID, "payload.instance_id", p.instance_id, to_text),
+        (sym::TENANT_ID, "payload.tenant_id", p.tenant_id.clone(), to_text),
+        (sym::USER_ID, "payload.user_id", p.user_id.clone(), to_text),
+        (sym::INSTANCE_ID, "payload.instance_id", p.instance_id.clone(), to_text),
         (sym::REQUEST_ID, "_context_request_id", o.get("_context_request_id").cloned(), to_text),
-        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb, to_int),
-        (sym::DISK_GB, "payload.disk_gb", p.disk_gb, to_int),
-        (sym::ROOT_GB, "payload.root_gb", p.root_gb, to_int),
-        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb, to_int),
-        (sym::VCPUS, "payload.vcpus", p.vcpus, to_int),
-        (sym::INSTANCE_TYPE_ID, "payload.instance_type_id", p.instance_type_id, to_int),
-        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type, to_text),
+        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.clone(), to_int),
+        (sym::DISK_GB, "payload.disk_gb", p.disk_gb.clone(), to_int),
+        (sym::ROOT_GB, "payload.root_gb", p.root_gb.clone(), to_int),
+        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.clone(), to_int),
+        (sym::VCPUS, "payload.vcpus", p.vcpus.clone(), to_int),
+        (sym::INSTANCE_TYPE_ID, "payload.instance_type_id", p.instance_type_id.clone(), to_int),
+        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.clone(), to_text),
     ];
     let rest: [(Sym, &str, Option<Scalar<'a>>, Convert); 8] = [
-        (sym::STATE, "payload.state", p.state, to_text),
-        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture, to_text),
-        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version, to_text),
-        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro, to_text),
-        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at, to_datetime),
-        (sym::DELETED_AT, "payload.deleted_at", p.deleted_at, to_datetime),
+        (sym::STATE, "payload.state", p.state.clone(), to_text),
+        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture.clone(), to_text),
+        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.clone(), to_text),
+        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.clone(), to_text),
+        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.clone(), to_datetime),
+        (sym::DELETED_AT, "payload.deleted_at", p.deleted_at.clone(), to_datetime),
         (
             sym::AUDIT_PERIOD_BEGINNING,
             "payload.audit_period_beginning",
-            if is_exists { p.audit_period_beginning } else { None },
+            if is_exists { p.audit_period_beginning.clone() } else { None },
             to_datetime,
         ),
         (
             sym::AUDIT_PERIOD_ENDING,
             "payload.audit_period_ending",
-            if is_exists { p.audit_period_ending } else { None },
+            if is_exists { p.audit_period_ending.clone() } else { None },
             to_datetime,
         ),
     ];
@@ -637,69 +636,68 @@ fn first_present<'a>(fields: [(&'static str, Option<Scalar<'a>>); 4]) -> (&'stat
 
 /// The 2015 trait table (StackTach v3 production definitions, docs/distillation.md#traits-2015).
 fn traits_2015<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<Traits<'a>, String> {
-    let p = p.clone();
     let is_exists = event_type == "compute.instance.exists";
     let top = |k: &str| o.get(k).cloned();
     let mut traits = Vec::with_capacity(28);
     let (tenant_f, tenant) = first_present([
-        ("payload.tenant_id", p.tenant_id),
+        ("payload.tenant_id", p.tenant_id.clone()),
         ("_context_project_id", top("_context_project_id")),
         ("", None),
         ("", None),
     ]);
     let (instance_f, instance) = first_present([
-        ("payload.instance_uuid", p.instance_uuid),
-        ("payload.instance_id", p.instance_id),
+        ("payload.instance_uuid", p.instance_uuid.clone()),
+        ("payload.instance_id", p.instance_id.clone()),
         ("exception.kwargs.uuid", o.exception_uuid.clone()),
         ("instance.uuid", o.instance_uuid.clone()),
     ]);
     let (flavor_f, flavor) = first_present([
         ("payload.instance_type", p.instance_type.clone()),
-        ("payload.image_meta.instance_type_name", p.image_type_name),
-        ("payload.image_meta.instance_type_flavorid", p.image_type_flavorid),
-        ("payload.instance_flavor_id", p.instance_flavor_id),
+        ("payload.image_meta.instance_type_name", p.image_type_name.clone()),
+        ("payload.image_meta.instance_type_flavorid", p.image_type_flavorid.clone()),
+        ("payload.instance_flavor_id", p.instance_flavor_id.clone()),
     ]);
     let (flavor_id_f, flavor_id) = first_present([
-        ("payload.image_meta.instance_type_flavor_id", p.image_type_flavor_id),
-        ("payload.instance_type_id", p.instance_type_id),
+        ("payload.image_meta.instance_type_flavor_id", p.image_type_flavor_id.clone()),
+        ("payload.instance_type_id", p.instance_type_id.clone()),
         ("", None),
         ("", None),
     ]);
     let (deleted_f, deleted) = first_present([
-        ("payload.deleted_at", p.deleted_at),
-        ("payload.terminated_at", p.terminated_at),
+        ("payload.deleted_at", p.deleted_at.clone()),
+        ("payload.terminated_at", p.terminated_at.clone()),
         ("", None),
         ("", None),
     ]);
     let rows: [(Sym, &'static str, Option<Scalar<'a>>, Convert); 25] = [
         (sym::TENANT_ID, tenant_f, tenant, to_text),
-        (sym::USER_ID, "payload.user_id", p.user_id, to_text),
+        (sym::USER_ID, "payload.user_id", p.user_id.clone(), to_text),
         (sym::REQUEST_ID, "_context_request_id", top("_context_request_id"), to_text),
-        (sym::MESSAGE, "payload.message", p.message, to_text),
+        (sym::MESSAGE, "payload.message", p.message.clone(), to_text),
         (sym::INSTANCE_ID, instance_f, instance, to_text),
         (sym::INSTANCE_FLAVOR, flavor_f, flavor, to_text),
         (sym::INSTANCE_FLAVOR_ID, flavor_id_f, flavor_id, to_int),
-        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb, to_int),
-        (sym::DISK_GB, "payload.disk_gb", p.disk_gb, to_int),
-        (sym::ROOT_GB, "payload.root_gb", p.root_gb, to_int),
-        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb, to_int),
-        (sym::VCPUS, "payload.vcpus", p.vcpus, to_int),
-        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type, to_text),
-        (sym::STATE, "payload.state", p.state, to_text),
-        (sym::STATE_DESCRIPTION, "payload.state_description", p.state_description, to_text),
-        (sym::DISPLAY_NAME, "payload.display_name", p.display_name, to_text),
-        (sym::BANDWIDTH_IN, "payload.bandwidth.public.bw_in", p.bw_in, to_text),
-        (sym::BANDWIDTH_OUT, "payload.bandwidth.public.bw_out", p.bw_out, to_text),
-        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture, to_text),
-        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version, to_text),
-        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro, to_text),
-        (sym::RAX_OPTIONS, "payload.image_meta.com.rackspace__1__options", p.rax_options, to_text),
-        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at, to_datetime),
+        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.clone(), to_int),
+        (sym::DISK_GB, "payload.disk_gb", p.disk_gb.clone(), to_int),
+        (sym::ROOT_GB, "payload.root_gb", p.root_gb.clone(), to_int),
+        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.clone(), to_int),
+        (sym::VCPUS, "payload.vcpus", p.vcpus.clone(), to_int),
+        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.clone(), to_text),
+        (sym::STATE, "payload.state", p.state.clone(), to_text),
+        (sym::STATE_DESCRIPTION, "payload.state_description", p.state_description.clone(), to_text),
+        (sym::DISPLAY_NAME, "payload.display_name", p.display_name.clone(), to_text),
+        (sym::BANDWIDTH_IN, "payload.bandwidth.public.bw_in", p.bw_in.clone(), to_text),
+        (sym::BANDWIDTH_OUT, "payload.bandwidth.public.bw_out", p.bw_out.clone(), to_text),
+        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture.clone(), to_text),
+        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.clone(), to_text),
+        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.clone(), to_text),
+        (sym::RAX_OPTIONS, "payload.image_meta.com.rackspace__1__options", p.rax_options.clone(), to_text),
+        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.clone(), to_datetime),
         (sym::DELETED_AT, deleted_f, deleted, to_datetime),
         (
             sym::AUDIT_PERIOD_BEGINNING,
             "payload.audit_period_beginning",
-            if is_exists { p.audit_period_beginning } else { None },
+            if is_exists { p.audit_period_beginning.clone() } else { None },
             to_datetime,
         ),
     ];
@@ -709,7 +707,7 @@ fn traits_2015<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<
         [(
             sym::AUDIT_PERIOD_ENDING,
             "payload.audit_period_ending",
-            if is_exists { p.audit_period_ending } else { None },
+            if is_exists { p.audit_period_ending.clone() } else { None },
             to_datetime as Convert,
         )],
         &mut traits,

@@ -10,6 +10,8 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
+pub mod fast;
+
 /// A JSON value reduced to what a trait conversion can use.
 #[derive(Debug, Clone)]
 pub enum Scalar<'a> {
@@ -624,11 +626,22 @@ impl<'de> Deserialize<'de> for Top<'de> {
     }
 }
 
-/// Parse one complete JSON text into a [`Top`].
+/// Parse one complete JSON text into a [`Top`]: by the fast reader when it can take
+/// the record (docs/inputs.md#reading-fast), else by [`parse_top_exact`]. Both give the
+/// same result for every record the fast reader takes.
+pub fn parse_top(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
+    match fast::parse(text) {
+        Some(top) => Ok(top),
+        None => parse_top_exact(text),
+    }
+}
+
+/// Parse one complete JSON text into a [`Top`] with serde_json: the reference reader,
+/// which takes any record and says what is wrong with a broken one.
 ///
 /// The text is checked as UTF-8 once, up front, so that the parser does not
 /// validate every string again on its own.
-pub fn parse_top(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
+pub fn parse_top_exact(text: &[u8]) -> Result<Top<'_>, serde_json::Error> {
     let parse = || match std::str::from_utf8(text) {
         Ok(s) => serde_json::from_str(s),
         // Let the parser find and describe the bad byte.

@@ -109,7 +109,8 @@ fn ui(a: cli::UiArgs) -> Result<i32> {
     if let Some(warning) = clock.warning() {
         eprintln!("usage-replay: {warning}");
     }
-    let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
+    let opts =
+        usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env(), ..Default::default() };
     let rules = Rules::parse(&a.rules).ok_or_else(|| anyhow!("unknown rule set {:?} (2014, 2015, both)", a.rules))?;
     let load = usage_replay::archive::LoadOptions {
         instances: a.only.instance.clone(),
@@ -129,7 +130,8 @@ fn demo(a: cli::DemoArgs) -> Result<i32> {
         ),
         None => None,
     };
-    let opts = usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env() };
+    let opts =
+        usage_replay::tui::Options { at, color: usage_replay::tui::Options::color_from_env(), ..Default::default() };
     let clock = usage_replay::tui::clocksync::ClockOptions::parse(None, None, 1.0).map_err(|e| anyhow!(e))?;
     let source = if a.tour { usage_replay::tui::Source::DemoTour } else { usage_replay::tui::Source::Demo };
     usage_replay::tui::run_source(source, opts, clock)
@@ -519,10 +521,13 @@ fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
     let (replay, other) = match archive.alt.as_deref() {
         Some(alt) => {
-            let (r, o) = rayon::join(|| Replay::run(&archive, !a.no_drain, ids), || Replay::run(alt, !a.no_drain, ids));
+            let (r, o) = rayon::join(
+                || Replay::run_verdicts(&archive, !a.no_drain, ids),
+                || Replay::run_verdicts(alt, !a.no_drain, ids),
+            );
             (r, Some(o))
         }
-        None => (Replay::run(&archive, !a.no_drain, ids), None),
+        None => (Replay::run_verdicts(&archive, !a.no_drain, ids), None),
     };
     clock.lap("replay");
     let side = match (archive.alt.as_deref(), other.as_ref()) {

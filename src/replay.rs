@@ -180,6 +180,9 @@ pub struct Replay<'a> {
     /// stream's verdict depends only on its own events, and nothing in the
     /// replay depends on a verdict.
     defer: bool,
+    /// Keep each pipeline's output events in its result (`emit`, the UI); the
+    /// audit reports verdicts only and drops them ([`Replay::run_verdicts`]).
+    keep_output: bool,
 }
 
 impl<'a> Replay<'a> {
@@ -200,13 +203,25 @@ impl<'a> Replay<'a> {
             unmatched: Vec::new(),
             decided: Vec::with_capacity(n),
             defer: false,
+            keep_output: true,
         }
     }
 
-    /// Replay every event, then drain unless told not to (the headless audit).
+    /// Replay every event, then drain unless told not to (the headless commands).
     pub fn run(archive: &'a Archive, drain: bool, ids: IdMode) -> Self {
+        Replay::run_keeping(archive, drain, ids, true)
+    }
+
+    /// As [`Replay::run`], without keeping the output events: what the audit
+    /// needs, in less memory (a stream's verdict does not depend on them).
+    pub fn run_verdicts(archive: &'a Archive, drain: bool, ids: IdMode) -> Self {
+        Replay::run_keeping(archive, drain, ids, false)
+    }
+
+    fn run_keeping(archive: &'a Archive, drain: bool, ids: IdMode, keep_output: bool) -> Self {
         let mut r = Replay::new(archive, ids);
         r.defer = true;
+        r.keep_output = keep_output;
         while r.step() {}
         if drain {
             r.drain();
@@ -218,14 +233,17 @@ impl<'a> Replay<'a> {
     /// Run the deferred pipelines, in parallel. Each stream decided so far holds
     /// its trigger and moment in a placeholder result.
     fn settle(&mut self) {
-        let (archive, ids) = (self.archive, self.ids);
+        let (archive, ids, keep_output) = (self.archive, self.ids, self.keep_output);
         self.streams
             .par_iter_mut()
             .filter(|s| matches!(s.state, StreamState::Firing | StreamState::Expiring))
             .for_each(|s| {
                 let (trigger, at) =
                     s.result.as_ref().map_or((TriggerKind::Fire, Timestamp::MAX), |r| (r.trigger, r.decided_at));
-                let (state, result) = verdict(archive, s, trigger, at, ids);
+                let (state, mut result) = verdict(archive, s, trigger, at, ids);
+                if !keep_output {
+                    result.output = Vec::new();
+                }
                 s.state = state;
                 s.result = Some(result);
             });

@@ -670,7 +670,7 @@ fn write_rows<'s, R: Serialize>(
 ) -> io::Result<()> {
     out.write_all(b"[")?;
     let mut first = true;
-    for window in streams.chunks(1 << 15) {
+    for window in streams.chunks(1 << 12) {
         let parts = window
             .par_chunks(512)
             .map(|streams| {

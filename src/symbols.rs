@@ -196,10 +196,11 @@ fn shard_of(h: u64) -> usize {
     1 + (h >> 40) as usize % (SHARDS - 1)
 }
 
-/// The string table, read-only after loading.
+/// The string table, read-only after loading. A clone shares the strings (the
+/// two rule sets of one load share one table) until one of them interns more.
 #[derive(Clone)]
 pub struct Symbols {
-    shards: Box<[Shard]>,
+    shards: std::sync::Arc<Vec<Shard>>,
 }
 
 impl Default for Symbols {
@@ -214,7 +215,7 @@ impl Symbols {
         for s in WELL_KNOWN {
             shards[0].intern(s, hash(s));
         }
-        Symbols { shards: shards.into_boxed_slice() }
+        Symbols { shards: std::sync::Arc::new(shards) }
     }
 
     pub fn intern(&mut self, s: &str) -> Sym {
@@ -225,7 +226,7 @@ impl Symbols {
             }
         }
         let shard = shard_of(h);
-        Sym::new(shard, self.shards[shard].intern(s, h))
+        Sym::new(shard, std::sync::Arc::make_mut(&mut self.shards)[shard].intern(s, h))
     }
 
     /// The symbol of `s` if it has been interned.
@@ -262,7 +263,8 @@ impl Symbols {
 
     /// A table the parse threads can intern into concurrently.
     pub fn into_shared(self) -> SharedSymbols {
-        SharedSymbols { shards: self.shards.into_vec().into_iter().map(Mutex::new).collect() }
+        let shards = std::sync::Arc::try_unwrap(self.shards).unwrap_or_else(|shared| (*shared).clone());
+        SharedSymbols { shards: shards.into_iter().map(Mutex::new).collect() }
     }
 }
 
@@ -293,12 +295,13 @@ impl SharedSymbols {
 
     pub fn into_symbols(self) -> Symbols {
         Symbols {
-            shards: self
-                .shards
-                .into_vec()
-                .into_iter()
-                .map(|m| m.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()))
-                .collect(),
+            shards: std::sync::Arc::new(
+                self.shards
+                    .into_vec()
+                    .into_iter()
+                    .map(|m| m.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()))
+                    .collect(),
+            ),
         }
     }
 }

@@ -273,7 +273,7 @@ fn stepping_moves_event_by_event() {
 #[test]
 fn opens_at_a_given_time_and_shows_pending_streams() {
     let at = t("2014-10-06T23:00:00Z");
-    let mut app = app_for(MIXED, Options { at: Some(at), color: true });
+    let mut app = app_for(MIXED, Options { at: Some(at), color: true, ..Default::default() });
     assert_eq!(app.playback.clock, at);
     // Stream #8's only event is the .exists of the next morning.
     assert_eq!(app.counts().outcome, [0, 0, 0, 7]);
@@ -621,7 +621,7 @@ fn external_clock_hooks() {
 fn colours_carry_meaning_and_no_color_has_none() {
     use ratatui::style::Color;
     for color in [true, false] {
-        let mut app = app_for(MIXED, Options { at: None, color });
+        let mut app = app_for(MIXED, Options { at: None, color, ..Default::default() });
         app.update(Action::Resize(120, 40));
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
         term.draw(|f| render(&app, f)).expect("draw");

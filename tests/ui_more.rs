@@ -24,7 +24,7 @@ fn app_for(paths: &[PathBuf], opts: Options) -> App {
 }
 
 fn mixed_at(at: Option<&str>) -> App {
-    app_for(&[PathBuf::from(MIXED)], Options { at: at.map(t), color: true })
+    app_for(&[PathBuf::from(MIXED)], Options { at: at.map(t), color: true, ..Default::default() })
 }
 
 fn search(app: &mut App, term: &str) {
@@ -218,4 +218,36 @@ fn an_empty_archive_says_so_and_points_at_the_problems() {
     assert!(!after.contains("1970"), "{after}");
     key(&mut app, 'p');
     assert_eq!(app.focus, Pane::Problems);
+}
+
+/// docs/ui.md#large-archives: a list at or above the threshold is built off the event loop; the key
+/// answers with the previous list, marked, and the new one takes its place when it is ready.
+#[test]
+fn a_large_list_is_built_in_the_background_and_then_shown() {
+    let opts = |from| Options { background_lists_from: from, ..Default::default() };
+    let mut inline = app_for(&[PathBuf::from(MIXED)], opts(usize::MAX));
+    let mut background = app_for(&[PathBuf::from(MIXED)], opts(0));
+    for app in [&mut inline, &mut background] {
+        app.update(Action::Resize(120, 40));
+        key(app, 's'); // sort by instance
+    }
+    assert!(!inline.list_pending());
+    let sorted = inline.rows().clone();
+    let unsorted: Vec<Option<u32>> = (0..sorted.len()).map(|r| Some(r as u32 + 1)).collect();
+    assert_ne!((0..sorted.len()).map(|r| sorted.get(r)).collect::<Vec<_>>(), unsorted, "sorting moves rows");
+
+    // Right after the key: the previous list (by id), marked as being rebuilt.
+    if background.list_pending() {
+        assert!(frame(&mut background, 120, 40).contains("building the list…"));
+        let shown: Vec<Option<u32>> = (0..background.rows().len()).map(|r| background.rows().get(r)).collect();
+        assert_eq!(shown, unsorted);
+    }
+    let waited = std::time::Instant::now();
+    while background.list_pending() {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(60), "the list never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        background.update(Action::Tick(std::time::Duration::ZERO));
+    }
+    assert_eq!(background.rows(), &sorted);
+    assert!(!frame(&mut background, 120, 40).contains("building the list…"));
 }

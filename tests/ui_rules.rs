@@ -28,7 +28,7 @@ fn load(rules: Rules, paths: &[&str]) -> App {
     let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
     let options = LoadOptions { rules, ..Default::default() };
     let archive = Archive::load_with(&paths, options, |_| true).expect("samples load");
-    App::new_with_data(Arc::new(data_of(archive)), Options { at: None, color: false })
+    App::new_with_data(Arc::new(data_of(archive)), Options { at: None, color: false, ..Default::default() })
 }
 
 fn both() -> App {
@@ -213,4 +213,41 @@ fn the_detail_pane_shows_the_2015_event_and_its_original_record() {
     assert!(text.contains("Original notification"), "{text}");
     assert!(text.contains("\"event_type\": \"compute.instance.exists\""), "{text}");
     assert!(!text.contains("reading…"), "{text}");
+}
+
+/// docs/ui.md#two-rule-sets: between the two rule sets' decisions, the explanation says the label
+/// the list shows at the clock, and which label the stream ends with. Here the 2015 stream holds a
+/// later `snapshot_instance` error notification, so it expires hours after the 2014 one (an event of
+/// another instance, days later, lets the clock stand between the two expiries).
+#[test]
+fn the_explanation_says_the_label_at_the_clock_and_the_final_one() {
+    let mut app = load(Rules::Both, &["tests/fixtures/ui/late-2015-event.jsonl"]);
+    let (first, second) = {
+        let d = app.data().expect("loaded");
+        let mine = d.timeline.stream(1).expect("one 2014 stream").decided_after();
+        let theirs = d.counterpart(1).expect("its 2015 counterpart").decided_after();
+        (mine, theirs)
+    };
+    assert!(first < second, "the 2014 stream is decided first");
+    let between = first.plus_micros(1);
+    app.update(Action::Seek(usage_replay::tui::types::Seek::To(between)));
+    app.update(Action::SelectStream(1));
+    app.update(Action::Explain);
+    app.update(Action::Resize(160, 60));
+    let text = |app: &App| -> String {
+        usage_replay::tui::content::explain::lines(app, 150).into_iter().map(|(l, _)| l + "\n").collect()
+    };
+    assert_eq!(app.data().and_then(|d| d.label_at(1, between)), Some(Triage::Only2014));
+    assert_eq!(app.playback.clock, between, "a later event of another instance lets the clock stand between");
+    let now = text(&app);
+    assert!(
+        now.contains(
+            "triage at the clock: 2014-only (not every verdict is in yet); once both rule sets have decided: confirmed"
+        ),
+        "{now}"
+    );
+    // Once both are in, the list and the explanation agree, and a confirmed stream needs no sentence.
+    app.update(Action::Seek(usage_replay::tui::types::Seek::To(second.plus_micros(1))));
+    let later = text(&app);
+    assert!(!later.contains("triage"), "{later}");
 }

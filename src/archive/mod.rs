@@ -16,7 +16,7 @@ use crate::rules::{RuleSet, Rules};
 use crate::shard::Shard;
 use crate::symbols::SharedSymbols;
 use rayon::prelude::*;
-use source::{Input, Layout, Opened};
+use source::{Chunk, Input, Layout, Opened};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
@@ -477,7 +477,7 @@ enum Piece {
     /// The source's layout, decided from its first bytes, sent before them.
     Layout(Layout),
     /// Bytes, and whether they are the end of the source.
-    Bytes(Vec<u8>, bool),
+    Bytes(Chunk, bool),
     Failed(std::io::Error),
 }
 
@@ -550,13 +550,13 @@ fn spawn_reader<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     mut r: Box<dyn Read + Send>,
     chunk: usize,
-) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Vec<u8>>) {
+) -> (mpsc::Receiver<Piece>, mpsc::SyncSender<Chunk>) {
     let (tx, rx) = mpsc::sync_channel::<Piece>(2);
-    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(POOL);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Chunk>(POOL);
     scope.spawn(move || {
         let mut made = 0;
         let mut carry: Vec<u8> = Vec::new();
-        let mut spare: Option<Vec<u8>> = None;
+        let mut spare: Option<Chunk> = None;
         let mut layout = None;
         let bom = |b: &[u8]| if b.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
         loop {
@@ -566,7 +566,7 @@ fn spawn_reader<'s>(
                 Some(b) => b,
                 None if made < POOL => {
                     made += 1;
-                    Vec::with_capacity(2 * chunk)
+                    Chunk::default()
                 }
                 None => match back_rx.recv() {
                     Ok(b) => b,
@@ -574,14 +574,15 @@ fn spawn_reader<'s>(
                 },
             };
             buf.clear();
-            buf.append(&mut carry);
+            buf.extend_from_slice(&carry);
+            carry.clear();
             // Always read something new: the carried part may already be a chunk long.
             // A line longer than a chunk keeps being read into the same buffer until it ends.
             // A document is read in plain chunks, record by record (docs/inputs.md#documents-record-by-record).
             let raw = layout == Some(Layout::Document);
             let result = loop {
                 let from = buf.len();
-                let result = source::fill(&mut *r, &mut buf, from + chunk);
+                let result = buf.fill(&mut *r, from + chunk);
                 if raw || !matches!(result, Ok(true)) || memchr::memchr(b'\n', &buf[from..]).is_some() {
                     break result;
                 }
@@ -902,9 +903,7 @@ impl Loader {
 impl Tally {
     fn into_archive(self, symbols: Symbols, rules: RuleSet, keep: Keep, alt: Option<Box<Archive>>) -> Archive {
         let mut events = self.events;
-        // docs/streams.md#replay: stably sorted by timestamp; ties keep archive order.
-        events.par_sort_by_key(|e| e.timestamp);
-        events.shrink_to_fit();
+        sort_by_time(&mut events);
         Archive {
             symbols,
             events,
@@ -921,6 +920,32 @@ impl Tally {
             keep,
             alt,
         }
+    }
+}
+
+/// docs/streams.md#replay: events stably sorted by timestamp, ties in archive
+/// order. The order is worked out on (timestamp, position) pairs and applied in
+/// place, one cycle of the permutation at a time, so that sorting never holds a
+/// second copy of the events (a merge sort's buffer is as large as the list).
+fn sort_by_time(events: &mut [Event]) {
+    use crate::time::Timestamp;
+    let mut order: Vec<(Timestamp, u32)> = events.iter().enumerate().map(|(i, e)| (e.timestamp, i as u32)).collect();
+    if order.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    order.par_sort_unstable();
+    // `from[k]`: where the event that belongs at `k` is now.
+    let mut from: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    for start in 0..from.len() {
+        let mut at = start;
+        // Each swap puts one event in its place; a cycle ends where it began.
+        while from[at] as usize != start {
+            let next = from[at] as usize;
+            events.swap(at, next);
+            from[at] = at as u32;
+            at = next;
+        }
+        from[at] = at as u32;
     }
 }
 
@@ -1119,5 +1144,44 @@ fn shift(o: Outcome, by: usize, index: u32) -> Outcome {
         Outcome::Event(d, l) => Outcome::Event(d, fix(l)),
         Outcome::NotDistilled(t, l) => Outcome::NotDistilled(t, fix(l)),
         Outcome::Rejected { reason, excerpt, loc } => Outcome::Rejected { reason, excerpt, loc: fix(loc) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn event(timestamp: i64, offset: u64) -> Event {
+        Event {
+            timestamp: Timestamp(timestamp),
+            event_type: Sym::default(),
+            message_id: MessageId::Uuid([0; 16]),
+            traits: Traits::default(),
+            origin: Origin { source: 0, line: 0, offset, len: 0, index: None, kind: RecordKind::Notification },
+        }
+    }
+
+    #[test]
+    fn sorting_in_place_is_the_stable_sort() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for n in [0usize, 1, 2, 3, 10, 100, 5000] {
+            for spread in [1i64, 3, 1000] {
+                let mut events: Vec<Event> = (0..n as u64)
+                    .map(|i| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Few distinct timestamps: many ties, which must keep archive order.
+                        event((seed % spread as u64) as i64, i)
+                    })
+                    .collect();
+                let mut expected: Vec<(i64, u64)> = events.iter().map(|e| (e.timestamp.0, e.origin.offset)).collect();
+                expected.sort_by_key(|&(t, _)| t);
+                sort_by_time(&mut events);
+                let got: Vec<(i64, u64)> = events.iter().map(|e| (e.timestamp.0, e.origin.offset)).collect();
+                assert_eq!(got, expected, "n={n} spread={spread}");
+            }
+        }
     }
 }

@@ -415,18 +415,60 @@ pub fn read_at(from: &Reread, gzip: bool, offset: u64, len: usize) -> io::Result
     Ok(buf)
 }
 
-/// Fill `buf` from `r` until it holds `want` bytes or the input ends.
-/// Returns false at the end of the input.
-pub fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
-    let need = want.saturating_sub(buf.len());
-    if need == 0 {
-        return Ok(true);
+/// A read buffer whose memory is written once, when it grows, and then reused: reading
+/// into it never zero-fills again (a `Vec` filled by `read_to_end` would zero its spare
+/// capacity on every fill, as the readers here do not implement `read_buf`). It holds
+/// `len` bytes of content; it derefs to them.
+#[derive(Default)]
+pub struct Chunk {
+    data: Vec<u8>,
+    len: usize,
+}
+
+impl std::ops::Deref for Chunk {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.data[..self.len]
     }
-    buf.reserve(need);
-    // `read_to_end` reads into spare capacity without zeroing it on every short read;
-    // on an error the bytes read before it stay in `buf`.
-    let n = Read::take(&mut *r, need as u64).read_to_end(buf)?;
-    Ok(n == need)
+}
+
+impl Chunk {
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Room for `len` bytes of content, zeroed only where the buffer has never been.
+    fn room(&mut self, len: usize) {
+        if self.data.len() < len {
+            self.data.resize(len, 0);
+        }
+    }
+
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        self.room(end);
+        self.data[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+    }
+
+    /// Fill from `r` until the content is `want` bytes long or the input ends.
+    /// Returns false at the end of the input; on an error the bytes read before it stay.
+    pub fn fill(&mut self, r: &mut dyn Read, want: usize) -> io::Result<bool> {
+        self.room(want);
+        while self.len < want {
+            match r.read(&mut self.data[self.len..want]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => self.len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Layout of one file (docs/inputs.md#layouts).
@@ -864,6 +906,35 @@ mod tests {
         );
         assert_eq!(spool_reserve(100 << 30), 1 << 30);
         assert_eq!(spool_reserve(10 << 30), 512 << 20);
+    }
+
+    #[test]
+    fn a_chunk_fills_and_keeps_what_was_read() {
+        let mut c = Chunk::default();
+        let mut r: &[u8] = b"hello world";
+        assert!(c.fill(&mut r, 5).unwrap());
+        assert_eq!(&*c, b"hello");
+        c.truncate(2);
+        c.extend_from_slice(b"y!");
+        assert_eq!(&*c, b"hey!");
+        assert!(!c.fill(&mut r, 100).unwrap());
+        assert_eq!(&*c, b"hey! world");
+        c.clear();
+        assert!(c.is_empty());
+        // A read error keeps the bytes read before it.
+        struct Broken(u8);
+        impl Read for Broken {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("gone"));
+                }
+                self.0 -= 1;
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        assert!(c.fill(&mut Broken(3), 10).is_err());
+        assert_eq!(&*c, b"xxx");
     }
 
     #[test]

@@ -87,6 +87,9 @@ fn frame_wait(app: &App) -> Duration {
         Duration::from_millis(33)
     } else if app.is_loading() {
         Duration::from_millis(50)
+    } else if app.list_pending() {
+        // A list built in the background shows as soon as it is ready.
+        Duration::from_millis(10)
     } else {
         Duration::from_millis(250)
     }
@@ -231,10 +234,11 @@ pub fn run_source(source: Source, opts: Options, clock: ClockOptions) -> Result<
         }
         let now = Instant::now();
         let moving = app.playback.playing;
+        let building = app.list_pending();
         app.update(Action::Tick(now - last));
         last = now;
         sync.publish(&app);
-        dirty |= moving || app.is_loading();
+        dirty |= moving || app.is_loading() || (building && !app.list_pending());
         for r in app.take_requests() {
             match r {
                 Request::Original { event, other } => {

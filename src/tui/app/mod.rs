@@ -39,11 +39,18 @@ pub struct Options {
     pub at: Option<Timestamp>,
     /// Colours on (off when `NO_COLOR` is set).
     pub color: bool,
+    /// A filtered or sorted list of at least this many streams is built off the
+    /// event loop, so that keys keep answering at once (docs/ui.md#large-archives).
+    pub background_lists_from: usize,
 }
+
+/// Streams from which a filtered or sorted list is built in the background: a
+/// build of this many takes a few milliseconds.
+pub const BACKGROUND_LISTS_FROM: usize = 50_000;
 
 impl Default for Options {
     fn default() -> Self {
-        Options { at: None, color: true }
+        Options { at: None, color: true, background_lists_from: BACKGROUND_LISTS_FROM }
     }
 }
 
@@ -77,7 +84,7 @@ pub struct Focused {
     pub explanation: Option<Explanation>,
     /// With both rule sets, where they part: the listed stream's final triage label
     /// and the sentence that says why (docs/rules2015.md#side-by-side).
-    pub triage: Option<String>,
+    pub triage: Option<(crate::triage::Triage, Option<String>)>,
     /// Indices of the events that prove the verdict.
     pub proving: Vec<usize>,
     pub log: Vec<String>,
@@ -108,6 +115,8 @@ pub struct App {
     rows: Rows,
     index_key: Option<sync::IndexKey>,
     index_age: Duration,
+    /// A list being built off the event loop: its key, and where its rows arrive.
+    building: Option<(sync::IndexKey, std::sync::mpsc::Receiver<Result<Rows, String>>)>,
     pub streams: ListState,
     pub events: ListState,
     pub problems: ListState,
@@ -163,6 +172,7 @@ impl App {
             rows: Rows::default(),
             index_key: None,
             index_age: Duration::ZERO,
+            building: None,
             streams: ListState::default(),
             events: ListState::default(),
             problems: ListState::default(),
@@ -279,6 +289,12 @@ impl App {
             LoadEvent::Done(d) => self.set_loaded(d),
             LoadEvent::Failed(e) => self.failure = Some(e),
         }
+    }
+
+    /// Whether a filtered or sorted list is being built in the background
+    /// (docs/ui.md#large-archives): the list shown is the previous one.
+    pub fn list_pending(&self) -> bool {
+        self.building.is_some()
     }
 
     pub fn data(&self) -> Option<&Data> {

@@ -88,9 +88,29 @@ impl App {
     /// Bring the derived state in line with the clock and the selection:
     /// the stream list, the selected stream's explanation, the detail request.
     pub(super) fn sync(&mut self, force: bool) {
+        if self.data.is_none() {
+            return;
+        }
+        let selected = self.rows.get(self.streams.sel);
+        // A list built in the background takes its place once it is ready.
+        if let Some((key, rx)) = &self.building {
+            match rx.try_recv() {
+                Ok(Ok(rows)) => {
+                    self.rows = rows;
+                    self.index_key = Some(key.clone());
+                    self.index_age = Duration::ZERO;
+                    self.building = None;
+                }
+                Ok(Err(e)) => {
+                    self.building = None;
+                    self.error(e);
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.building = None,
+            }
+        }
         let Some(d) = &self.data else { return };
         let t = self.playback.clock;
-        let selected = self.rows.get(self.streams.sel);
         // Rebuild the list only when it would change.
         let prefix = self.filter.is_empty() && self.sort.key == SortKey::Id;
         let label_at = |id: u32| d.label_at(id, t);
@@ -98,6 +118,7 @@ impl App {
         if prefix {
             self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort, labels);
             self.index_key = None;
+            self.building = None;
         } else {
             let c = d.timeline.counts_at(t);
             let key = IndexKey {
@@ -114,10 +135,28 @@ impl App {
             let old = self.index_key.as_ref();
             let changed_view = old.is_none_or(|k| k.filter != key.filter || k.sort != key.sort);
             let due = force || changed_view || !self.playback.playing || self.index_age >= REBUILD_EVERY;
-            if old != Some(&key) && due {
-                self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort, labels);
-                self.index_key = Some(key);
-                self.index_age = Duration::ZERO;
+            let in_hand = self.building.as_ref().is_some_and(|(k, _)| *k == key);
+            if old != Some(&key) && due && !in_hand {
+                if key.created >= self.opts.background_lists_from {
+                    // docs/ui.md#large-archives: the old list stays on screen, marked, until this one is ready.
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let (d, filter, sort) = (std::sync::Arc::clone(d), self.filter.clone(), self.sort);
+                    std::thread::spawn(move || {
+                        let rows = crate::tui::load::guarded(|| {
+                            let label_at = |id: u32| d.label_at(id, t);
+                            let labels: Option<index::Labels> = d.other.as_ref().map(|_| &label_at as index::Labels);
+                            index::build(&d.archive, &d.timeline, t, &filter, sort, labels)
+                        });
+                        // The app may have moved on and dropped the receiver: nothing to do then.
+                        let _ = tx.send(rows);
+                    });
+                    self.building = Some((key, rx));
+                } else {
+                    self.rows = index::build(&d.archive, &d.timeline, t, &self.filter, self.sort, labels);
+                    self.index_key = Some(key);
+                    self.index_age = Duration::ZERO;
+                    self.building = None;
+                }
             }
         }
         // Keep the selected stream selected when its row moves.
@@ -185,8 +224,7 @@ impl App {
         let triage = match (self.selected_stream(), d.other_archive()) {
             (Some(listed), Some(alt)) => {
                 let label = crate::triage::Triage::of(listed.outcome(), d.counterpart(listed.id).map(|o| o.outcome()));
-                explain::triage_note(label, &d.archive, listed, alt, d.counterpart(listed.id))
-                    .map(|note| format!("{}: {note}", label.as_str()))
+                Some((label, explain::triage_note(label, &d.archive, listed, alt, d.counterpart(listed.id))))
             }
             _ => None,
         };

@@ -80,8 +80,23 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
         push_wrapped(&mut out, &r.message, t.outcome(r.outcome), "");
     }
     let mine = |f: &&crate::tui::app::Focused| f.id == s.id && f.other == app.showing_other();
-    if let Some(note) = app.focused().filter(mine).and_then(|f| f.triage.as_ref()) {
-        push_wrapped(&mut out, &format!("triage {note}"), t.warn(), "");
+    if let Some((label, note)) = app.focused().filter(mine).and_then(|f| f.triage.as_ref()) {
+        // docs/ui.md#two-rule-sets: the list shows the label at the clock, the sentence the final one.
+        let listed = app.selected_stream().map(|l| l.id);
+        let now = listed.and_then(|id| d.label_at(id, app.playback.clock));
+        let text = match (now, note) {
+            (Some(now), _) if now != *label => Some(format!(
+                "triage at the clock: {} (not every verdict is in yet); once both rule sets have decided: {}{}",
+                now.as_str(),
+                label.as_str(),
+                note.as_ref().map_or(String::new(), |n| format!(": {n}"))
+            )),
+            (_, Some(note)) => Some(format!("triage {}: {note}", label.as_str())),
+            (_, None) => None,
+        };
+        if let Some(text) = text {
+            push_wrapped(&mut out, &text, t.warn(), "");
+        }
     }
     if let Some(a) = r.audit2015.as_deref().filter(|a| !a.warnings.is_empty()) {
         for w in &a.warnings {

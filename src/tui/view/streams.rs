@@ -29,6 +29,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     }
     let dir = if app.sort.descending { "↓" } else { "↑" };
     title.push(Span::styled(format!("· sort: {} {dir} ", app.sort.key.name()), t.label()));
+    if app.list_pending() {
+        // docs/ui.md#large-archives: the rows below are the previous list's until the new one is ready.
+        title.push(Span::styled("· building the list… ", t.warn()));
+    }
     let block = pane_block(app, Pane::Streams, title, compact);
     let inner = block.inner(area);
     f.render_widget(block, area);
