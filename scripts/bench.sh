@@ -44,3 +44,14 @@ for n in 100k 1M; do report "$work/bench-$n.jsonl"; done
 echo
 echo "interactive replay with the 1M archive loaded (in-process, 120x40 test backend):"
 cargo bench --quiet --bench ui_keys -- "$work/bench-1M.jsonl"
+
+# docs/scale.md#bounded-memory: the 1M archive under a budget of a quarter of its size.
+f="$work/bench-1M.jsonl"
+budget=$(( $(stat -c %s "$f") / 4 ))
+echo
+echo "audit --memory $((budget >> 20))M on $(basename "$f") (the archive is 4x the budget), then plain:"
+for memory in "--memory $budget" ""; do
+  # shellcheck disable=SC2086
+  /usr/bin/time -f "    %e s  peak %M KB  ${memory:-plain}" $bin audit $memory --format json "$f" 2>&1 >/dev/null \
+    | grep -v -e '^timing:' -e 'exited with' | sed 's/^usage-replay: /    /' || true
+done
