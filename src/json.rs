@@ -270,6 +270,19 @@ pub enum PayloadSlot<'a> {
     Other(Scalar<'a>),
 }
 
+impl<'a> Payload<'a> {
+    /// The fields read from `image_meta`: a later `image_meta` replaces an earlier one entirely.
+    fn set_image_meta(&mut self, im: ImageMeta<'a>) {
+        self.os_architecture = im.architecture;
+        self.os_version = im.os_version;
+        self.os_distro = im.os_distro;
+        self.image_type_name = im.instance_type_name;
+        self.image_type_flavorid = im.instance_type_flavorid;
+        self.image_type_flavor_id = im.instance_type_flavor_id;
+        self.rax_options = im.rax_options;
+    }
+}
+
 struct PayloadVisitor;
 
 impl<'de> Visitor<'de> for PayloadVisitor {
@@ -308,14 +321,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                     } else {
                         map.next_value()?
                     };
-                    // A later image_meta replaces an earlier one entirely.
-                    p.os_architecture = im.architecture;
-                    p.os_version = im.os_version;
-                    p.os_distro = im.os_distro;
-                    p.image_type_name = im.instance_type_name;
-                    p.image_type_flavorid = im.instance_type_flavorid;
-                    p.image_type_flavor_id = im.instance_type_flavor_id;
-                    p.rax_options = im.rax_options;
+                    p.set_image_meta(im);
                     continue;
                 }
                 "bandwidth" => {

@@ -390,15 +390,7 @@ impl<'a> Reader<'a> {
                 (12, "display_name") => &mut p.display_name,
                 (13, "terminated_at") => &mut p.terminated_at,
                 (10, "image_meta") => {
-                    // A later image_meta replaces an earlier one entirely.
-                    let im = r.image_meta(depth + 1)?;
-                    p.os_architecture = im.architecture;
-                    p.os_version = im.os_version;
-                    p.os_distro = im.os_distro;
-                    p.image_type_name = im.instance_type_name;
-                    p.image_type_flavorid = im.instance_type_flavorid;
-                    p.image_type_flavor_id = im.instance_type_flavor_id;
-                    p.rax_options = im.rax_options;
+                    p.set_image_meta(r.image_meta(depth + 1)?);
                     return Some(());
                 }
                 (9, "bandwidth") => {
