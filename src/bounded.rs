@@ -18,7 +18,7 @@ pub const FIXED: u64 = 64 * MIB;
 
 /// docs/scale.md#how-many-parts: peak memory of a plain audit per byte of
 /// uncompressed archive, above [`FIXED`], in thousandths (measured on the
-/// benchmark archive: 0.10 for 2014, 0.17 for 2015, 0.31 side by side).
+/// benchmark archive: 0.09 to 0.12 for 2014, 0.17 for 2015, 0.31 side by side).
 fn per_thousand_bytes(rules: Rules) -> u64 {
     match rules {
         Rules::One(RuleSet::Y2014) => 120,
