@@ -273,27 +273,12 @@ impl Audit<'_> {
 
     /// A row of `other_unpaired`: the 2015 stream in the shape of a stream row.
     fn unpaired_row<'s>(&'s self, side: &'s SideBySide<'s>, o: &'s Stream, explain: bool) -> StreamRow<'s> {
-        let r = o.result.as_ref();
         StreamRow {
             rules: Some(RuleSet::Y2015.name()),
-            stream_id: o.id,
-            instance_id: o.instance_id.py_str(&side.archive.symbols),
-            tenant_id: crate::ticket::stream_tenant(side.archive, o),
-            day: o.day.to_string(),
-            state: o.state.as_str(),
-            trigger: r.map(|r| r.trigger.as_str()),
-            outcome: o.outcome().as_str(),
-            code: o.code().map(|c| c.as_str()),
-            message: r.map(|r| r.message.as_str()).unwrap_or(""),
-            event_count: o.events.len(),
-            first_event: o.first_event.iso(),
-            last_event: o.last_event.iso(),
-            explanation: if explain { explain::explain_with(side.archive, o, side.streams) } else { None },
-            results: None,
             warnings: Some(warnings_of(o)),
             triage: Some(Triage::of_unpaired(o.outcome()).as_str()),
-            other: None,
             why: explain.then(|| explain::unpaired_note(self.streams, side.streams, o)),
+            ..base_row(side.archive, side.streams, o, explain)
         }
     }
 
@@ -319,22 +304,7 @@ impl Audit<'_> {
     }
 
     fn row<'s>(&'s self, s: &'s Stream, explain: bool) -> StreamRow<'s> {
-        let r = s.result.as_ref();
         StreamRow {
-            rules: None,
-            stream_id: s.id,
-            instance_id: s.instance_id.py_str(&self.archive.symbols),
-            tenant_id: crate::ticket::stream_tenant(self.archive, s),
-            day: s.day.to_string(),
-            state: s.state.as_str(),
-            trigger: r.map(|r| r.trigger.as_str()),
-            outcome: s.outcome().as_str(),
-            code: s.code().map(|c| c.as_str()),
-            message: r.map(|r| r.message.as_str()).unwrap_or(""),
-            event_count: s.events.len(),
-            first_event: s.first_event.iso(),
-            last_event: s.last_event.iso(),
-            explanation: if explain { explain::explain_with(self.archive, s, self.streams) } else { None },
             results: self.results_of(s),
             warnings: (self.rules == Rules::One(RuleSet::Y2015)).then(|| warnings_of(s)),
             triage: self.triage(s).map(Triage::as_str),
@@ -354,7 +324,7 @@ impl Audit<'_> {
                     why: self.why(s).filter(|_| explain),
                 })
             }),
-            why: None,
+            ..base_row(self.archive, self.streams, s, explain)
         }
     }
 
@@ -652,6 +622,32 @@ impl Audit<'_> {
             writeln!(out, "{line}")?;
         }
         Ok(())
+    }
+}
+
+/// What every row says of its stream, from the archive it was replayed from.
+fn base_row<'s>(archive: &'s Archive, streams: &'s [Stream], s: &'s Stream, explain: bool) -> StreamRow<'s> {
+    let r = s.result.as_ref();
+    StreamRow {
+        rules: None,
+        stream_id: s.id,
+        instance_id: s.instance_id.py_str(&archive.symbols),
+        tenant_id: crate::ticket::stream_tenant(archive, s),
+        day: s.day.to_string(),
+        state: s.state.as_str(),
+        trigger: r.map(|r| r.trigger.as_str()),
+        outcome: s.outcome().as_str(),
+        code: s.code().map(|c| c.as_str()),
+        message: r.map(|r| r.message.as_str()).unwrap_or(""),
+        event_count: s.events.len(),
+        first_event: s.first_event.iso(),
+        last_event: s.last_event.iso(),
+        explanation: if explain { explain::explain_with(archive, s, streams) } else { None },
+        results: None,
+        warnings: None,
+        triage: None,
+        other: None,
+        why: None,
     }
 }
 
