@@ -173,30 +173,31 @@ impl Audit<'_> {
     /// docs/scale.md#why-a-part-reaches-the-same-verdicts: the replay position
     /// of the event that created each stream, on each side, so that the merge
     /// can number the streams of every part as one run would.
-    fn shard_json(&self, shard: Shard) -> serde_json::Value {
-        fn keys(archive: &Archive, streams: &[Stream]) -> Vec<serde_json::Value> {
-            streams
-                .iter()
-                .map(|s| match s.events.first().and_then(|&i| archive.events.get(i as usize)) {
-                    Some(e) => serde_json::json!([
-                        e.timestamp.iso(),
-                        e.origin.source,
-                        e.origin.offset,
-                        e.origin.index.unwrap_or(0)
-                    ]),
-                    None => serde_json::Value::Null,
-                })
-                .collect()
+    fn write_shard(&self, out: &mut dyn Write, shard: Shard) -> io::Result<()> {
+        // Written as it goes: a part of a large archive has a key per stream.
+        fn keys(out: &mut dyn Write, archive: &Archive, streams: &[Stream]) -> io::Result<()> {
+            out.write_all(b"[")?;
+            for (i, s) in streams.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                match s.events.first().and_then(|&i| archive.events.get(i as usize)) {
+                    Some(e) => {
+                        let o = &e.origin;
+                        write!(out, "[\"{}\",{},{},{}]", e.timestamp.iso(), o.source, o.offset, o.index.unwrap_or(0))?
+                    }
+                    None => out.write_all(b"null")?,
+                }
+            }
+            out.write_all(b"]")
         }
-        let mut v = serde_json::json!({
-            "index": shard.index,
-            "count": shard.count,
-            "streams": keys(self.archive, self.streams),
-        });
+        write!(out, "{{\"index\":{},\"count\":{},\"streams\":", shard.index, shard.count)?;
+        keys(out, self.archive, self.streams)?;
         if let Some(side) = &self.side {
-            v["other_streams"] = keys(side.archive, side.streams).into();
+            out.write_all(b",\"other_streams\":")?;
+            keys(out, side.archive, side.streams)?;
         }
-        v
+        out.write_all(b"}")
     }
 
     /// The 2015 counterpart of a primary stream, side by side.
@@ -335,7 +336,9 @@ impl Audit<'_> {
             writeln!(out, "  \"rules\": \"{}\",", self.rules.name())?;
         }
         if let Some(shard) = self.shard {
-            writeln!(out, "  \"shard\": {},", self.shard_json(shard))?;
+            out.write_all(b"  \"shard\": ")?;
+            self.write_shard(out, shard)?;
+            out.write_all(b",\n")?;
         }
         out.write_all(b"  \"streams\": ")?;
         let selected: Vec<&Stream> = self.listed(filter).collect();

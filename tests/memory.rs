@@ -144,7 +144,7 @@ fn a_split_audit_of_an_unreadable_path_leaves_nothing_behind() {
     let t = tmp.path().display().to_string();
     let day = repo("samples/day.jsonl");
     let plain = run(&["audit", "--format", "json", &day, "/nonexistent.jsonl"]);
-    let split = run(&["audit", "--memory", "32K", "--tmp", &t, "--format", "json", &day, "/nonexistent.jsonl"]);
+    let split = run(&["audit", "--memory", "8K", "--tmp", &t, "--format", "json", &day, "/nonexistent.jsonl"]);
     assert!(parts_of(&split.stderr) > 1, "{}", split.stderr);
     assert_eq!((split.code, &split.stdout), (plain.code, &plain.stdout));
     assert!(split.stderr.ends_with(&plain.stderr), "the same reason: {}", split.stderr);
