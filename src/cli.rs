@@ -286,7 +286,8 @@ pub struct AuditArgs {
     /// quarter of the machine's memory): an archive too large for it is audited
     /// in parts by instance, one after another, and the parts' reports merged
     /// (the archive is then read once per part). Only --format json is made
-    /// from parts. Not with --shard or --no-drain.
+    /// from parts; the default budget applies to it alone. Not with --shard or
+    /// --no-drain.
     #[arg(long, value_name = "SIZE", value_parser = usage_replay::bounded::parse_size)]
     pub memory: Option<u64>,
 

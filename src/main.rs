@@ -363,7 +363,8 @@ fn audit(a: AuditArgs) -> Result<i32> {
         }
     };
     // docs/scale.md#bounded-memory: a part of a split, or a run that cannot be
-    // split, runs in one piece; so does a pipe without --memory (it is read once).
+    // split, runs in one piece; so do, without --memory, a pipe (it is read once)
+    // and a table or CSV (they are not made from parts: the default budget must not refuse them).
     let budget = a.memory.or_else(bounded::default_budget);
     let tmp = a.tmp.clone().unwrap_or_else(std::env::temp_dir);
     let inputs = usage_replay::archive::source::expand(&a.input.paths).inputs;
@@ -372,7 +373,9 @@ fn audit(a: AuditArgs) -> Result<i32> {
         Input::File(p) => !usage_replay::archive::source::is_rereadable(p),
     };
     let pipes = inputs.iter().any(is_pipe);
-    let Some(budget) = budget.filter(|_| a.shard.is_none() && !a.no_drain && (a.memory.is_some() || !pipes)) else {
+    let Some(budget) = budget
+        .filter(|_| a.shard.is_none() && !a.no_drain && (a.memory.is_some() || (!pipes && a.format == Format::Json)))
+    else {
         return whole(None, &[]).map(|code| code.unwrap_or(EXIT_UNUSABLE));
     };
     let spooled = spool_pipes(inputs.iter().filter(|i| is_pipe(i)), &tmp)?;
