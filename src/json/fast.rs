@@ -215,18 +215,24 @@ impl<'a> Reader<'a> {
             self.i += 1;
             self.ws();
             member(self, key)?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.after_item(b'}')? {
+                return Some(());
             }
+        }
+    }
+
+    /// After a member or an element: past a `,` and the blanks after it (`false`: another
+    /// follows), or past the closing `close` (`true`: the container ends); anything else is no JSON.
+    #[inline]
+    fn after_item(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let b = self.peek()?;
+        self.i += 1;
+        if b == b',' {
+            self.ws();
+            Some(false)
+        } else {
+            (b == close).then_some(true)
         }
     }
 
@@ -243,17 +249,8 @@ impl<'a> Reader<'a> {
         }
         loop {
             self.skip_value(depth + 1)?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.after_item(b']')? {
+                return Some(());
             }
         }
     }
