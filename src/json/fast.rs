@@ -194,13 +194,7 @@ impl<'a> Reader<'a> {
     /// which `member` must read.
     #[inline]
     fn object(&mut self, depth: u32, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.i += 1;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
+        if self.open(depth, b'}')? {
             return Some(());
         }
         loop {
@@ -221,6 +215,22 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// At an opening `{` or `[`: past it and the blanks after it; `true` when the container is
+    /// empty (then past its `close` too). Nesting deeper than the limit is left to the exact reader.
+    #[inline]
+    fn open(&mut self, depth: u32, close: u8) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek()? == close {
+            self.i += 1;
+            return Some(true);
+        }
+        Some(false)
+    }
+
     /// After a member or an element: past a `,` and the blanks after it (`false`: another
     /// follows), or past the closing `close` (`true`: the container ends); anything else is no JSON.
     #[inline]
@@ -238,13 +248,7 @@ impl<'a> Reader<'a> {
 
     /// At `[`: every element checked and passed over.
     fn skip_array(&mut self, depth: u32) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.i += 1;
-        self.ws();
-        if self.peek()? == b']' {
-            self.i += 1;
+        if self.open(depth, b']')? {
             return Some(());
         }
         loop {
