@@ -13,7 +13,7 @@ use usage_replay::archive::source::Input;
 use usage_replay::archive::{Archive, Keep, LoadError, LoadOptions};
 use usage_replay::bounded::{self, Plan};
 use usage_replay::pipeline::{Code, IdMode};
-use usage_replay::replay::{Outcome, Replay};
+use usage_replay::replay::{Keeping, Outcome, Replay};
 use usage_replay::report::{Audit, SideBySide};
 use usage_replay::rules::{RuleSet, Rules};
 use usage_replay::shard::Shard;
@@ -522,15 +522,17 @@ fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
     let Some(archive) = load_watched(&a.input, how)? else { return Ok(Ran::Over) };
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
+    // The explanations, and the 2015 results a 2015 report lists, need each pipeline's details.
+    let keeping = if a.explain || rules == Rules::One(RuleSet::Y2015) { Keeping::Details } else { Keeping::Verdicts };
     let (replay, other) = match archive.alt.as_deref() {
         Some(alt) => {
             let (r, o) = rayon::join(
-                || Replay::run_verdicts(&archive, !a.no_drain, ids),
-                || Replay::run_verdicts(alt, !a.no_drain, ids),
+                || Replay::run_keeping(&archive, !a.no_drain, ids, keeping),
+                || Replay::run_keeping(alt, !a.no_drain, ids, keeping),
             );
             (r, Some(o))
         }
-        None => (Replay::run_verdicts(&archive, !a.no_drain, ids), None),
+        None => (Replay::run_keeping(&archive, !a.no_drain, ids, keeping), None),
     };
     clock.lap("replay");
     let side = match (archive.alt.as_deref(), other.as_ref()) {

@@ -14,7 +14,7 @@
 use crate::archive::Archive;
 use crate::event::{sym, Event, Value};
 use crate::hash::HashMap;
-use crate::pipeline::{self, Audit2015, Code, IdMode, OutputEvent, Verdict};
+use crate::pipeline::{self, Audit2015, Code, IdMode, OutputEvent, Outputs, Verdict};
 use crate::time::{Day, Timestamp};
 use crate::trigger::{self, StreamKey, Unmatched};
 use rayon::prelude::*;
@@ -112,8 +112,12 @@ pub struct StreamResult {
     pub code: Option<Code>,
     /// The check's exact message, or the description of the pipeline failure.
     pub message: String,
-    pub verdict: Option<Verdict>,
-    /// The 2015 results and warnings (docs/rules2015.md#checks), under that rule set.
+    /// Index in the stream of the `.exists` the 2014 checks used, if any.
+    pub exists: Option<u32>,
+    /// The 2014 checks' verdict; `None` in a replay that keeps verdicts only ([`Keeping::Verdicts`]).
+    pub verdict: Option<Box<Verdict>>,
+    /// The 2015 results and warnings (docs/rules2015.md#checks), under that rule set. A replay
+    /// that keeps verdicts only keeps the warnings: `results` and `warned` are empty.
     pub audit2015: Option<Box<Audit2015>>,
     pub output: Vec<OutputEvent>,
 }
@@ -180,9 +184,20 @@ pub struct Replay<'a> {
     /// stream's verdict depends only on its own events, and nothing in the
     /// replay depends on a verdict.
     defer: bool,
-    /// Keep each pipeline's output events in its result (`emit`, the UI); the
-    /// audit reports verdicts only and drops them ([`Replay::run_verdicts`]).
-    keep_output: bool,
+    /// What a stream's result keeps of its pipeline run.
+    keeping: Keeping,
+}
+
+/// What a stream's result keeps of its pipeline run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keeping {
+    /// Everything: the output events, the 2014 verdict, every 2015 result (`emit`, the UI).
+    All,
+    /// No output events (an audit never writes them; no verdict depends on them).
+    Details,
+    /// The outcome, code, message and 2015 warnings only: what a report without
+    /// explanations prints. The output events' ids are not even worked out.
+    Verdicts,
 }
 
 impl<'a> Replay<'a> {
@@ -203,25 +218,21 @@ impl<'a> Replay<'a> {
             unmatched: Vec::new(),
             decided: Vec::with_capacity(n),
             defer: false,
-            keep_output: true,
+            keeping: Keeping::All,
         }
     }
 
     /// Replay every event, then drain unless told not to (the headless commands).
     pub fn run(archive: &'a Archive, drain: bool, ids: IdMode) -> Self {
-        Replay::run_keeping(archive, drain, ids, true)
+        Replay::run_keeping(archive, drain, ids, Keeping::All)
     }
 
-    /// As [`Replay::run`], without keeping the output events: what the audit
-    /// needs, in less memory (a stream's verdict does not depend on them).
-    pub fn run_verdicts(archive: &'a Archive, drain: bool, ids: IdMode) -> Self {
-        Replay::run_keeping(archive, drain, ids, false)
-    }
-
-    fn run_keeping(archive: &'a Archive, drain: bool, ids: IdMode, keep_output: bool) -> Self {
+    /// As [`Replay::run`], keeping less of each pipeline run: what the audit
+    /// needs, in less memory and time (a stream's verdict depends on none of it).
+    pub fn run_keeping(archive: &'a Archive, drain: bool, ids: IdMode, keeping: Keeping) -> Self {
         let mut r = Replay::new(archive, ids);
         r.defer = true;
-        r.keep_output = keep_output;
+        r.keeping = keeping;
         while r.step() {}
         if drain {
             r.drain();
@@ -233,17 +244,14 @@ impl<'a> Replay<'a> {
     /// Run the deferred pipelines, in parallel. Each stream decided so far holds
     /// its trigger and moment in a placeholder result.
     fn settle(&mut self) {
-        let (archive, ids, keep_output) = (self.archive, self.ids, self.keep_output);
+        let (archive, ids, keeping) = (self.archive, self.ids, self.keeping);
         self.streams
             .par_iter_mut()
             .filter(|s| matches!(s.state, StreamState::Firing | StreamState::Expiring))
             .for_each(|s| {
                 let (trigger, at) =
                     s.result.as_ref().map_or((TriggerKind::Fire, Timestamp::MAX), |r| (r.trigger, r.decided_at));
-                let (state, mut result) = verdict(archive, s, trigger, at, ids);
-                if !keep_output {
-                    result.output = Vec::new();
-                }
+                let (state, result) = verdict(archive, s, trigger, at, ids, keeping);
                 s.state = state;
                 s.result = Some(result);
             });
@@ -410,13 +418,14 @@ impl<'a> Replay<'a> {
                 outcome: Outcome::Pending,
                 code: None,
                 message: String::new(),
+                exists: None,
                 verdict: None,
                 audit2015: None,
                 output: Vec::new(),
             });
             return;
         }
-        let (state, result) = verdict(archive, s, trigger, now, self.ids);
+        let (state, result) = verdict(archive, s, trigger, now, self.ids, self.keeping);
         s.state = state;
         s.result = Some(result);
     }
@@ -429,10 +438,15 @@ fn verdict(
     trigger: TriggerKind,
     now: Timestamp,
     ids: IdMode,
+    keeping: Keeping,
 ) -> (StreamState, StreamResult) {
     let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-    let copy_traits = archive.keep == crate::archive::Keep::All;
-    let run = pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, ids, false, copy_traits);
+    let outputs = match keeping {
+        Keeping::All if archive.keep == crate::archive::Keep::All => Outputs::WithTraits,
+        Keeping::All => Outputs::Plain,
+        Keeping::Details | Keeping::Verdicts => Outputs::None,
+    };
+    let run = pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, ids, false, outputs);
     let (state, outcome, code, message) = match &run.result {
         Ok(()) => {
             let failure = match &run.audit2015 {
@@ -453,14 +467,23 @@ fn verdict(
             (st, Outcome::Error, None, desc.clone())
         }
     };
+    let exists = run.verdict.as_ref().and_then(|v| v.exists).map(|x| x as u32);
+    let (verdict, audit2015) = match keeping {
+        Keeping::All | Keeping::Details => (run.verdict.map(Box::new), run.audit2015.map(Box::new)),
+        Keeping::Verdicts => {
+            let warnings = |a: Audit2015| Audit2015 { warnings: a.warnings, ..Audit2015::default() };
+            (None, run.audit2015.map(warnings).filter(|a| !a.warnings.is_empty()).map(Box::new))
+        }
+    };
     let result = StreamResult {
         trigger,
         decided_at: now,
         outcome,
         code,
         message,
-        verdict: run.verdict,
-        audit2015: run.audit2015.map(Box::new),
+        exists,
+        verdict,
+        audit2015,
         output: run.output,
     };
     (state, result)

@@ -182,13 +182,25 @@ impl PipelineEvent<'_> {
     }
 }
 
+/// Which output events a pipeline run makes (docs/checks.md#output-events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outputs {
+    /// None: the audit reports verdicts only, and a verdict never depends on
+    /// the output events, so it does not pay for their ids.
+    None,
+    /// Every output event, a 2015 result without the `.exists`' traits.
+    Plain,
+    /// Every output event, a 2015 result with a copy of the `.exists`' traits:
+    /// only worth it when the archive kept every trait (`emit`).
+    WithTraits,
+}
+
 /// What a handler works with besides the events.
 pub struct Context<'a> {
     pub symbols: &'a Symbols,
     pub ids: IdMode,
-    /// Whether a 2015 result copies the `.exists`' traits: only worth it when the
-    /// archive kept every trait (`emit`); an audit never writes them.
-    pub copy_traits: bool,
+    /// Which output events the handlers make.
+    pub outputs: Outputs,
     /// The pipeline log, when one is being kept.
     log: Option<&'a mut Vec<String>>,
 }
@@ -271,6 +283,7 @@ impl Handler for UsageHandler {
             cx.log(|| format!("Stream {} UsageException: ({}) {}", env.stream_id, f.code, f.message));
         }
         match verdict.exists {
+            Some(_) if cx.outputs == Outputs::None => {}
             Some(x) => {
                 let exists = stream[x];
                 let (event_type, error, error_code) = match &verdict.failure {
@@ -357,6 +370,9 @@ impl Handler for Usage2015Handler {
             if let Some(f) = &r.failure {
                 cx.log(|| format!("Stream {} UsageException: ({}) {}", env.stream_id, f.code, f.message));
             }
+            if cx.outputs == Outputs::None {
+                continue;
+            }
             let (event_type, error, error_code) = match &r.failure {
                 None => (sym::EXISTS_VERIFIED, "None".to_string(), None),
                 Some(f) => (sym::EXISTS_FAILED, f.message.clone(), Some(f.code)),
@@ -415,7 +431,11 @@ impl Handler for Usage2015Handler {
                 error,
                 error_code,
                 shape: OutputShape::Result2015 {
-                    copied: if cx.copy_traits { exists.traits.iter().collect() } else { Box::default() },
+                    copied: if cx.outputs == Outputs::WithTraits {
+                        exists.traits.iter().collect()
+                    } else {
+                        Box::default()
+                    },
                     original_message_id: exists.message_id,
                 },
             }));
@@ -461,7 +481,7 @@ pub fn usage_pipeline(rules: RuleSet) -> Vec<Box<dyn Handler>> {
 
 /// Run a fresh 2014 pipeline over a stream's events, keeping its log.
 pub fn run(stream_id: u32, events: &[&Event], symbols: &Symbols, ids: IdMode) -> PipelineRun {
-    run_with(RuleSet::Y2014, stream_id, events, symbols, ids, true, true)
+    run_with(RuleSet::Y2014, stream_id, events, symbols, ids, true, Outputs::WithTraits)
 }
 
 /// Run a fresh pipeline of a rule set; `keep_log` false skips formatting the
@@ -473,12 +493,12 @@ pub fn run_with(
     symbols: &Symbols,
     ids: IdMode,
     keep_log: bool,
-    copy_traits: bool,
+    outputs: Outputs,
 ) -> PipelineRun {
     let mut handlers = usage_pipeline(rules);
     let mut env = Env { stream_id, usage: None, usage2015: None };
     let mut log = Vec::new();
-    let mut cx = Context { symbols, ids, copy_traits, log: if keep_log { Some(&mut log) } else { None } };
+    let mut cx = Context { symbols, ids, outputs, log: if keep_log { Some(&mut log) } else { None } };
     // Room for the output event the usage handler adds.
     let mut list: Vec<PipelineEvent> = Vec::with_capacity(events.len() + 1);
     list.extend(events.iter().map(|e| PipelineEvent::Stream(e)));

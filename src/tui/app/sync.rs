@@ -230,7 +230,16 @@ impl App {
         };
         let proving = explanation.as_ref().map(|x| x.proving()).unwrap_or_default();
         let log = if s.result.is_some() {
-            pipeline::run_with(archive.rules, s.id, &events, &archive.symbols, IdMode::Stable, true, true).log
+            pipeline::run_with(
+                archive.rules,
+                s.id,
+                &events,
+                &archive.symbols,
+                IdMode::Stable,
+                true,
+                pipeline::Outputs::WithTraits,
+            )
+            .log
         } else {
             Vec::new()
         };
