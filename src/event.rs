@@ -133,7 +133,8 @@ fn int_eq_float(i: i64, f: f64) -> bool {
 }
 
 /// A value usable as a hash key with Python's equality (`7` and `7.0` are one key).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// Its order only groups equal keys together; it means nothing else.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum ValueKey {
     Text(Sym),
     Int(i64),

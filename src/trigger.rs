@@ -6,7 +6,7 @@ use crate::rules::RuleSet;
 use crate::time::{Day, Timestamp};
 
 /// Streams are distinguished by `(instance_id, day)`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct StreamKey {
     pub instance_id: ValueKey,
     pub day: Day,

@@ -11,7 +11,7 @@ pub mod source;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
 use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
-use crate::hash::HashSet;
+use crate::hash::{HashMap, HashSet};
 use crate::rules::{RuleSet, Rules};
 use crate::shard::Shard;
 use crate::symbols::SharedSymbols;
@@ -488,14 +488,23 @@ struct Loader {
     skipped: Vec<String>,
     /// What the second rule set made of the records, when there is one.
     alt: Option<Tally>,
+    /// Every message id taken so far, with a bit per rule set that took it: one
+    /// table for both rule sets instead of one each.
+    seen: HashMap<MessageId, u8>,
 }
 
 /// Hand each record's outcomes to the tally of its rule set, in archive order.
-fn take_all(tally: &mut Tally, alt: &mut Option<Tally>, source: u32, results: Vec<Vec<(u8, Taken)>>) {
+fn take_all(
+    tally: &mut Tally,
+    alt: &mut Option<Tally>,
+    seen: &mut HashMap<MessageId, u8>,
+    source: u32,
+    results: Vec<Vec<(u8, Taken)>>,
+) {
     for (side, t) in results.into_iter().flatten() {
         match (side, alt.as_mut()) {
-            (0, _) => tally.take(source, t),
-            (_, Some(a)) => a.take(source, t),
+            (0, _) => tally.take(source, t, seen, 1),
+            (_, Some(a)) => a.take(source, t, seen, 2),
             (_, None) => {}
         }
     }
@@ -505,7 +514,6 @@ fn take_all(tally: &mut Tally, alt: &mut Option<Tally>, source: u32, results: Ve
 #[derive(Default)]
 struct Tally {
     events: Vec<Event>,
-    seen: HashSet<MessageId>,
     sources: Vec<SourceInfo>,
     rejected: Vec<RejectedRecord>,
     duplicates: u64,
@@ -645,7 +653,7 @@ impl Loader {
         });
         let tally = || Tally { only: only.clone(), ..Tally::default() };
         let alt = (options.rules.sets().len() > 1).then(tally);
-        Loader { options, symbols, tally: tally(), alt, skipped: Vec::new() }
+        Loader { options, symbols, tally: tally(), alt, skipped: Vec::new(), seen: HashMap::default() }
     }
 
     /// A problem with a whole file: every rule set's archive lists it.
@@ -685,7 +693,7 @@ impl Loader {
                     }
                     Piece::Bytes(b, last) => (b, last),
                     Piece::Failed(e) => {
-                        take_all(&mut self.tally, &mut self.alt, idx, std::mem::take(&mut pending));
+                        take_all(&mut self.tally, &mut self.alt, &mut self.seen, idx, std::mem::take(&mut pending));
                         return Err(self.read_error(idx, &e));
                     }
                 };
@@ -696,10 +704,10 @@ impl Loader {
                         let prev = std::mem::take(&mut pending);
                         let (symbols, keep, sets) =
                             (&self.symbols, self.options.projection(), self.options.rules.sets());
-                        let (tally, alt) = (&mut self.tally, &mut self.alt);
+                        let (tally, alt, seen) = (&mut self.tally, &mut self.alt, &mut self.seen);
                         let ((parsed, next_line), ()) = rayon::join(
                             || parse_lines(symbols, keep, sets, idx, &bytes, skip, base, line_no),
-                            || take_all(tally, alt, idx, prev),
+                            || take_all(tally, alt, seen, idx, prev),
                         );
                         line_no = next_line;
                         if base == 0 && !last {
@@ -726,7 +734,7 @@ impl Loader {
                     return Err(SourceError::Cancelled);
                 }
             }
-            take_all(&mut self.tally, &mut self.alt, idx, pending);
+            take_all(&mut self.tally, &mut self.alt, &mut self.seen, idx, pending);
             Ok(())
         })
     }
@@ -742,8 +750,8 @@ impl Loader {
         let guess = ((total as f64 * per_byte * 1.05) as usize).min(64 << 20);
         for t in std::iter::once(&mut self.tally).chain(self.alt.as_mut()) {
             t.events.reserve(guess.saturating_sub(t.events.len()));
-            t.seen.reserve(guess.saturating_sub(t.seen.len()));
         }
+        self.seen.reserve(guess.saturating_sub(self.seen.len()));
     }
 
     fn read_error(&self, idx: u32, e: &std::io::Error) -> SourceError {
@@ -772,6 +780,7 @@ impl Loader {
                 .with_min_len(64)
                 .map(|(j, &(off, len))| {
                     let mut one = Vec::new();
+                    let mut memo = Memo::new(sets);
                     distill::distill_text_with(&buf[off..off + len], distill::Unit::Element, sets, &mut one);
                     let broken = one
                         .iter()
@@ -779,14 +788,22 @@ impl Loader {
                     let index = first + j as u32;
                     let taken = one
                         .into_iter()
-                        .map(|o| convert(shift(o, off, index), symbols, keep, sets, source, buf_base, line_of))
+                        .map(|o| {
+                            convert(shift(o, off, index), symbols, &mut memo, keep, sets, source, buf_base, line_of)
+                        })
                         .collect();
                     (broken, taken)
                 })
                 .collect();
             // A broken element is read again, with everything after it, as a broken document is.
             let good = results.iter().position(|r| r.0).unwrap_or(n);
-            take_all(&mut self.tally, &mut self.alt, source, results.into_iter().take(good).map(|r| r.1).collect());
+            take_all(
+                &mut self.tally,
+                &mut self.alt,
+                &mut self.seen,
+                source,
+                results.into_iter().take(good).map(|r| r.1).collect(),
+            );
             if good < n {
                 doc.taken(good);
                 doc.broken_at(0);
@@ -816,7 +833,7 @@ impl Loader {
         let line_of = |off: usize| -> u32 { line0 + newlines.partition_point(|&nl| nl < off) as u32 };
         let records = source::document_records_at(text, from, in_array, doc.at);
         let taken = self.broken_document_records(text, records, doc.taken, doc.buf_base, source, line_of);
-        take_all(&mut self.tally, &mut self.alt, source, vec![taken]);
+        take_all(&mut self.tally, &mut self.alt, &mut self.seen, source, vec![taken]);
     }
 
     /// The records of a document that did not parse whole: each one read, or rejected.
@@ -836,9 +853,10 @@ impl Loader {
             match el {
                 Ok((off, len)) => {
                     let mut one = Vec::new();
+                    let mut memo = Memo::new(sets);
                     distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
                     for o in one {
-                        taken.push(convert(shift(o, off, i), symbols, keep, sets, source, base, line_of));
+                        taken.push(convert(shift(o, off, i), symbols, &mut memo, keep, sets, source, base, line_of));
                     }
                 }
                 Err((off, reason)) => {
@@ -854,7 +872,7 @@ impl Loader {
                     for side in 0..sets.len() {
                         let loc = Loc { side: side as u8, ..loc };
                         let o = Outcome::Rejected { reason: reason.clone(), excerpt: excerpt.clone(), loc };
-                        taken.push(convert(o, symbols, keep, sets, source, base, line_of));
+                        taken.push(convert(o, symbols, &mut Memo::new(&[]), keep, sets, source, base, line_of));
                     }
                 }
             }
@@ -879,9 +897,11 @@ impl Loader {
             // Read record by record so that one broken record loses nothing else.
             self.broken_document_records(text, records, 0, skip as u64, source, line_of)
         } else {
-            out.into_iter().map(|o| convert(o, symbols, keep, sets, source, skip as u64, line_of)).collect()
+            // Off: the memo is for one record at a time.
+            let mut memo = Memo::new(&[]);
+            out.into_iter().map(|o| convert(o, symbols, &mut memo, keep, sets, source, skip as u64, line_of)).collect()
         };
-        take_all(&mut self.tally, &mut self.alt, source, vec![taken]);
+        take_all(&mut self.tally, &mut self.alt, &mut self.seen, source, vec![taken]);
     }
 
     fn finish(self) -> Archive {
@@ -983,12 +1003,14 @@ fn parse_lines(
         .map(|batch| {
             let mut out = Vec::with_capacity(batch.len());
             let mut tmp = Vec::new();
+            let mut memo = Memo::new(sets);
             for l in batch {
                 let text = &chunk[l.start..l.start + l.len];
                 distill::distill_text_with(text, distill::Unit::Line, sets, &mut tmp);
                 let line_base = base + l.start as u64;
+                memo.clear();
                 for o in tmp.drain(..) {
-                    out.push(convert(o, symbols, keep, sets, source, line_base, |_| l.number));
+                    out.push(convert(o, symbols, &mut memo, keep, sets, source, line_base, |_| l.number));
                 }
             }
             out
@@ -999,7 +1021,8 @@ fn parse_lines(
 
 impl Tally {
     /// Take one record's result, in archive order: drop duplicates, count.
-    fn take(&mut self, source: u32, t: Taken) {
+    /// `seen` holds the message ids taken so far, `side` is this rule set's bit in it.
+    fn take(&mut self, source: u32, t: Taken, seen: &mut HashMap<MessageId, u8>, side: u8) {
         self.records += 1;
         self.progress.records += 1;
         self.sources[source as usize].records += 1;
@@ -1009,7 +1032,8 @@ impl Tally {
                     self.filtered += 1;
                     return;
                 }
-                if !self.seen.insert(e.message_id) {
+                let sides = seen.entry(e.message_id).or_insert(0);
+                if *sides & side != 0 {
                     // docs/inputs.md#duplicates-and-records-not-distilled: the first event with a message id wins.
                     self.duplicates += 1;
                     self.progress.duplicates += 1;
@@ -1021,6 +1045,7 @@ impl Tally {
                     });
                     return;
                 }
+                *sides |= side;
                 self.events.push(e);
                 self.progress.events += 1;
             }
@@ -1057,9 +1082,11 @@ fn distilled_instance<'d>(d: &'d Distilled) -> Option<&'d str> {
 }
 
 /// Turn one outcome into what the loader takes, interning its strings (on the parse threads).
+#[allow(clippy::too_many_arguments)]
 fn convert(
     o: Outcome,
     symbols: &SharedSymbols,
+    memo: &mut Memo,
     keep: Projection,
     sets: &[RuleSet],
     source: u32,
@@ -1071,7 +1098,7 @@ fn convert(
     let taken = match o {
         Outcome::Event(d, _) if keep.shard.is_some_and(|s| !s.keeps(distilled_instance(&d))) => Taken::Filtered,
         Outcome::Event(d, loc) => {
-            Taken::Event(intern(d, symbols, keep.keep, set, source, loc, base, line_of(loc.offset)))
+            Taken::Event(intern(d, symbols, memo, keep.keep, set, source, loc, base, line_of(loc.offset)))
         }
         Outcome::NotDistilled(t, _) => Taken::NotDistilled(t.into_owned()),
         Outcome::Rejected { reason, excerpt, loc } => {
@@ -1085,6 +1112,7 @@ fn convert(
 fn intern(
     d: Distilled,
     symbols: &SharedSymbols,
+    memo: &mut Memo,
     keep: Keep,
     set: RuleSet,
     source: u32,
@@ -1119,11 +1147,11 @@ fn intern(
         .collect();
     let message_id = match MessageId::parse_uuid(&d.message_id) {
         Some(b) => MessageId::Uuid(b),
-        None => MessageId::Text(symbols.intern(&d.message_id)),
+        None => MessageId::Text(memo.intern(symbols, &d.message_id)),
     };
     Event {
         timestamp: d.timestamp,
-        event_type: symbols.intern(&d.event_type),
+        event_type: memo.intern(symbols, &d.event_type),
         message_id,
         traits: Traits::from_traits(traits),
         origin: Origin {
@@ -1134,6 +1162,41 @@ fn intern(
             index: loc.index,
             kind: loc.kind,
         },
+    }
+}
+
+/// The symbols one record's strings were given, by where the strings lie in
+/// the record. Under both rule sets a record's second event borrows most of its
+/// strings from the same places as its first, and takes their symbols here
+/// instead of hashing and looking them up again. Cleared for every record.
+struct Memo {
+    on: bool,
+    known: Vec<(usize, usize, Sym)>,
+}
+
+impl Memo {
+    /// A memo worth keeping only when a record gives more than one event.
+    fn new(sets: &[RuleSet]) -> Memo {
+        Memo { on: sets.len() > 1, known: Vec::new() }
+    }
+
+    fn clear(&mut self) {
+        self.known.clear();
+    }
+
+    fn intern(&mut self, symbols: &SharedSymbols, text: &std::borrow::Cow<'_, str>) -> Sym {
+        let std::borrow::Cow::Borrowed(s) = text else { return symbols.intern(text) };
+        if !self.on {
+            return symbols.intern(s);
+        }
+        // The same bytes of the same record: the same text.
+        let at = (s.as_ptr() as usize, s.len());
+        if let Some(&(_, _, sym)) = self.known.iter().find(|k| (k.0, k.1) == at) {
+            return sym;
+        }
+        let sym = symbols.intern(s);
+        self.known.push((at.0, at.1, sym));
+        sym
     }
 }
 
