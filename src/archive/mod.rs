@@ -781,6 +781,7 @@ impl Loader {
                 .map(|(j, &(off, len))| {
                     let mut one = Vec::new();
                     let mut memo = Memo::new(sets);
+                    memo.record(&buf[off..off + len]);
                     distill::distill_text_with(&buf[off..off + len], distill::Unit::Element, sets, &mut one);
                     let broken = one
                         .iter()
@@ -854,6 +855,7 @@ impl Loader {
                 Ok((off, len)) => {
                     let mut one = Vec::new();
                     let mut memo = Memo::new(sets);
+                    memo.record(&text[off..off + len]);
                     distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
                     for o in one {
                         taken.push(convert(shift(o, off, i), symbols, &mut memo, keep, sets, source, base, line_of));
@@ -1008,7 +1010,7 @@ fn parse_lines(
                 let text = &chunk[l.start..l.start + l.len];
                 distill::distill_text_with(text, distill::Unit::Line, sets, &mut tmp);
                 let line_base = base + l.start as u64;
-                memo.clear();
+                memo.record(text);
                 for o in tmp.drain(..) {
                     out.push(convert(o, symbols, &mut memo, keep, sets, source, line_base, |_| l.number));
                 }
@@ -1168,29 +1170,34 @@ fn intern(
 /// The symbols one record's strings were given, by where the strings lie in
 /// the record. Under both rule sets a record's second event borrows most of its
 /// strings from the same places as its first, and takes their symbols here
-/// instead of hashing and looking them up again. Cleared for every record.
+/// instead of hashing and looking them up again. Set to each record in turn.
 struct Memo {
     on: bool,
+    /// The record's bytes: only a string that lies within them is remembered
+    /// (a converted one lives in memory that a later one may reuse).
+    record: (usize, usize),
     known: Vec<(usize, usize, Sym)>,
 }
 
 impl Memo {
     /// A memo worth keeping only when a record gives more than one event.
     fn new(sets: &[RuleSet]) -> Memo {
-        Memo { on: sets.len() > 1, known: Vec::new() }
+        Memo { on: sets.len() > 1, record: (0, 0), known: Vec::new() }
     }
 
-    fn clear(&mut self) {
+    /// Start on the record `text`.
+    fn record(&mut self, text: &[u8]) {
+        self.record = (text.as_ptr() as usize, text.len());
         self.known.clear();
     }
 
-    fn intern(&mut self, symbols: &SharedSymbols, text: &std::borrow::Cow<'_, str>) -> Sym {
-        let std::borrow::Cow::Borrowed(s) = text else { return symbols.intern(text) };
-        if !self.on {
+    fn intern(&mut self, symbols: &SharedSymbols, s: &str) -> Sym {
+        let at = (s.as_ptr() as usize, s.len());
+        let (start, len) = self.record;
+        if !self.on || at.0 < start || at.0 + at.1 > start + len {
             return symbols.intern(s);
         }
         // The same bytes of the same record: the same text.
-        let at = (s.as_ptr() as usize, s.len());
         if let Some(&(_, _, sym)) = self.known.iter().find(|k| (k.0, k.1) == at) {
             return sym;
         }
