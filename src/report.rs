@@ -321,7 +321,7 @@ impl Audit<'_> {
                         .as_ref()
                         .filter(|_| explain)
                         .and_then(|side| explain::explain_with(side.archive, o, side.streams)),
-                    why: self.why(s).filter(|_| explain),
+                    why: explain.then(|| self.why(s)).flatten(),
                 })
             }),
             ..base_row(self.archive, self.streams, s, explain)
@@ -572,7 +572,7 @@ impl Audit<'_> {
                     }
                 }
             }
-            if let Some(why) = self.why(s).filter(|_| explain) {
+            if let Some(why) = explain.then(|| self.why(s)).flatten() {
                 for line in crate::text::wrap(&crate::text::sanitize(&format!("triage: {why}")), 72) {
                     writeln!(out, "       {line}")?;
                 }
