@@ -3,7 +3,7 @@
 //! events and explanation panes between the rule sets, and the header's counts.
 
 mod common;
-use common::{frame, key};
+use common::{code, command, frame, key};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -250,4 +250,56 @@ fn the_explanation_says_the_label_at_the_clock_and_the_final_one() {
     app.update(Action::Seek(usage_replay::tui::types::Seek::To(second.plus_micros(1))));
     let later = text(&app);
     assert!(!later.contains("triage"), "{later}");
+}
+
+#[test]
+fn a_2015_stream_without_a_2014_counterpart_opens_from_the_problems_pane() {
+    use ratatui::crossterm::event::KeyCode;
+    // 2014 has the resize's stream only: the other instance is named by `instance_uuid` alone.
+    let mut app =
+        load(Rules::Both, &["samples/u2-resize-changes-flavor.jsonl", "samples/rules2015-instance-uuid-only.jsonl"]);
+    let screen = frame(&mut app, 160, 44);
+    assert!(screen.contains("1 2015 stream without a 2014 counterpart (p to browse)"), "{screen}");
+    key(&mut app, 'p');
+    key(&mut app, 'G');
+    let screen = frame(&mut app, 160, 44);
+    assert!(screen.contains("2015 streams without a 2014 counterpart (1) — Enter shows one"), "{screen}");
+    let line = "#2 4ec2c914-800a-4792-acec-3cc0f3b1d968 2014-10-07 · 2015 U2 · triage 2015-only";
+    assert!(screen.contains(line), "{screen}");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Events);
+    assert!(app.showing_other());
+    assert_eq!((app.shown_stream().map(|s| s.id), app.opened_unpaired()), (Some(2), Some(2)));
+    let screen = frame(&mut app, 160, 44);
+    assert!(screen.contains("Events 2015 of #2 (10, no 2014 counterpart)"), "{screen}");
+    // Its two .exists, each with its own result.
+    let marked: Vec<&str> = screen.lines().filter(|l| l.starts_with("\"│X")).collect();
+    assert_eq!(marked.len(), 2, "{screen}");
+    // The explanation labels it by its own outcome and says why 2014 has no such stream.
+    let text: String =
+        usage_replay::tui::content::explain::lines(&app, 150).into_iter().map(|(l, _)| l + "\n").collect();
+    assert!(text.contains("triage 2015-only: 2014 has no stream of this instance at all"), "{text}");
+    assert!(text.contains("U2 — conflicting launched_at (2015)"), "{text}");
+    // The switch key goes back to the listed stream, under 2014.
+    key(&mut app, 'r');
+    assert_eq!((app.shown_stream().map(|s| s.id), app.showing_other(), app.opened_unpaired()), (Some(1), false, None));
+    // Before the stream's first event, the pane says when it appears, and the header does not count it.
+    command(&mut app, "goto 2014-10-07 15:00");
+    let screen = frame(&mut app, 160, 44);
+    assert!(!screen.contains("without a 2014 counterpart (p to browse)"), "{screen}");
+    key(&mut app, 'p');
+    let screen = frame(&mut app, 160, 44);
+    assert!(
+        screen.contains("#2 4ec2c914-800a-4792-acec-3cc0f3b1d968 2014-10-07 · appears 2014-10-07 18:14:26Z"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn one_rule_set_has_no_section_for_streams_without_a_counterpart() {
+    let mut app = load(Rules::One(RuleSet::Y2014), &["samples/rules2015-instance-uuid-only.jsonl"]);
+    key(&mut app, 'p');
+    let screen = frame(&mut app, 160, 44);
+    assert!(!screen.contains("without a 2014 counterpart"), "{screen}");
+    assert!(screen.contains("Unmatched events (10)"), "{screen}");
 }

@@ -69,6 +69,9 @@ impl Histogram {
 pub struct Other {
     pub timeline: Arc<Timeline>,
     pub paired: Paired,
+    /// Its streams that no listed stream is paired with, by id
+    /// (docs/rules2015.md#streams-2014-does-not-have).
+    pub unpaired: Vec<u32>,
     /// As [`Data::siblings`], in this timeline.
     siblings: HashMap<StreamKey, Vec<u32>>,
 }
@@ -146,8 +149,15 @@ impl Data {
         let mut d = Data::new(archive, timeline);
         d.other = other.filter(|_| d.archive.alt.is_some()).map(|o| {
             let paired = Paired::new(&d.timeline, &o);
+            let mut is_paired = vec![false; o.streams().len()];
+            for s in d.timeline.streams() {
+                if let Some(c) = paired.counterpart(s.id) {
+                    is_paired[c as usize - 1] = true;
+                }
+            }
+            let unpaired = o.streams().iter().filter(|s| !is_paired[s.id as usize - 1]).map(|s| s.id).collect();
             let siblings = repeated_keys(&o);
-            Other { timeline: o, paired, siblings }
+            Other { timeline: o, paired, unpaired, siblings }
         });
         d
     }

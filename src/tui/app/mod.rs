@@ -130,6 +130,10 @@ pub struct App {
     /// The events and explanation panes show the second rule set's counterpart
     /// of the selected stream (docs/ui.md#two-rule-sets).
     pub show_other: bool,
+    /// A 2015 stream without a 2014 counterpart, opened from the problems pane: the
+    /// events and explanation panes show it until the selection in the list moves
+    /// (with the listed stream selected when it was opened).
+    opened: Option<(u32, Option<u32>)>,
     original: Option<((bool, u32), Result<String, String>)>,
     requested: Option<(bool, u32)>,
     requests: Vec<Request>,
@@ -181,6 +185,7 @@ impl App {
             pinned: None,
             focused: None,
             show_other: false,
+            opened: None,
             original: None,
             requested: None,
             requests: Vec::new(),
@@ -342,7 +347,12 @@ impl App {
 
     /// Whether the events, detail and explanation panes show the second rule set.
     pub fn showing_other(&self) -> bool {
-        self.show_other && self.data.as_ref().is_some_and(|d| d.other.is_some())
+        (self.show_other || self.opened.is_some()) && self.data.as_ref().is_some_and(|d| d.other.is_some())
+    }
+
+    /// The 2015 stream without a 2014 counterpart that the panes show, if one was opened.
+    pub fn opened_unpaired(&self) -> Option<u32> {
+        self.opened.map(|(id, _)| id)
     }
 
     /// The rule set the events and explanation panes show.
@@ -354,6 +364,9 @@ impl App {
     /// The stream the events and explanation panes show: the selected one, or
     /// its counterpart under the second rule set.
     pub fn shown_stream(&self) -> Option<&Stream> {
+        if let Some((id, _)) = self.opened {
+            return self.data.as_ref()?.other.as_ref()?.timeline.stream(id);
+        }
         let s = self.selected_stream()?;
         if self.showing_other() {
             self.data.as_ref()?.counterpart(s.id)

@@ -226,6 +226,7 @@ impl App {
         match self.focus {
             Pane::Streams => {
                 if self.selected_stream().is_some() {
+                    self.opened = None;
                     self.open_pane(Pane::Events);
                 }
             }
@@ -242,6 +243,14 @@ impl App {
                     self.pinned = pinned;
                     self.detail_scroll = 0;
                     self.open_pane(Pane::Detail);
+                } else if let Some(id) = content::problems::unpaired_at(self, sel) {
+                    // docs/ui.md#two-rule-sets: the events and explanation panes show it under 2015.
+                    self.opened = Some((id, self.rows.get(self.streams.sel)));
+                    self.pinned = None;
+                    self.info(format!(
+                        "#{id} of the 2015 replay, which has no 2014 counterpart: its events and explanation"
+                    ));
+                    self.open_pane(Pane::Events);
                 }
             }
             Pane::Detail | Pane::Explain => {}

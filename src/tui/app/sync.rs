@@ -74,6 +74,10 @@ impl App {
             return self.error("one rule set replayed: nothing to switch to (open a raw archive with --rules both)");
         };
         let (first, second) = (d.archive.rules.name(), other.rules.name());
+        // A stream opened from the problems pane gives way to the selected one.
+        if self.opened.take().is_some() {
+            self.show_other = true;
+        }
         self.show_other = !self.show_other;
         self.focused = None;
         self.pinned = None;
@@ -92,6 +96,10 @@ impl App {
             return;
         }
         let selected = self.rows.get(self.streams.sel);
+        // A stream opened from the problems pane is shown until the list's selection moves.
+        if self.opened.is_some_and(|(_, was)| was != selected) {
+            self.opened = None;
+        }
         // A list built in the background takes its place once it is ready.
         if let Some((key, rx)) = &self.building {
             match rx.try_recv() {
@@ -222,6 +230,11 @@ impl App {
         let explanation = explain::explain_with(archive, s, &siblings);
         // docs/rules2015.md#side-by-side: where the two rule sets part, one sentence says why.
         let triage = match (self.selected_stream(), d.other_archive()) {
+            // docs/rules2015.md#streams-2014-does-not-have: labelled by its own outcome.
+            _ if other && self.opened_unpaired() == Some(id) => {
+                let note = explain::unpaired_note(d.timeline.streams(), timeline.streams(), s);
+                Some((crate::triage::Triage::of_unpaired(s.outcome()), Some(note)))
+            }
             (Some(listed), Some(alt)) => {
                 let label = crate::triage::Triage::of(listed.outcome(), d.counterpart(listed.id).map(|o| o.outcome()));
                 Some((label, explain::triage_note(label, &d.archive, listed, alt, d.counterpart(listed.id))))

@@ -82,8 +82,11 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     let mine = |f: &&crate::tui::app::Focused| f.id == s.id && f.other == app.showing_other();
     if let Some((label, note)) = app.focused().filter(mine).and_then(|f| f.triage.as_ref()) {
         // docs/ui.md#two-rule-sets: the list shows the label at the clock, the sentence the final one.
-        let listed = app.selected_stream().map(|l| l.id);
-        let now = listed.and_then(|id| d.label_at(id, app.playback.clock));
+        let now = match app.opened_unpaired() {
+            // A 2015 stream without a counterpart: labelled by its own outcome at the clock.
+            Some(_) => Some(crate::triage::Triage::of_unpaired(if at.decided { at.outcome } else { Outcome::Pending })),
+            None => app.selected_stream().and_then(|l| d.label_at(l.id, app.playback.clock)),
+        };
         let text = match (now, note) {
             (Some(now), _) if now != *label => Some(format!(
                 "triage at the clock: {} (not every verdict is in yet); once both rule sets have decided: {}{}",

@@ -1,11 +1,15 @@
 //! The problems pane's lines: the inputs, records not distilled, rejected
-//! records and unmatched events. Lines are made on demand, so a hundred
-//! thousand rejected records cost only the visible ones.
+//! records, unmatched events and, with both rule sets, the 2015 streams that
+//! have no 2014 counterpart. Lines are made on demand, so a hundred thousand
+//! rejected records cost only the visible ones.
 
 use super::num;
+use crate::replay::Outcome;
 use crate::text::sanitize;
+use crate::triage::Triage;
 use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 use ratatui::style::Style;
 
 /// Where each section starts.
@@ -16,6 +20,9 @@ struct Sections {
     rejected: usize,
     unmatched_title: usize,
     unmatched: usize,
+    /// The title of the 2015 streams without a counterpart (`total` with one rule set).
+    unpaired_title: usize,
+    unpaired: usize,
     total: usize,
 }
 
@@ -28,8 +35,25 @@ fn sections(app: &App) -> Option<Sections> {
     let rejected = rejected_title + 1;
     let unmatched_title = rejected + a.rejected.len() + 1;
     let unmatched = unmatched_title + 1;
-    let total = unmatched + d.timeline.unmatched().len();
-    Some(Sections { files, not_distilled, rejected_title, rejected, unmatched_title, unmatched, total })
+    let unpaired_title = unmatched + d.timeline.unmatched().len() + 1;
+    let unpaired = unpaired_title + 1;
+    let total = match &d.other {
+        Some(o) => unpaired + o.unpaired.len(),
+        None => unmatched + d.timeline.unmatched().len(),
+    };
+    let (unpaired_title, unpaired) =
+        if d.other.is_some() { (unpaired_title, unpaired) } else { (total + 1, total + 2) };
+    Some(Sections {
+        files,
+        not_distilled,
+        rejected_title,
+        rejected,
+        unmatched_title,
+        unmatched,
+        unpaired_title,
+        unpaired,
+        total,
+    })
 }
 
 pub fn line_count(app: &App) -> usize {
@@ -39,10 +63,19 @@ pub fn line_count(app: &App) -> usize {
 /// The unmatched event on a line, if it is one.
 pub fn event_at(app: &App, i: usize) -> Option<u32> {
     let s = sections(app)?;
-    if i < s.unmatched {
+    if i < s.unmatched || i + 1 >= s.unpaired_title {
         return None;
     }
     app.data()?.timeline.unmatched().get(i - s.unmatched).map(|(e, _)| *e)
+}
+
+/// The 2015 stream without a 2014 counterpart on a line, if it is one (its id).
+pub fn unpaired_at(app: &App, i: usize) -> Option<u32> {
+    let s = sections(app)?;
+    if i < s.unpaired {
+        return None;
+    }
+    app.data()?.other.as_ref()?.unpaired.get(i - s.unpaired).copied()
 }
 
 /// The rejected record on a line, if it is one (its index in the archive's list).
@@ -54,7 +87,15 @@ pub fn rejected_at(app: &App, i: usize) -> Option<usize> {
 /// Whether the cursor may rest on a line: not on blank separators and titles.
 pub fn selectable(app: &App, i: usize) -> bool {
     let Some(s) = sections(app) else { return false };
-    ![s.rejected_title - 1, s.rejected_title, s.unmatched_title - 1, s.unmatched_title].contains(&i)
+    ![
+        s.rejected_title - 1,
+        s.rejected_title,
+        s.unmatched_title - 1,
+        s.unmatched_title,
+        s.unpaired_title - 1,
+        s.unpaired_title,
+    ]
+    .contains(&i)
 }
 
 pub fn line(app: &App, i: usize) -> (String, Style) {
@@ -91,7 +132,7 @@ pub fn line(app: &App, i: usize) -> (String, Style) {
         let (ty, n) = a.not_distilled.iter().nth(i - s.not_distilled).map(|(k, v)| (k.as_str(), *v)).unwrap_or(("", 0));
         return (format!("  not distilled (no event definition): {} ×{}", sanitize(ty), num(n as usize)), t.label());
     }
-    if i == s.rejected_title - 1 || i == s.unmatched_title - 1 {
+    if i == s.rejected_title - 1 || i == s.unmatched_title - 1 || i == s.unpaired_title - 1 {
         return (String::new(), Style::new());
     }
     if i == s.rejected_title {
@@ -107,6 +148,14 @@ pub fn line(app: &App, i: usize) -> (String, Style) {
         let enter = app.key_hint(&Action::Open);
         return (format!("Unmatched events ({}) — {enter} shows one", num(d.timeline.unmatched().len())), t.title());
     }
+    if i == s.unpaired_title {
+        let n = d.other.as_ref().map_or(0, |o| o.unpaired.len());
+        let enter = app.key_hint(&Action::Open);
+        return (format!("2015 streams without a 2014 counterpart ({}) — {enter} shows one", num(n)), t.title());
+    }
+    if i >= s.unpaired {
+        return unpaired_line(app, i - s.unpaired);
+    }
     let Some(&(idx, why)) = d.timeline.unmatched().get(i - s.unmatched) else { return (String::new(), Style::new()) };
     let Some(e) = d.event(idx) else { return (String::new(), Style::new()) };
     let sy = &a.symbols;
@@ -121,4 +170,27 @@ pub fn line(app: &App, i: usize) -> (String, Style) {
         ),
         style,
     )
+}
+
+/// A 2015 stream without a 2014 counterpart as it stands at the clock: its
+/// verdict and label then, or when it appears.
+fn unpaired_line(app: &App, n: usize) -> (String, Style) {
+    let t = app.theme;
+    let (Some(d), Some(alt)) = (app.data(), app.data().and_then(|d| d.other_archive())) else {
+        return (String::new(), Style::new());
+    };
+    let Some(o) = d.other.as_ref() else { return (String::new(), Style::new()) };
+    let Some(s) = o.unpaired.get(n).and_then(|&id| o.timeline.stream(id)) else {
+        return (String::new(), Style::new());
+    };
+    let head = format!("  #{} {} {}", s.id, sanitize(&crate::tui::index::instance_text(alt, s)), s.day);
+    match o.timeline.state_of(s.id, app.playback.clock) {
+        None => (format!("{head} · appears {}", s.first_event.short()), t.future()),
+        Some(at) => {
+            let outcome = if at.decided { at.outcome } else { Outcome::Pending };
+            let label = Triage::of_unpaired(outcome);
+            let badge = Theme::badge(outcome, at.code.filter(|_| at.decided));
+            (format!("{head} · 2015 {badge} · triage {}", label.as_str()), t.outcome(outcome))
+        }
+    }
 }

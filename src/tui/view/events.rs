@@ -65,7 +65,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, compact: bool) {
             let replayed = timeline.stream_at(s, app.playback.clock).map_or(0, |a| a.events);
             let n = s.events.len();
             let count = if replayed == n { n.to_string() } else { format!("{replayed} of {n} replayed") };
-            vec![Span::raw(format!("{rules}of #{} ({count}) ", s.id))]
+            let alone = if app.opened_unpaired().is_some() { ", no 2014 counterpart" } else { "" };
+            vec![Span::raw(format!("{rules}of #{} ({count}{alone}) ", s.id))]
         }
         None if !rules.is_empty() => vec![Span::raw(rules.clone())],
         None => vec![],

@@ -131,6 +131,19 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if c.unmatched > 0 {
         problems.push(format!("{} unmatched", num(c.unmatched)));
     }
+    // docs/ui.md#two-rule-sets: the 2015 streams the list cannot show, as many as exist at the clock
+    // (stream ids count up in the order streams appear).
+    if let Some(o) = &d.other {
+        let existing = o.timeline.streams_at(app.playback.clock) as u32;
+        let n = o.unpaired.partition_point(|&id| id <= existing);
+        if n > 0 {
+            problems.push(format!(
+                "{} 2015 stream{} without a 2014 counterpart",
+                num(n),
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+    }
     // docs/ui.md#header: inputs that gave nothing and files a walk passed over are named too.
     let barren = a.barren_inputs().len();
     if barren > 0 {
