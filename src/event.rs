@@ -414,6 +414,14 @@ impl Traits {
             .chain(self.extra.iter().flat_map(|e| e.iter().copied()))
     }
 
+    /// Whether `other` holds the same traits with the same values (floats by their bits).
+    fn same(&self, other: &Traits) -> bool {
+        (self.present, self.wide, self.big, self.kinds) == (other.present, other.wide, other.big, other.kinds)
+            && self.words == other.words
+            // Equal as values: a NaN is never the same, so two such events are merely kept apart.
+            && self.extra == other.extra
+    }
+
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.words.len() * 4 + self.extra.as_ref().map_or(0, |e| e.len() * std::mem::size_of::<Trait>())
@@ -436,6 +444,18 @@ pub struct Event {
 }
 
 impl Event {
+    /// Whether `other` is this very event: every field alike (a float among the
+    /// traits outside the table by its value, so that a NaN is never the same).
+    pub fn same(&self, other: &Event) -> bool {
+        let (a, b) = (&self.origin, &other.origin);
+        self.timestamp == other.timestamp
+            && self.event_type == other.event_type
+            && self.message_id == other.message_id
+            && (a.source, a.line, a.offset, a.len, a.index, a.kind)
+                == (b.source, b.line, b.offset, b.len, b.index, b.kind)
+            && self.traits.same(&other.traits)
+    }
+
     pub fn get(&self, name: Sym) -> Option<Value> {
         self.traits.get(name)
     }

@@ -52,3 +52,25 @@ fn verdicts_only_decides_as_everything_does() {
         }
     }
 }
+
+/// docs/rules2015.md#what-side-by-side-costs: under both rule sets an audit's second list
+/// points at the first rule set's events where a record gave the two the same event, and is
+/// still, event for event, the list the second rule set makes alone.
+#[test]
+fn the_second_rule_set_shares_the_first_one_s_events_and_keeps_its_own_list() {
+    use usage_replay::rules::RuleSet;
+    for path in ["tests/data/conformance/rules2015/raw-2015.jsonl.gz", "tests/data/conformance/notigen-day.jsonl.gz"] {
+        let both = load(path, Keep::Audit);
+        let alt = both.alt.as_deref().expect("both rule sets");
+        let options = LoadOptions { keep: Keep::Audit, rules: Rules::One(RuleSet::Y2015), ..LoadOptions::default() };
+        let alone = Archive::load_with(&[path.into()], options, |_| true).expect("the archive loads");
+        assert_eq!(alt.events.len(), alone.events.len(), "{path}");
+        assert!(alt.events.held() < alt.events.len(), "{path}: {} of {} held", alt.events.held(), alt.events.len());
+        assert_eq!(alone.events.held(), alone.events.len());
+        for (i, (a, b)) in alt.events.iter().zip(alone.events.iter()).enumerate() {
+            assert_eq!(a.to_json(&alt.symbols), b.to_json(&alone.symbols), "{path}: event {i}");
+            assert_eq!(a.origin.offset, b.origin.offset, "{path}: event {i}");
+        }
+        assert_eq!(alt.events.last().map(|e| e.timestamp), alone.events.last().map(|e| e.timestamp));
+    }
+}

@@ -7,7 +7,10 @@
 //! ([`Origin`]) so that the UI can show the original record again.
 
 mod document;
+mod events;
 pub mod source;
+
+pub use events::Events;
 
 use crate::distill::{self, Distilled, Loc, Outcome, TraitName, TraitVal};
 use crate::event::{sym, Event, MessageId, Origin, RecordKind, Sym, Symbols, Trait, Traits, Value};
@@ -119,7 +122,7 @@ pub enum LoadError {
 pub struct Archive {
     pub symbols: Symbols,
     /// Events in replay order: duplicates removed, stably sorted by timestamp (docs/streams.md#replay).
-    pub events: Vec<Event>,
+    pub events: Events,
     pub sources: Vec<SourceInfo>,
     pub rejected: Vec<RejectedRecord>,
     pub duplicates: u64,
@@ -223,7 +226,7 @@ impl Archive {
         events.sort_by_key(|e| e.timestamp);
         Archive {
             symbols,
-            events,
+            events: Events::plain(events),
             sources: Vec::new(),
             rejected: Vec::new(),
             duplicates: 0,
@@ -501,10 +504,16 @@ fn take_all(
     source: u32,
     results: Vec<Vec<(u8, Taken)>>,
 ) {
+    // The event the first rule set took last: the second may take the same one.
+    let mut last: Option<usize> = None;
     for (side, t) in results.into_iter().flatten() {
         match (side, alt.as_mut()) {
-            (0, _) => tally.take(source, t, seen, 1),
-            (_, Some(a)) => a.take(source, t, seen, 2),
+            (0, _) => {
+                let before = tally.events.len();
+                tally.take(source, t, seen, 1, None);
+                last = (tally.events.len() > before).then_some(before);
+            }
+            (_, Some(a)) => a.take(source, t, seen, 2, last.map(|k| (k, &tally.events[k]))),
             (_, None) => {}
         }
     }
@@ -513,7 +522,12 @@ fn take_all(
 /// What the loader has taken so far, in archive order.
 #[derive(Default)]
 struct Tally {
+    /// The events taken, in archive order: all of them, or with `slots`
+    /// those that are not the first rule set's.
     events: Vec<Event>,
+    /// For the second rule set: per event taken, in archive order, where it is
+    /// ([`events::shared_slot`] into the first rule set's, or into `events`).
+    slots: Option<Vec<u32>>,
     sources: Vec<SourceInfo>,
     rejected: Vec<RejectedRecord>,
     duplicates: u64,
@@ -652,7 +666,7 @@ impl Loader {
             tenants: options.tenants.iter().map(|t| symbols.intern(t)).collect(),
         });
         let tally = || Tally { only: only.clone(), ..Tally::default() };
-        let alt = (options.rules.sets().len() > 1).then(tally);
+        let alt = (options.rules.sets().len() > 1).then(|| Tally { slots: Some(Vec::new()), ..tally() });
         Loader { options, symbols, tally: tally(), alt, skipped: Vec::new(), seen: HashMap::default() }
     }
 
@@ -910,23 +924,58 @@ impl Loader {
         let symbols = self.symbols.into_symbols();
         let sets = self.options.rules.sets();
         let skipped = self.skipped;
-        let alt = self.alt.map(|mut alt| {
-            alt.sources = self.tally.sources.iter().map(SourceInfo::clone).collect();
-            let mut a = alt.into_archive(symbols.clone(), sets[1], self.options.keep, None);
+        let sources = self.tally.sources.clone();
+        let keep = self.options.keep;
+        let (mut archive, moved) = self.tally.into_archive(symbols.clone(), sets[0], keep, self.alt.is_some(), None);
+        if let Some(mut alt) = self.alt {
+            alt.sources = sources;
+            let base = archive.events.base().map(|b| (b, moved));
+            let (mut a, _) = alt.into_archive(symbols, sets[1], keep, false, base);
             a.skipped = skipped.clone();
-            Box::new(a)
-        });
-        let mut archive = self.tally.into_archive(symbols, sets[0], self.options.keep, alt);
+            archive.alt = Some(Box::new(a));
+        }
         archive.skipped = skipped;
         archive
     }
 }
 
 impl Tally {
-    fn into_archive(self, symbols: Symbols, rules: RuleSet, keep: Keep, alt: Option<Box<Archive>>) -> Archive {
-        let mut events = self.events;
-        sort_by_time(&mut events);
-        Archive {
+    /// The archive of these events, and (when `moved` is asked for) where each event
+    /// went in the sort: its position in replay order, by its position in archive order.
+    /// A second rule set's list points into `base`, the first rule set's sorted events,
+    /// given with where each of them went.
+    fn into_archive(
+        mut self,
+        symbols: Symbols,
+        rules: RuleSet,
+        keep: Keep,
+        moved: bool,
+        base: Option<(Arc<Vec<Event>>, Vec<u32>)>,
+    ) -> (Archive, Vec<u32>) {
+        let mut own = std::mem::take(&mut self.events);
+        let (events, moved) = match (self.slots.take(), base) {
+            (Some(mut slots), Some((base, moved_base))) => {
+                // Point into the first rule set's events where they now are, then put the
+                // slots in replay order: by timestamp, ties in archive order (a stable sort).
+                for s in slots.iter_mut() {
+                    if let (true, k) = events::slot_target(*s) {
+                        *s = events::shared_slot(moved_base[k] as usize);
+                    }
+                }
+                let at = |s: &u32| match events::slot_target(*s) {
+                    (true, k) => base[k].timestamp,
+                    (false, k) => own[k].timestamp,
+                };
+                slots.sort_by_key(at);
+                (Events::sharing(base, own, slots), Vec::new())
+            }
+            // Without a first list to point into, every event is this list's own, in archive order.
+            _ => {
+                let moved = sort_by_time(&mut own, moved);
+                (Events::plain(own), moved)
+            }
+        };
+        let archive = Archive {
             symbols,
             events,
             sources: self.sources,
@@ -940,8 +989,9 @@ impl Tally {
             filtered: self.filtered,
             rules,
             keep,
-            alt,
-        }
+            alt: None,
+        };
+        (archive, moved)
     }
 }
 
@@ -949,15 +999,23 @@ impl Tally {
 /// order. The order is worked out on (timestamp, position) pairs and applied in
 /// place, one cycle of the permutation at a time, so that sorting never holds a
 /// second copy of the events (a merge sort's buffer is as large as the list).
-fn sort_by_time(events: &mut [Event]) {
+/// With `moved`, it returns where each event went (its new position, by its old one).
+fn sort_by_time(events: &mut [Event], moved: bool) -> Vec<u32> {
     use crate::time::Timestamp;
     let mut order: Vec<(Timestamp, u32)> = events.iter().enumerate().map(|(i, e)| (e.timestamp, i as u32)).collect();
     if order.windows(2).all(|w| w[0] <= w[1]) {
-        return;
+        return if moved { (0..events.len() as u32).collect() } else { Vec::new() };
     }
     order.par_sort_unstable();
     // `from[k]`: where the event that belongs at `k` is now.
     let mut from: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    let mut to = Vec::new();
+    if moved {
+        to = vec![0u32; from.len()];
+        for (k, &i) in from.iter().enumerate() {
+            to[i as usize] = k as u32;
+        }
+    }
     for start in 0..from.len() {
         let mut at = start;
         // Each swap puts one event in its place; a cycle ends where it began.
@@ -969,6 +1027,7 @@ fn sort_by_time(events: &mut [Event]) {
         }
         from[at] = at as u32;
     }
+    to
 }
 
 /// Distill the lines of one chunk on all cores; the results in archive order and
@@ -1024,7 +1083,16 @@ fn parse_lines(
 impl Tally {
     /// Take one record's result, in archive order: drop duplicates, count.
     /// `seen` holds the message ids taken so far, `side` is this rule set's bit in it.
-    fn take(&mut self, source: u32, t: Taken, seen: &mut HashMap<MessageId, u8>, side: u8) {
+    /// `same`: the first rule set's last event (its position in archive order), which this
+    /// one's list points at instead of holding a copy when the two are the same.
+    fn take(
+        &mut self,
+        source: u32,
+        t: Taken,
+        seen: &mut HashMap<MessageId, u8>,
+        side: u8,
+        same: Option<(usize, &Event)>,
+    ) {
         self.records += 1;
         self.progress.records += 1;
         self.sources[source as usize].records += 1;
@@ -1048,7 +1116,14 @@ impl Tally {
                     return;
                 }
                 *sides |= side;
-                self.events.push(e);
+                match (self.slots.as_mut(), same) {
+                    (Some(slots), Some((k, first))) if first.same(&e) => slots.push(events::shared_slot(k)),
+                    (Some(slots), _) => {
+                        slots.push(self.events.len() as u32);
+                        self.events.push(e);
+                    }
+                    (None, _) => self.events.push(e),
+                }
                 self.progress.events += 1;
             }
             Taken::Filtered => self.filtered += 1,
@@ -1248,7 +1323,7 @@ mod tests {
                     .collect();
                 let mut expected: Vec<(i64, u64)> = events.iter().map(|e| (e.timestamp.0, e.origin.offset)).collect();
                 expected.sort_by_key(|&(t, _)| t);
-                sort_by_time(&mut events);
+                sort_by_time(&mut events, false);
                 let got: Vec<(i64, u64)> = events.iter().map(|e| (e.timestamp.0, e.origin.offset)).collect();
                 assert_eq!(got, expected, "n={n} spread={spread}");
             }
