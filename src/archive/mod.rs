@@ -762,8 +762,10 @@ impl Loader {
         let per_byte = chunk_events as f64 / chunk_bytes.max(1) as f64;
         // Only an estimate, capped so that a wrong guess costs little.
         let guess = ((total as f64 * per_byte * 1.05) as usize).min(64 << 20);
-        for t in std::iter::once(&mut self.tally).chain(self.alt.as_mut()) {
-            t.events.reserve(guess.saturating_sub(t.events.len()));
+        self.tally.events.reserve(guess.saturating_sub(self.tally.events.len()));
+        // The second rule set's list is a slot per event; most of its events are the first's.
+        if let Some(slots) = self.alt.as_mut().and_then(|a| a.slots.as_mut()) {
+            slots.reserve(guess.saturating_sub(slots.len()));
         }
         self.seen.reserve(guess.saturating_sub(self.seen.len()));
     }

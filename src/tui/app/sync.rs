@@ -74,11 +74,12 @@ impl App {
             return self.error("one rule set replayed: nothing to switch to (open a raw archive with --rules both)");
         };
         let (first, second) = (d.archive.rules.name(), other.rules.name());
-        // A stream opened from the problems pane gives way to the selected one.
         if self.opened.take().is_some() {
-            self.show_other = true;
+            // Back from a stream opened in the problems pane: the selected stream, under the first rule set.
+            self.show_other = false;
+        } else {
+            self.show_other = !self.show_other;
         }
-        self.show_other = !self.show_other;
         self.focused = None;
         self.pinned = None;
         let shown = if self.show_other { second } else { first };
