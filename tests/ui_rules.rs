@@ -303,3 +303,23 @@ fn one_rule_set_has_no_section_for_streams_without_a_counterpart() {
     assert!(!screen.contains("without a 2014 counterpart"), "{screen}");
     assert!(screen.contains("Unmatched events (10)"), "{screen}");
 }
+
+#[test]
+fn an_opened_2015_stream_gives_way_when_the_selection_moves() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut paths = SAMPLES.to_vec();
+    paths.push("samples/rules2015-instance-uuid-only.jsonl");
+    let mut app = load(Rules::Both, &paths);
+    app.update(Action::SelectStream(1));
+    key(&mut app, 'p');
+    key(&mut app, 'G');
+    code(&mut app, KeyCode::Enter);
+    let opened = app.opened_unpaired().expect("the last problem line opens a 2015 stream");
+    assert_eq!(app.shown_stream().map(|s| s.id), Some(opened));
+    assert!(app.data().and_then(|d| d.counterpart(1)).is_some_and(|c| c.id != opened));
+    // Selecting another listed stream shows that one again, under 2014.
+    app.update(Action::SelectStream(2));
+    let _ = frame(&mut app, 160, 44);
+    assert_eq!((app.opened_unpaired(), app.showing_other()), (None, false));
+    assert_eq!(app.shown_stream().map(|s| s.id), Some(2));
+}

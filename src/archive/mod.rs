@@ -890,7 +890,7 @@ impl Loader {
                     for side in 0..sets.len() {
                         let loc = Loc { side: side as u8, ..loc };
                         let o = Outcome::Rejected { reason: reason.clone(), excerpt: excerpt.clone(), loc };
-                        taken.push(convert(o, symbols, &mut Memo::new(&[]), keep, sets, source, base, line_of));
+                        taken.push(convert(o, symbols, &mut Memo::off(), keep, sets, source, base, line_of));
                     }
                 }
             }
@@ -915,8 +915,8 @@ impl Loader {
             // Read record by record so that one broken record loses nothing else.
             self.broken_document_records(text, records, 0, skip as u64, source, line_of)
         } else {
-            // Off: the memo is for one record at a time.
-            let mut memo = Memo::new(&[]);
+            // The memo is for one record at a time.
+            let mut memo = Memo::off();
             out.into_iter().map(|o| convert(o, symbols, &mut memo, keep, sets, source, skip as u64, line_of)).collect()
         };
         take_all(&mut self.tally, &mut self.alt, &mut self.seen, source, vec![taken]);
@@ -1260,6 +1260,11 @@ impl Memo {
     /// A memo worth keeping only when a record gives more than one event.
     fn new(sets: &[RuleSet]) -> Memo {
         Memo { on: sets.len() > 1, record: (0, 0), known: Vec::new() }
+    }
+
+    /// A memo that remembers nothing: every string is interned as it comes.
+    fn off() -> Memo {
+        Memo::new(&[])
     }
 
     /// Start on the record `text`.

@@ -179,6 +179,14 @@ impl Data {
         o.paired.label_at(&self.timeline, &o.timeline, id, t)
     }
 
+    /// The label at `t` of the second rule set's stream `id` that has no counterpart
+    /// (docs/rules2015.md#streams-2014-does-not-have): by its own outcome then, an
+    /// undecided stream counting as not failing. `None` before it exists.
+    pub fn unpaired_label_at(&self, id: u32, t: Timestamp) -> Option<Triage> {
+        let at = self.other.as_ref()?.timeline.state_of(id, t)?;
+        Some(Triage::of_unpaired(if at.decided { at.outcome } else { Outcome::Pending }))
+    }
+
     /// Streams per triage label at `t`, with both rule sets.
     pub fn triage_counts(&self, t: Timestamp) -> Option<[usize; 5]> {
         self.other.as_ref().map(|o| o.paired.counts_at(t))

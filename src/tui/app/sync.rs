@@ -251,7 +251,7 @@ impl App {
                 &archive.symbols,
                 IdMode::Stable,
                 true,
-                pipeline::Outputs::WithTraits,
+                pipeline::Outputs::Plain,
             )
             .log
         } else {

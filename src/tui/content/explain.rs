@@ -83,8 +83,7 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     if let Some((label, note)) = app.focused().filter(mine).and_then(|f| f.triage.as_ref()) {
         // docs/ui.md#two-rule-sets: the list shows the label at the clock, the sentence the final one.
         let now = match app.opened_unpaired() {
-            // A 2015 stream without a counterpart: labelled by its own outcome at the clock.
-            Some(_) => Some(crate::triage::Triage::of_unpaired(if at.decided { at.outcome } else { Outcome::Pending })),
+            Some(id) => d.unpaired_label_at(id, app.playback.clock),
             None => app.selected_stream().and_then(|l| d.label_at(l.id, app.playback.clock)),
         };
         let text = match (now, note) {

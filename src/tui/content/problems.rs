@@ -35,14 +35,12 @@ fn sections(app: &App) -> Option<Sections> {
     let rejected = rejected_title + 1;
     let unmatched_title = rejected + a.rejected.len() + 1;
     let unmatched = unmatched_title + 1;
-    let unpaired_title = unmatched + d.timeline.unmatched().len() + 1;
-    let unpaired = unpaired_title + 1;
-    let total = match &d.other {
-        Some(o) => unpaired + o.unpaired.len(),
-        None => unmatched + d.timeline.unmatched().len(),
+    let unmatched_end = unmatched + d.timeline.unmatched().len();
+    // With one rule set the section is not there: its lines lie beyond any line.
+    let (unpaired_title, unpaired, total) = match &d.other {
+        Some(o) => (unmatched_end + 1, unmatched_end + 2, unmatched_end + 2 + o.unpaired.len()),
+        None => (usize::MAX - 1, usize::MAX, unmatched_end),
     };
-    let (unpaired_title, unpaired) =
-        if d.other.is_some() { (unpaired_title, unpaired) } else { (total + 1, total + 2) };
     Some(Sections {
         files,
         not_distilled,
@@ -188,9 +186,9 @@ fn unpaired_line(app: &App, n: usize) -> (String, Style) {
         None => (format!("{head} · appears {}", s.first_event.short()), t.future()),
         Some(at) => {
             let outcome = if at.decided { at.outcome } else { Outcome::Pending };
-            let label = Triage::of_unpaired(outcome);
+            let label = d.unpaired_label_at(s.id, app.playback.clock).map_or("", Triage::as_str);
             let badge = Theme::badge(outcome, at.code.filter(|_| at.decided));
-            (format!("{head} · 2015 {badge} · triage {}", label.as_str()), t.outcome(outcome))
+            (format!("{head} · 2015 {badge} · triage {label}"), t.outcome(outcome))
         }
     }
 }
