@@ -111,6 +111,22 @@ impl Value {
     }
 }
 
+impl Value {
+    /// The same kind and the same bits: not Python's `==` (for which `7 == 7.0`).
+    pub fn identical(self, other: Value) -> bool {
+        match (self, other) {
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::BigInt { text: a, as_float: x }, Value::BigInt { text: b, as_float: y }) => {
+                a == b && x.to_bits() == y.to_bits()
+            }
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (Value::DateTime(a), Value::DateTime(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 impl PartialEq for Value {
     /// Python's `==` (see [`Value::py_eq`]).
     fn eq(&self, other: &Value) -> bool {
@@ -422,6 +438,50 @@ impl Traits {
             && self.extra == other.extra
     }
 
+    /// The packed words of the table name at index `i`, if present.
+    fn words_of(&self, i: usize) -> Option<&[u32]> {
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let below = (1u32 << i) - 1;
+        let at = ((self.present & below).count_ones()
+            + (self.wide & below).count_ones()
+            + (self.big & below).count_ones()) as usize;
+        let n = 1 + usize::from(self.wide & (1 << i) != 0) + usize::from(self.big & (1 << i) != 0);
+        Some(&self.words[at..at + n])
+    }
+
+    /// Whether the two hold the very same value (kind and bits) for every name in
+    /// `names` (bits by symbol), present in both or in neither.
+    fn agree_on(&self, other: &Traits, names: u64) -> bool {
+        let table = (names & ((1 << TABLE_TRAITS) - 1)) as u32;
+        if self.present & table != other.present & table {
+            return false;
+        }
+        let mut both = self.present & table;
+        while both != 0 {
+            let i = both.trailing_zeros() as usize;
+            both &= both - 1;
+            if (self.kinds >> (3 * i)) & 7 != (other.kinds >> (3 * i)) & 7 || self.words_of(i) != other.words_of(i) {
+                return false;
+            }
+        }
+        let mut rest = names >> TABLE_TRAITS << TABLE_TRAITS;
+        while rest != 0 {
+            let name = Sym(rest.trailing_zeros());
+            rest &= rest - 1;
+            let alike = match (self.get(name), other.get(name)) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.identical(b),
+                _ => false,
+            };
+            if !alike {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.words.len() * 4 + self.extra.as_ref().map_or(0, |e| e.len() * std::mem::size_of::<Trait>())
@@ -454,6 +514,30 @@ impl Event {
             && (a.source, a.line, a.offset, a.len, a.index, a.kind)
                 == (b.source, b.line, b.offset, b.len, b.index, b.kind)
             && self.traits.same(&other.traits)
+    }
+
+    /// Take `other`'s place as well, when the two differ only in names that one
+    /// reader of them never reads: `other` is this very record (as in [`Event::same`])
+    /// and the two agree on every name in `shared`, the names that both readers
+    /// read. This event then also carries the names only `other` has, and true is
+    /// returned; each reader still finds exactly the values it would in its own
+    /// event (docs/rules2015.md#what-side-by-side-costs).
+    pub fn absorb(&mut self, other: &Event, shared: u64) -> bool {
+        let (a, b) = (&self.origin, &other.origin);
+        let alike = self.timestamp == other.timestamp
+            && self.event_type == other.event_type
+            && self.message_id == other.message_id
+            && (a.source, a.line, a.offset, a.len, a.index, a.kind)
+                == (b.source, b.line, b.offset, b.len, b.index, b.kind);
+        if !alike || !self.traits.agree_on(&other.traits, shared) {
+            return false;
+        }
+        if other.traits.iter().any(|t| !self.traits.has(t.name)) {
+            let mine = &self.traits;
+            let traits = mine.iter().chain(other.traits.iter().filter(|t| !mine.has(t.name))).collect();
+            self.traits = Traits::from_traits(traits);
+        }
+        true
     }
 
     pub fn get(&self, name: Sym) -> Option<Value> {
@@ -527,6 +611,61 @@ impl fmt::Display for PyStr<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn exists_with(traits: Vec<Trait>) -> Event {
+        Event {
+            timestamp: Timestamp(1_412_553_600_000_000),
+            event_type: sym::EXISTS,
+            message_id: MessageId::Uuid([7; 16]),
+            traits: Traits::from_traits(traits),
+            origin: Origin { source: 0, line: 3, offset: 40, len: 900, index: None, kind: RecordKind::Notification },
+        }
+    }
+
+    /// docs/rules2015.md#what-side-by-side-costs: one event stands for two when they agree on every
+    /// name both read, present or absent, to the bit; the names only one reads are carried along.
+    #[test]
+    fn an_event_absorbs_another_only_where_both_read_alike() {
+        let both_read = (1u64 << sym::LAUNCHED_AT.0) | (1 << sym::STATE.0) | (1 << sym::ROOT_GB.0);
+        let t = |name, value| Trait { name, value };
+        let launched = t(sym::LAUNCHED_AT, Value::DateTime(Timestamp(5)));
+        let first = exists_with(vec![launched, t(sym::INSTANCE_TYPE_ID, Value::Int(2))]);
+        let second = exists_with(vec![launched, t(sym::INSTANCE_FLAVOR_ID, Value::Int(2))]);
+        let mut merged = first.clone();
+        assert!(merged.absorb(&second, both_read));
+        assert!(matches!(merged.get(sym::INSTANCE_TYPE_ID), Some(Value::Int(2))));
+        assert!(matches!(merged.get(sym::INSTANCE_FLAVOR_ID), Some(Value::Int(2))), "the second's own name is carried");
+        assert!(matches!(merged.get(sym::LAUNCHED_AT), Some(Value::DateTime(Timestamp(5)))));
+        assert_eq!(merged.traits.len(), 3);
+        // Already carrying everything: absorbing again changes nothing.
+        let again = merged.clone();
+        assert!(merged.absorb(&second, both_read) && merged.same(&again));
+
+        let refuses = |a: &Event, b: &Event, why: &str| assert!(!a.clone().absorb(b, both_read), "{why}");
+        let other_value = exists_with(vec![t(sym::LAUNCHED_AT, Value::DateTime(Timestamp(6)))]);
+        refuses(&first, &other_value, "a name both read with another value");
+        refuses(
+            &first,
+            &exists_with(vec![launched, t(sym::STATE, Value::Int(1))]),
+            "a name both read, on one side only",
+        );
+        // Python's `==` is not enough: the same kind and bits are.
+        let int = exists_with(vec![t(sym::ROOT_GB, Value::Int(80))]);
+        refuses(&int, &exists_with(vec![t(sym::ROOT_GB, Value::Float(80.0))]), "80 and 80.0");
+        let nan = exists_with(vec![t(sym::ROOT_GB, Value::Float(f64::NAN))]);
+        assert!(nan.clone().absorb(&nan, both_read), "the same bits, even a NaN's");
+        // Names only one reads may differ: they are not compared.
+        let mut one = first.clone();
+        assert!(one.absorb(&exists_with(vec![launched, t(sym::INSTANCE_TYPE_ID, Value::Int(9))]), both_read));
+        assert!(matches!(one.get(sym::INSTANCE_TYPE_ID), Some(Value::Int(2))), "the first keeps its own value");
+        // Another record, time, type or id: never.
+        let mut elsewhere = second.clone();
+        elsewhere.origin.offset += 1;
+        refuses(&first, &elsewhere, "another record");
+        let mut later = second.clone();
+        later.timestamp = Timestamp(later.timestamp.0 + 1);
+        refuses(&first, &later, "another time");
+    }
 
     #[test]
     fn traits_pack_and_unpack() {

@@ -156,10 +156,15 @@ fn cpu_seconds() -> f64 {
 
 /// Peak resident memory of this process in KiB, where the platform tells.
 fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// A size in KiB from `/proc/self/status` (`VmHWM:` peak, `VmRSS:` now), 0 where the platform does not tell.
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
@@ -179,10 +184,11 @@ impl Phases {
             let (now, cpu) = (std::time::Instant::now(), cpu_seconds());
             let (then, cpu_then) = self.last.get();
             eprintln!(
-                "timing: {what:<8} {:>8.3} s wall {:>8.2} s cpu (total {:.3} s, peak memory {} MiB)",
+                "timing: {what:<8} {:>8.3} s wall {:>8.2} s cpu (total {:.3} s, memory {} MiB, peak {} MiB)",
                 (now - then).as_secs_f64(),
                 cpu - cpu_then,
                 (now - self.start).as_secs_f64(),
+                status_kib("VmRSS:") / 1024,
                 peak_rss_kib() / 1024
             );
             self.last.set((now, cpu));

@@ -2,9 +2,10 @@
 //! decides every stream exactly as one that keeps everything.
 
 use usage_replay::archive::{Archive, Keep, LoadOptions};
+use usage_replay::event::{Event, Sym};
 use usage_replay::pipeline::IdMode;
 use usage_replay::replay::{Keeping, Replay, Stream};
-use usage_replay::rules::Rules;
+use usage_replay::rules::{RuleSet, Rules};
 
 fn load(path: &str, keep: Keep) -> Archive {
     let options = LoadOptions { keep, rules: Rules::Both, ..LoadOptions::default() };
@@ -53,24 +54,53 @@ fn verdicts_only_decides_as_everything_does() {
     }
 }
 
+/// An event as an audit under `set` reads it: its place, type, id and time, and
+/// the value of every name that rule set keeps of its type (names it never reads
+/// may be there or not).
+fn as_read(archive: &Archive, e: &Event, set: RuleSet) -> String {
+    let sym = &archive.symbols;
+    let names = Keep::Audit.mask(set, sym.get(e.event_type));
+    let values: Vec<String> = (0..64)
+        .filter(|i| names & (1 << i) != 0)
+        .map(|i| format!("{i}={:?}", e.get(Sym(i)).map(|v| (std::mem::discriminant(&v), v.py_str(sym)))))
+        .collect();
+    let o = &e.origin;
+    format!(
+        "{} {} {} {}:{}:{}:{:?} {}",
+        e.timestamp.iso(),
+        sym.get(e.event_type),
+        e.message_id(sym),
+        o.source,
+        o.line,
+        o.offset,
+        o.index,
+        values.join(",")
+    )
+}
+
 /// docs/rules2015.md#what-side-by-side-costs: under both rule sets an audit's second list
-/// points at the first rule set's events where a record gave the two the same event, and is
-/// still, event for event, the list the second rule set makes alone.
+/// points at the first rule set's events where one event of a record can stand for both,
+/// and each rule set still reads, event for event, exactly the list it makes alone.
 #[test]
 fn the_second_rule_set_shares_the_first_one_s_events_and_keeps_its_own_list() {
-    use usage_replay::rules::RuleSet;
     for path in ["tests/data/conformance/rules2015/raw-2015.jsonl.gz", "tests/data/conformance/notigen-day.jsonl.gz"] {
         let both = load(path, Keep::Audit);
         let alt = both.alt.as_deref().expect("both rule sets");
-        let options = LoadOptions { keep: Keep::Audit, rules: Rules::One(RuleSet::Y2015), ..LoadOptions::default() };
-        let alone = Archive::load_with(&[path.into()], options, |_| true).expect("the archive loads");
-        assert_eq!(alt.events.len(), alone.events.len(), "{path}");
-        assert!(alt.events.held() < alt.events.len(), "{path}: {} of {} held", alt.events.held(), alt.events.len());
-        assert_eq!(alone.events.held(), alone.events.len());
-        for (i, (a, b)) in alt.events.iter().zip(alone.events.iter()).enumerate() {
-            assert_eq!(a.to_json(&alt.symbols), b.to_json(&alone.symbols), "{path}: event {i}");
-            assert_eq!(a.origin.offset, b.origin.offset, "{path}: event {i}");
+        let alone = |set| {
+            let options = LoadOptions { keep: Keep::Audit, rules: Rules::One(set), ..LoadOptions::default() };
+            Archive::load_with(&[path.into()], options, |_| true).expect("the archive loads")
+        };
+        // Most events are shared: what the first rule set does not distil, or distils
+        // otherwise where both read, is held apart (raw-2015: 276 of 2,510 events held;
+        // notigen-day: 286 of 4,229).
+        assert!(alt.events.held() * 5 < alt.events.len(), "{path}: {} of {} held", alt.events.held(), alt.events.len());
+        for (mine, set) in [(&both, RuleSet::Y2014), (alt, RuleSet::Y2015)] {
+            let alone = alone(set);
+            assert_eq!(alone.events.held(), alone.events.len());
+            assert_eq!(mine.events.len(), alone.events.len(), "{path}");
+            for (i, (a, b)) in mine.events.iter().zip(alone.events.iter()).enumerate() {
+                assert_eq!(as_read(mine, a, set), as_read(&alone, b, set), "{path}: event {i}");
+            }
         }
-        assert_eq!(alt.events.last().map(|e| e.timestamp), alone.events.last().map(|e| e.timestamp));
     }
 }

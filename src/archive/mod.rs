@@ -172,7 +172,8 @@ pub enum Keep {
 }
 
 impl Keep {
-    fn mask(self, set: RuleSet, event_type: &str) -> u64 {
+    /// The names (bits by symbol) an event of this type keeps under `set`.
+    pub fn mask(self, set: RuleSet, event_type: &str) -> u64 {
         match self {
             Keep::All => u64::MAX,
             // The tenant too: reports name each stream's tenant, and the load may filter by it.
@@ -462,7 +463,10 @@ enum SourceError {
 
 /// What a record became, ready to be taken in archive order.
 enum Taken {
-    Event(Event),
+    /// With, for a second rule set's event in an audit, the names both rule sets
+    /// read of its type: the first rule set's event of the record may stand for
+    /// it when the two agree on those ([`Event::absorb`]).
+    Event(Event, Option<u64>),
     /// An event of another part of a split (docs/scale.md#the-split).
     Filtered,
     NotDistilled(String),
@@ -513,7 +517,7 @@ fn take_all(
                 tally.take(source, t, seen, 1, None);
                 last = (tally.events.len() > before).then_some(before);
             }
-            (_, Some(a)) => a.take(source, t, seen, 2, last.map(|k| (k, &tally.events[k]))),
+            (_, Some(a)) => a.take(source, t, seen, 2, last.map(|k| (k, &mut tally.events[k]))),
             (_, None) => {}
         }
     }
@@ -725,7 +729,7 @@ impl Loader {
                         );
                         line_no = next_line;
                         if base == 0 && !last {
-                            let events = parsed.iter().flatten().filter(|t| matches!(t, (0, Taken::Event(_)))).count();
+                            let events = parsed.iter().flatten().filter(|t| matches!(t, (0, Taken::Event(..)))).count();
                             self.reserve_for(bytes.len(), events);
                         }
                         pending = parsed;
@@ -1086,20 +1090,21 @@ impl Tally {
     /// Take one record's result, in archive order: drop duplicates, count.
     /// `seen` holds the message ids taken so far, `side` is this rule set's bit in it.
     /// `same`: the first rule set's last event (its position in archive order), which this
-    /// one's list points at instead of holding a copy when the two are the same.
+    /// one's list points at instead of holding a copy when the two are the same, or
+    /// when it can stand for both ([`Event::absorb`]).
     fn take(
         &mut self,
         source: u32,
         t: Taken,
         seen: &mut HashMap<MessageId, u8>,
         side: u8,
-        same: Option<(usize, &Event)>,
+        same: Option<(usize, &mut Event)>,
     ) {
         self.records += 1;
         self.progress.records += 1;
         self.sources[source as usize].records += 1;
         match t {
-            Taken::Event(e) => {
+            Taken::Event(e, shared) => {
                 if self.only.as_ref().is_some_and(|o| !o.keeps(&e)) {
                     self.filtered += 1;
                     return;
@@ -1118,8 +1123,12 @@ impl Tally {
                     return;
                 }
                 *sides |= side;
-                match (self.slots.as_mut(), same) {
-                    (Some(slots), Some((k, first))) if first.same(&e) => slots.push(events::shared_slot(k)),
+                let stands_for = |(k, first): (usize, &mut Event)| {
+                    (first.same(&e) || shared.is_some_and(|names| first.absorb(&e, names))).then_some(k)
+                };
+                let k = if self.slots.is_some() { same.and_then(stands_for) } else { None };
+                match (self.slots.as_mut(), k) {
+                    (Some(slots), Some(k)) => slots.push(events::shared_slot(k)),
                     (Some(slots), _) => {
                         slots.push(self.events.len() as u32);
                         self.events.push(e);
@@ -1177,7 +1186,10 @@ fn convert(
     let taken = match o {
         Outcome::Event(d, _) if keep.shard.is_some_and(|s| !s.keeps(distilled_instance(&d))) => Taken::Filtered,
         Outcome::Event(d, loc) => {
-            Taken::Event(intern(d, symbols, memo, keep.keep, set, source, loc, base, line_of(loc.offset)))
+            // docs/rules2015.md#what-side-by-side-costs: an audit's second event may be the first's.
+            let shared = (side > 0 && keep.keep == Keep::Audit)
+                .then(|| Keep::Audit.mask(sets[0], &d.event_type) & Keep::Audit.mask(set, &d.event_type));
+            Taken::Event(intern(d, symbols, memo, keep.keep, set, source, loc, base, line_of(loc.offset)), shared)
         }
         Outcome::NotDistilled(t, _) => Taken::NotDistilled(t.into_owned()),
         Outcome::Rejected { reason, excerpt, loc } => {
