@@ -547,6 +547,9 @@ fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
         }
         _ => None,
     };
+    if side.is_some() {
+        clock.lap("pair");
+    }
     let audit = Audit {
         archive: &archive,
         streams: replay.streams(),

@@ -174,8 +174,10 @@ pub struct Replay<'a> {
     /// stream is marked ready at the current clock and every forward move fires
     /// all of them, so they all share the fire timestamp `now`.
     ready: Vec<u32>,
-    /// Active streams by expiry, lazily: an entry whose stream has since
-    /// received a newer event (or was decided) is stale and skipped.
+    /// Active streams by expiry, lazily: one entry per stream, at the expiry it
+    /// had when the entry was made. An entry that comes due for a stream that has
+    /// since received a newer event is moved on to the stream's expiry; one for a
+    /// decided stream is dropped.
     expiry: BinaryHeap<Reverse<(Timestamp, u32)>>,
     unmatched: Vec<(u32, Unmatched)>,
     /// Stream ids in the order their pipelines ran.
@@ -202,9 +204,9 @@ pub enum Keeping {
 
 impl<'a> Replay<'a> {
     pub fn new(archive: &'a Archive, ids: IdMode) -> Self {
-        // Every event opens at most one stream and queues at most one expiry: room
-        // for that many is only address space until it is used, and the lists
-        // never have to be copied as they grow.
+        // Every event opens at most one stream, and a stream has one expiry entry at
+        // a time: room for that many is only address space until it is used, and the
+        // lists never have to be copied as they grow.
         let n = archive.events.len();
         Replay {
             archive,
@@ -326,8 +328,11 @@ impl<'a> Replay<'a> {
             }
             self.expiry.pop();
             let s = &self.streams[id as usize - 1];
-            if s.state == StreamState::Active && s.expire_timestamp == at {
-                expire.push(id);
+            match s.expire_timestamp {
+                _ if s.state != StreamState::Active => {}
+                now_at if now_at == at => expire.push(id),
+                // A later event moved the expiry on (it only moves later): the entry waits for it.
+                later => self.expiry.push(Reverse((later, id))),
             }
         }
         expire.sort_unstable();
@@ -384,11 +389,9 @@ impl<'a> Replay<'a> {
         if e.timestamp > s.last_event {
             s.last_event = e.timestamp;
         }
-        let new_expiry = trigger::expiry(s.last_event);
-        if new_expiry != s.expire_timestamp {
-            self.expiry.push(Reverse((new_expiry, id)));
-            s.expire_timestamp = new_expiry;
-        }
+        // The stream's entry in `expiry` stays where it is: when it comes due, it is
+        // moved on to the expiry the stream has then. One entry per stream, not per event.
+        s.expire_timestamp = trigger::expiry(s.last_event);
         if s.fire_timestamp.is_none() && trigger::is_eod_exists(e) {
             s.fire_timestamp = Some(now);
             self.ready.push(id);
