@@ -4,6 +4,7 @@
 //! Everything here runs on the parse threads and borrows from the input text;
 //! strings are interned later, in archive order, by the loader.
 
+use crate::archive::Keep;
 use crate::event::{sym, RecordKind, Sym};
 use crate::json::{parse_top, syntax_reason, Object, Payload, PayloadSlot, Scalar, Top};
 use crate::pyfmt;
@@ -159,8 +160,23 @@ pub fn distill_text<'a>(text: &'a [u8], unit: Unit, out: &mut Vec<Outcome<'a>>) 
 /// from one parse: each outcome's [`Loc::side`] says which set it is for, and
 /// a record's outcomes are adjacent, in the order of `sets`.
 pub fn distill_text_with<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+    distill_text_for(text, unit, Tables { sets, keep: Keep::All }, out)
+}
+
+/// The rule sets a record is distilled for, and which traits of their tables are kept.
+#[derive(Clone, Copy)]
+pub struct Tables<'s> {
+    pub sets: &'s [RuleSet],
+    /// Every value is still converted, so that a record is rejected for a bad value
+    /// whether its trait is kept or not; a trait that is not kept is not made.
+    pub keep: Keep,
+}
+
+/// As [`distill_text_with`], making only the traits `tables.keep` keeps.
+pub fn distill_text_for<'a>(text: &'a [u8], unit: Unit, tables: Tables<'_>, out: &mut Vec<Outcome<'a>>) {
+    let sets = tables.sets;
     let start = out.len();
-    distill_all(text, unit, sets, out);
+    distill_all(text, unit, tables, out);
     // Outcomes that hold for every rule set (rejections of the record's shape,
     // distilled events taken as given) are given to each.
     if out[start..].iter().any(|o| o.loc().side == EVERY_SIDE) {
@@ -184,7 +200,7 @@ pub fn distill_text_with<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: 
     }
 }
 
-fn distill_all<'a>(text: &'a [u8], unit: Unit, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+fn distill_all<'a>(text: &'a [u8], unit: Unit, sets: Tables<'_>, out: &mut Vec<Outcome<'a>>) {
     let whole = Loc { side: EVERY_SIDE, offset: 0, len: text.len(), index: None, kind: RecordKind::Notification };
     match parse_top(text) {
         Ok(Top::Array(elems)) if unit != Unit::Document && !is_pair(&elems) => {
@@ -224,7 +240,7 @@ fn reject(reason: impl Into<String>, base: &[u8], loc: Loc) -> Outcome<'static> 
     Outcome::Rejected { reason: reason.into(), excerpt: excerpt(&base[start..end]), loc }
 }
 
-fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+fn top_records<'a>(top: Top<'a>, base: &'a [u8], loc: Loc, sets: Tables<'_>, out: &mut Vec<Outcome<'a>>) {
     match top {
         Top::Object(o) => object_records(o, base, loc, sets, out),
         Top::Array(elems) => {
@@ -271,7 +287,7 @@ fn is_pair(elems: &[&RawValue]) -> bool {
     elems.len() == 2 && elems[0].get().starts_with('"') && elems[1].get().starts_with('{')
 }
 
-fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, sets: Tables<'_>, out: &mut Vec<Outcome<'a>>) {
     let loc = Loc { kind: RecordKind::Stv2Pair, ..loc };
     match parse_top(elems[1].get().as_bytes()) {
         Ok(Top::Object(o)) => {
@@ -286,7 +302,7 @@ fn pair_record<'a>(elems: &[&'a RawValue], base: &'a [u8], loc: Loc, sets: &[Rul
     }
 }
 
-fn object_records<'a>(o: Object<'a>, base: &'a [u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+fn object_records<'a>(o: Object<'a>, base: &'a [u8], loc: Loc, sets: Tables<'_>, out: &mut Vec<Outcome<'a>>) {
     if o.has("oslo.version") && o.has("oslo.message") {
         envelope(&o, base, loc, RecordKind::OsloEnvelope, sets, out);
         return;
@@ -333,7 +349,7 @@ fn envelope<'a>(
     base: &'a [u8],
     loc: Loc,
     kind: RecordKind,
-    sets: &[RuleSet],
+    sets: Tables<'_>,
     out: &mut Vec<Outcome<'a>>,
 ) {
     let loc = Loc { kind, ..loc };
@@ -342,7 +358,7 @@ fn envelope<'a>(
     };
     match parse_top(msg.as_bytes()) {
         Ok(Top::Object(inner)) if inner.payload.is_some() => {
-            let mut inner_out: Vec<Outcome<'_>> = Vec::with_capacity(sets.len());
+            let mut inner_out: Vec<Outcome<'_>> = Vec::with_capacity(sets.sets.len());
             notification(inner, base, loc, sets, &mut inner_out);
             for x in inner_out {
                 let owned: Outcome<'static> = x.into_owned();
@@ -465,8 +481,12 @@ fn to_datetime<'a>(field: &str, v: Scalar<'a>) -> Result<Option<TraitVal<'a>>, S
 
 /// `publisher_id` split on "." (docs/distillation.md#traits-2014): `service` is segment 0, `host` is
 /// what follows the first dot.
-fn publisher_traits<'a>(o: &Object<'a>, traits: &mut Vec<(TraitName<'a>, TraitVal<'a>)>) -> Result<(), String> {
+fn publisher_traits<'a>(o: &Object<'a>, t: &mut Taker<'a>) -> Result<(), String> {
     let Some(v) = o.get("publisher_id") else { return Ok(()) };
+    if !t.wants(sym::SERVICE) && !t.wants(sym::HOST) {
+        t.any |= Conv::Text.check("publisher_id", v)?;
+        return Ok(());
+    }
     let Some(TraitVal::Text(text)) = to_text("publisher_id", v.clone())? else { return Ok(()) };
     let (service, host): (Cow<'a, str>, Option<Cow<'a, str>>) = match text {
         Cow::Borrowed(s) => match s.split_once('.') {
@@ -478,17 +498,87 @@ fn publisher_traits<'a>(o: &Object<'a>, traits: &mut Vec<(TraitName<'a>, TraitVa
             None => (Cow::Owned(s), None),
         },
     };
-    traits.push((TraitName::Known(sym::SERVICE), TraitVal::Text(service)));
+    t.keep(sym::SERVICE, TraitVal::Text(service));
     if let Some(h) = host {
-        traits.push((TraitName::Known(sym::HOST), TraitVal::Text(h)));
+        t.keep(sym::HOST, TraitVal::Text(h));
     }
     Ok(())
 }
 
-type Convert = for<'a> fn(&str, Scalar<'a>) -> Result<Option<TraitVal<'a>>, String>;
+/// How a field's value becomes a trait's (docs/distillation.md#conversions).
+#[derive(Clone, Copy)]
+enum Conv {
+    Text,
+    Int,
+    DateTime,
+}
+
+impl Conv {
+    fn apply<'a>(self, field: &str, v: &Scalar<'a>) -> Result<Option<TraitVal<'a>>, String> {
+        match self {
+            Conv::Text => to_text(field, v.clone()),
+            Conv::Int => to_int(field, v.clone()),
+            Conv::DateTime => to_datetime(field, v.clone()),
+        }
+    }
+
+    /// Whether `v` gives a value, or why it is refused, without making the value.
+    fn check(self, field: &str, v: &Scalar) -> Result<bool, String> {
+        match (self, v) {
+            (Conv::Text, Scalar::Null) => Ok(false),
+            (Conv::Text, Scalar::Object { .. } | Scalar::Array) => Err(bad_value(field, "a text value", v)),
+            (Conv::Text, _) => Ok(true),
+            _ => Ok(self.apply(field, v)?.is_some()),
+        }
+    }
+}
+
+/// One table's traits as they are taken, in the table's order: every value is
+/// converted (the first bad one rejects the record), and only the wanted ones are kept.
+struct Taker<'a> {
+    traits: Traits<'a>,
+    /// The names kept, by symbol.
+    wanted: u64,
+    /// Whether any value, kept or not, gave a trait.
+    any: bool,
+}
+
+impl<'a> Taker<'a> {
+    fn new(wanted: u64, table: usize) -> Taker<'a> {
+        Taker { traits: Vec::with_capacity((wanted.count_ones() as usize).min(table)), wanted, any: false }
+    }
+
+    fn wants(&self, name: Sym) -> bool {
+        name.0 < 64 && self.wanted & (1 << name.0) != 0
+    }
+
+    fn keep(&mut self, name: Sym, v: TraitVal<'a>) {
+        self.any = true;
+        if self.wants(name) {
+            self.traits.push((TraitName::Known(name), v));
+        }
+    }
+
+    /// The trait `name` from `field`'s value, if present.
+    fn take(&mut self, name: Sym, field: &str, value: Option<&Scalar<'a>>, conv: Conv) -> Result<(), String> {
+        let Some(v) = value else { return Ok(()) };
+        if self.wants(name) {
+            if let Some(t) = conv.apply(field, v)? {
+                self.keep(name, t);
+            }
+        } else {
+            self.any |= conv.check(field, v)?;
+        }
+        Ok(())
+    }
+
+    fn done(self) -> (Traits<'a>, bool) {
+        (self.traits, self.any)
+    }
+}
 
 /// Distill a notification (docs/distillation.md#envelope), once per rule set.
-fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: &[RuleSet], out: &mut Vec<Outcome<'a>>) {
+fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: Tables<'_>, out: &mut Vec<Outcome<'a>>) {
     let Some(event_type) = o.get("event_type").cloned() else {
         return out.push(reject("no event_type", base, loc));
     };
@@ -506,7 +596,7 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: &[RuleSet], 
     let no_fields = Payload::default();
     // The timestamp and payload are read at most once, for the first rule set that distils the type.
     let mut head: Option<Result<Timestamp, String>> = None;
-    for (side, &set) in sets.iter().enumerate() {
+    for (side, &set) in sets.sets.iter().enumerate() {
         let loc = Loc { side: side as u8, ..loc };
         // The type is matched before the timestamp is read, as the original
         // distiller did: an uncovered record is never rejected for its timestamp.
@@ -527,13 +617,14 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: &[RuleSet], 
                 continue;
             }
         };
+        let wanted = sets.keep.mask(set, &event_type);
         let traits = match set {
-            RuleSet::Y2014 => traits_2014(&o, p, &event_type),
-            RuleSet::Y2015 => traits_2015(&o, p, &event_type),
+            RuleSet::Y2014 => traits_2014(&o, p, &event_type, wanted),
+            RuleSet::Y2015 => traits_2015(&o, p, &event_type, wanted),
         };
         out.push(match traits {
-            Ok(traits) if traits.is_empty() => reject("no traits could be taken from the notification", base, loc),
-            Ok(traits) => Outcome::Event(
+            Ok((_, false)) => reject("no traits could be taken from the notification", base, loc),
+            Ok((traits, true)) => Outcome::Event(
                 Distilled { event_type: event_type.clone(), message_id: message_id.clone(), timestamp, traits },
                 loc,
             ),
@@ -566,66 +657,59 @@ fn envelope_head<'a>(o: &Object<'a>, payload: &Option<PayloadSlot<'a>>) -> Resul
 
 type Traits<'a> = Vec<(TraitName<'a>, TraitVal<'a>)>;
 
-/// Convert `(trait, field, value, conversion)` rows, skipping absent values.
-fn take_traits<'a>(
-    rows: impl IntoIterator<Item = (Sym, &'static str, Option<Scalar<'a>>, Convert)>,
-    traits: &mut Traits<'a>,
-) -> Result<(), String> {
-    for (name, field, value, convert) in rows {
-        let Some(value) = value else { continue };
-        if let Some(v) = convert(field, value)? {
-            traits.push((TraitName::Known(name), v));
-        }
-    }
-    Ok(())
-}
-
 /// The 2014 trait table (docs/distillation.md#traits-2014): one field per trait.
-fn traits_2014<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<Traits<'a>, String> {
+fn traits_2014<'a>(
+    o: &Object<'a>,
+    p: &Payload<'a>,
+    event_type: &str,
+    wanted: u64,
+) -> Result<(Traits<'a>, bool), String> {
     let is_exists = event_type == "compute.instance.exists";
-    let mut traits = Vec::with_capacity(21);
-    let fields: [(Sym, &str, Option<Scalar<'a>>, Convert); 11] = [
-        (sym::TENANT_ID, "payload.tenant_id", p.tenant_id.clone(), to_text),
-        (sym::USER_ID, "payload.user_id", p.user_id.clone(), to_text),
-        (sym::INSTANCE_ID, "payload.instance_id", p.instance_id.clone(), to_text),
-        (sym::REQUEST_ID, "_context_request_id", o.get("_context_request_id").cloned(), to_text),
-        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.clone(), to_int),
-        (sym::DISK_GB, "payload.disk_gb", p.disk_gb.clone(), to_int),
-        (sym::ROOT_GB, "payload.root_gb", p.root_gb.clone(), to_int),
-        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.clone(), to_int),
-        (sym::VCPUS, "payload.vcpus", p.vcpus.clone(), to_int),
-        (sym::INSTANCE_TYPE_ID, "payload.instance_type_id", p.instance_type_id.clone(), to_int),
-        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.clone(), to_text),
-    ];
-    let rest: [(Sym, &str, Option<Scalar<'a>>, Convert); 8] = [
-        (sym::STATE, "payload.state", p.state.clone(), to_text),
-        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture.clone(), to_text),
-        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.clone(), to_text),
-        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.clone(), to_text),
-        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.clone(), to_datetime),
-        (sym::DELETED_AT, "payload.deleted_at", p.deleted_at.clone(), to_datetime),
-        (
-            sym::AUDIT_PERIOD_BEGINNING,
-            "payload.audit_period_beginning",
-            if is_exists { p.audit_period_beginning.clone() } else { None },
-            to_datetime,
-        ),
-        (
-            sym::AUDIT_PERIOD_ENDING,
-            "payload.audit_period_ending",
-            if is_exists { p.audit_period_ending.clone() } else { None },
-            to_datetime,
-        ),
-    ];
-    publisher_traits(o, &mut traits)?;
-    take_traits(fields.into_iter().chain(rest), &mut traits)?;
-    Ok(traits)
+    let mut t = Taker::new(wanted, 21);
+    publisher_traits(o, &mut t)?;
+    t.take(sym::TENANT_ID, "payload.tenant_id", p.tenant_id.as_ref(), Conv::Text)?;
+    t.take(sym::USER_ID, "payload.user_id", p.user_id.as_ref(), Conv::Text)?;
+    t.take(sym::INSTANCE_ID, "payload.instance_id", p.instance_id.as_ref(), Conv::Text)?;
+    t.take(sym::REQUEST_ID, "_context_request_id", o.get("_context_request_id"), Conv::Text)?;
+    t.take(sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.as_ref(), Conv::Int)?;
+    t.take(sym::DISK_GB, "payload.disk_gb", p.disk_gb.as_ref(), Conv::Int)?;
+    t.take(sym::ROOT_GB, "payload.root_gb", p.root_gb.as_ref(), Conv::Int)?;
+    t.take(sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.as_ref(), Conv::Int)?;
+    t.take(sym::VCPUS, "payload.vcpus", p.vcpus.as_ref(), Conv::Int)?;
+    t.take(sym::INSTANCE_TYPE_ID, "payload.instance_type_id", p.instance_type_id.as_ref(), Conv::Int)?;
+    t.take(sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.as_ref(), Conv::Text)?;
+    t.take(sym::STATE, "payload.state", p.state.as_ref(), Conv::Text)?;
+    t.take(
+        sym::OS_ARCHITECTURE,
+        "payload.image_meta.org.openstack__1__architecture",
+        p.os_architecture.as_ref(),
+        Conv::Text,
+    )?;
+    t.take(sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.as_ref(), Conv::Text)?;
+    t.take(sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.as_ref(), Conv::Text)?;
+    t.take(sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.as_ref(), Conv::DateTime)?;
+    t.take(sym::DELETED_AT, "payload.deleted_at", p.deleted_at.as_ref(), Conv::DateTime)?;
+    t.take(
+        sym::AUDIT_PERIOD_BEGINNING,
+        "payload.audit_period_beginning",
+        p.audit_period_beginning.as_ref().filter(|_| is_exists),
+        Conv::DateTime,
+    )?;
+    t.take(
+        sym::AUDIT_PERIOD_ENDING,
+        "payload.audit_period_ending",
+        p.audit_period_ending.as_ref().filter(|_| is_exists),
+        Conv::DateTime,
+    )?;
+    Ok(t.done())
 }
 
 /// docs/distillation.md#traits-2015: a trait with several fields takes the first,
 /// in order, whose value is present and not null (a `""` there makes an int or
 /// datetime trait absent; the later fields are not consulted).
-fn first_present<'a>(fields: [(&'static str, Option<Scalar<'a>>); 4]) -> (&'static str, Option<Scalar<'a>>) {
+fn first_present<'a, 'v>(
+    fields: [(&'static str, Option<&'v Scalar<'a>>); 4],
+) -> (&'static str, Option<&'v Scalar<'a>>) {
     for (name, v) in fields {
         if matches!(v, Some(ref x) if !matches!(x, Scalar::Null)) {
             return (name, v);
@@ -635,84 +719,87 @@ fn first_present<'a>(fields: [(&'static str, Option<Scalar<'a>>); 4]) -> (&'stat
 }
 
 /// The 2015 trait table (StackTach v3 production definitions, docs/distillation.md#traits-2015).
-fn traits_2015<'a>(o: &Object<'a>, p: &Payload<'a>, event_type: &str) -> Result<Traits<'a>, String> {
+fn traits_2015<'a>(
+    o: &Object<'a>,
+    p: &Payload<'a>,
+    event_type: &str,
+    wanted: u64,
+) -> Result<(Traits<'a>, bool), String> {
     let is_exists = event_type == "compute.instance.exists";
-    let top = |k: &str| o.get(k).cloned();
-    let mut traits = Vec::with_capacity(28);
     let (tenant_f, tenant) = first_present([
-        ("payload.tenant_id", p.tenant_id.clone()),
-        ("_context_project_id", top("_context_project_id")),
+        ("payload.tenant_id", p.tenant_id.as_ref()),
+        ("_context_project_id", o.get("_context_project_id")),
         ("", None),
         ("", None),
     ]);
     let (instance_f, instance) = first_present([
-        ("payload.instance_uuid", p.instance_uuid.clone()),
-        ("payload.instance_id", p.instance_id.clone()),
-        ("exception.kwargs.uuid", o.exception_uuid.clone()),
-        ("instance.uuid", o.instance_uuid.clone()),
+        ("payload.instance_uuid", p.instance_uuid.as_ref()),
+        ("payload.instance_id", p.instance_id.as_ref()),
+        ("exception.kwargs.uuid", o.exception_uuid.as_ref()),
+        ("instance.uuid", o.instance_uuid.as_ref()),
     ]);
     let (flavor_f, flavor) = first_present([
-        ("payload.instance_type", p.instance_type.clone()),
-        ("payload.image_meta.instance_type_name", p.image_type_name.clone()),
-        ("payload.image_meta.instance_type_flavorid", p.image_type_flavorid.clone()),
-        ("payload.instance_flavor_id", p.instance_flavor_id.clone()),
+        ("payload.instance_type", p.instance_type.as_ref()),
+        ("payload.image_meta.instance_type_name", p.image_type_name.as_ref()),
+        ("payload.image_meta.instance_type_flavorid", p.image_type_flavorid.as_ref()),
+        ("payload.instance_flavor_id", p.instance_flavor_id.as_ref()),
     ]);
     let (flavor_id_f, flavor_id) = first_present([
-        ("payload.image_meta.instance_type_flavor_id", p.image_type_flavor_id.clone()),
-        ("payload.instance_type_id", p.instance_type_id.clone()),
+        ("payload.image_meta.instance_type_flavor_id", p.image_type_flavor_id.as_ref()),
+        ("payload.instance_type_id", p.instance_type_id.as_ref()),
         ("", None),
         ("", None),
     ]);
     let (deleted_f, deleted) = first_present([
-        ("payload.deleted_at", p.deleted_at.clone()),
-        ("payload.terminated_at", p.terminated_at.clone()),
+        ("payload.deleted_at", p.deleted_at.as_ref()),
+        ("payload.terminated_at", p.terminated_at.as_ref()),
         ("", None),
         ("", None),
     ]);
-    let rows: [(Sym, &'static str, Option<Scalar<'a>>, Convert); 25] = [
-        (sym::TENANT_ID, tenant_f, tenant, to_text),
-        (sym::USER_ID, "payload.user_id", p.user_id.clone(), to_text),
-        (sym::REQUEST_ID, "_context_request_id", top("_context_request_id"), to_text),
-        (sym::MESSAGE, "payload.message", p.message.clone(), to_text),
-        (sym::INSTANCE_ID, instance_f, instance, to_text),
-        (sym::INSTANCE_FLAVOR, flavor_f, flavor, to_text),
-        (sym::INSTANCE_FLAVOR_ID, flavor_id_f, flavor_id, to_int),
-        (sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.clone(), to_int),
-        (sym::DISK_GB, "payload.disk_gb", p.disk_gb.clone(), to_int),
-        (sym::ROOT_GB, "payload.root_gb", p.root_gb.clone(), to_int),
-        (sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.clone(), to_int),
-        (sym::VCPUS, "payload.vcpus", p.vcpus.clone(), to_int),
-        (sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.clone(), to_text),
-        (sym::STATE, "payload.state", p.state.clone(), to_text),
-        (sym::STATE_DESCRIPTION, "payload.state_description", p.state_description.clone(), to_text),
-        (sym::DISPLAY_NAME, "payload.display_name", p.display_name.clone(), to_text),
-        (sym::BANDWIDTH_IN, "payload.bandwidth.public.bw_in", p.bw_in.clone(), to_text),
-        (sym::BANDWIDTH_OUT, "payload.bandwidth.public.bw_out", p.bw_out.clone(), to_text),
-        (sym::OS_ARCHITECTURE, "payload.image_meta.org.openstack__1__architecture", p.os_architecture.clone(), to_text),
-        (sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.clone(), to_text),
-        (sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.clone(), to_text),
-        (sym::RAX_OPTIONS, "payload.image_meta.com.rackspace__1__options", p.rax_options.clone(), to_text),
-        (sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.clone(), to_datetime),
-        (sym::DELETED_AT, deleted_f, deleted, to_datetime),
-        (
-            sym::AUDIT_PERIOD_BEGINNING,
-            "payload.audit_period_beginning",
-            if is_exists { p.audit_period_beginning.clone() } else { None },
-            to_datetime,
-        ),
-    ];
-    publisher_traits(o, &mut traits)?;
-    take_traits(rows, &mut traits)?;
-    take_traits(
-        [(
-            sym::AUDIT_PERIOD_ENDING,
-            "payload.audit_period_ending",
-            if is_exists { p.audit_period_ending.clone() } else { None },
-            to_datetime as Convert,
-        )],
-        &mut traits,
+    let mut t = Taker::new(wanted, 28);
+    publisher_traits(o, &mut t)?;
+    t.take(sym::TENANT_ID, tenant_f, tenant, Conv::Text)?;
+    t.take(sym::USER_ID, "payload.user_id", p.user_id.as_ref(), Conv::Text)?;
+    t.take(sym::REQUEST_ID, "_context_request_id", o.get("_context_request_id"), Conv::Text)?;
+    t.take(sym::MESSAGE, "payload.message", p.message.as_ref(), Conv::Text)?;
+    t.take(sym::INSTANCE_ID, instance_f, instance, Conv::Text)?;
+    t.take(sym::INSTANCE_FLAVOR, flavor_f, flavor, Conv::Text)?;
+    t.take(sym::INSTANCE_FLAVOR_ID, flavor_id_f, flavor_id, Conv::Int)?;
+    t.take(sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.as_ref(), Conv::Int)?;
+    t.take(sym::DISK_GB, "payload.disk_gb", p.disk_gb.as_ref(), Conv::Int)?;
+    t.take(sym::ROOT_GB, "payload.root_gb", p.root_gb.as_ref(), Conv::Int)?;
+    t.take(sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.as_ref(), Conv::Int)?;
+    t.take(sym::VCPUS, "payload.vcpus", p.vcpus.as_ref(), Conv::Int)?;
+    t.take(sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.as_ref(), Conv::Text)?;
+    t.take(sym::STATE, "payload.state", p.state.as_ref(), Conv::Text)?;
+    t.take(sym::STATE_DESCRIPTION, "payload.state_description", p.state_description.as_ref(), Conv::Text)?;
+    t.take(sym::DISPLAY_NAME, "payload.display_name", p.display_name.as_ref(), Conv::Text)?;
+    t.take(sym::BANDWIDTH_IN, "payload.bandwidth.public.bw_in", p.bw_in.as_ref(), Conv::Text)?;
+    t.take(sym::BANDWIDTH_OUT, "payload.bandwidth.public.bw_out", p.bw_out.as_ref(), Conv::Text)?;
+    t.take(
+        sym::OS_ARCHITECTURE,
+        "payload.image_meta.org.openstack__1__architecture",
+        p.os_architecture.as_ref(),
+        Conv::Text,
     )?;
-    Ok(traits)
+    t.take(sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.as_ref(), Conv::Text)?;
+    t.take(sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.as_ref(), Conv::Text)?;
+    t.take(sym::RAX_OPTIONS, "payload.image_meta.com.rackspace__1__options", p.rax_options.as_ref(), Conv::Text)?;
+    t.take(sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.as_ref(), Conv::DateTime)?;
+    t.take(sym::DELETED_AT, deleted_f, deleted, Conv::DateTime)?;
+    t.take(
+        sym::AUDIT_PERIOD_BEGINNING,
+        "payload.audit_period_beginning",
+        p.audit_period_beginning.as_ref().filter(|_| is_exists),
+        Conv::DateTime,
+    )?;
+    t.take(
+        sym::AUDIT_PERIOD_ENDING,
+        "payload.audit_period_ending",
+        p.audit_period_ending.as_ref().filter(|_| is_exists),
+        Conv::DateTime,
+    )?;
+    Ok(t.done())
 }
 
 fn known_trait(name: &str) -> Option<Sym> {
@@ -866,6 +953,55 @@ mod tests {
         match o {
             Outcome::Rejected { reason, .. } => reason,
             _ => panic!("not rejected: {o:?}"),
+        }
+    }
+
+    /// What an audit's load makes of one record under each rule set (only the traits it keeps).
+    fn audited(text: &str) -> Vec<Outcome<'static>> {
+        let mut out = Vec::new();
+        let tables = Tables { sets: &[RuleSet::Y2014, RuleSet::Y2015], keep: Keep::Audit };
+        distill_text_for(text.as_bytes(), Unit::Line, tables, &mut out);
+        out.into_iter().map(Outcome::into_owned).collect()
+    }
+
+    /// docs/distillation.md#conversions: a trait the audit does not keep is not made, but its
+    /// value is still converted, so a record is rejected for it exactly as when every trait is kept.
+    #[test]
+    fn an_audit_converts_every_value_and_keeps_only_what_it_reads() {
+        let o = audited(&notif(
+            r#"{"instance_id":"i","memory_mb":"7","display_name":"web","launched_at":"2014-10-01 00:00:00"}"#,
+        ));
+        assert_eq!(o.len(), 2);
+        for side in &o {
+            assert_eq!(get(side, "memory_mb"), None, "not read by the checks");
+            assert_eq!(get(side, "request_id"), None);
+            assert_eq!(get(side, "instance_id").as_deref(), Some("text:i"));
+        }
+        // 2014 compares `create.end` with the `.exists`; 2015 compares only the last `*.end` of a block's operations.
+        assert_eq!(get(&o[0], "launched_at").as_deref(), Some("dt:2014-10-01T00:00:00.000000Z"));
+        assert_eq!(get(&o[1], "launched_at"), None);
+        // A bad value in a trait nobody reads still rejects the record, with the same reason, on each side.
+        let bad = notif(r#"{"instance_id":"i","memory_mb":"lots","vcpus":{"n":1}}"#);
+        let all = one(&bad);
+        for side in audited(&bad) {
+            assert_eq!(reason(&side), reason(&all));
+            assert_eq!(reason(&side), "payload.memory_mb: not an integer: \"lots\"");
+        }
+        // 2015 keeps `display_name` when every trait is kept, and never reads it.
+        let bad_text = notif(r#"{"instance_id":"i","display_name":["a"]}"#);
+        let mut every = Vec::new();
+        distill_text_with(bad_text.as_bytes(), Unit::Line, &[RuleSet::Y2014, RuleSet::Y2015], &mut every);
+        assert_eq!(reason(&every[1]), "payload.display_name: not a text value: an array");
+        assert_eq!(reason(&audited(&bad_text)[1]), reason(&every[1]));
+        // Traits that are not kept still count: a record with only those is an event, not "no traits".
+        let unread = r#"{"event_type":"compute.instance.create.end","message_id":"m1","timestamp":"2014-10-06 00:14:19","publisher_id":"compute.h","payload":{"memory_mb":512}}"#;
+        for side in audited(unread) {
+            assert!(matches!(side, Outcome::Event(..)), "{side:?}");
+            assert!(traits(&side).is_empty());
+        }
+        let nothing = r#"{"event_type":"compute.instance.create.end","message_id":"m1","timestamp":"2014-10-06 00:14:19","payload":{"memory_mb":null}}"#;
+        for side in audited(nothing) {
+            assert_eq!(reason(&side), "no traits could be taken from the notification");
         }
     }
 

@@ -802,7 +802,12 @@ impl Loader {
                     let mut one = Vec::new();
                     let mut memo = Memo::new(sets);
                     memo.record(&buf[off..off + len]);
-                    distill::distill_text_with(&buf[off..off + len], distill::Unit::Element, sets, &mut one);
+                    distill::distill_text_for(
+                        &buf[off..off + len],
+                        distill::Unit::Element,
+                        keep.tables(sets),
+                        &mut one,
+                    );
                     let broken = one
                         .iter()
                         .any(|o| matches!(o, Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON")));
@@ -876,7 +881,12 @@ impl Loader {
                     let mut one = Vec::new();
                     let mut memo = Memo::new(sets);
                     memo.record(&text[off..off + len]);
-                    distill::distill_text_with(&text[off..off + len], distill::Unit::Element, sets, &mut one);
+                    distill::distill_text_for(
+                        &text[off..off + len],
+                        distill::Unit::Element,
+                        keep.tables(sets),
+                        &mut one,
+                    );
                     for o in one {
                         taken.push(convert(shift(o, off, i), symbols, &mut memo, keep, sets, source, base, line_of));
                     }
@@ -909,7 +919,7 @@ impl Loader {
         let line_of = |off: usize| -> u32 { (newlines.partition_point(|&n| n < off) + 1) as u32 };
         let (symbols, keep, sets) = (&self.symbols, self.options.projection(), self.options.rules.sets());
         let mut out = Vec::new();
-        distill::distill_text_with(text, distill::Unit::Document, sets, &mut out);
+        distill::distill_text_for(text, distill::Unit::Document, keep.tables(sets), &mut out);
         let broken =
             out.len() == 1 && matches!(&out[0], Outcome::Rejected { reason, .. } if reason.starts_with("invalid JSON"));
         let records = if broken { source::document_records(text) } else { Vec::new() };
@@ -1073,7 +1083,7 @@ fn parse_lines(
             let mut memo = Memo::new(sets);
             for l in batch {
                 let text = &chunk[l.start..l.start + l.len];
-                distill::distill_text_with(text, distill::Unit::Line, sets, &mut tmp);
+                distill::distill_text_for(text, distill::Unit::Line, keep.tables(sets), &mut tmp);
                 let line_base = base + l.start as u64;
                 memo.record(text);
                 for o in tmp.drain(..) {
@@ -1159,6 +1169,13 @@ impl Tally {
 struct Projection {
     keep: Keep,
     shard: Option<Shard>,
+}
+
+impl Projection {
+    /// The trait tables of `sets`, making only the traits this load keeps.
+    fn tables(self, sets: &[RuleSet]) -> distill::Tables<'_> {
+        distill::Tables { sets, keep: self.keep }
+    }
 }
 
 /// The instance id a record was distilled with, for the split.
