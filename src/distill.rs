@@ -4,10 +4,10 @@
 //! Everything here runs on the parse threads and borrows from the input text;
 //! strings are interned later, in archive order, by the loader.
 
-use crate::archive::Keep;
 use crate::event::{sym, RecordKind, Sym};
 use crate::json::{parse_top, syntax_reason, Object, Payload, PayloadSlot, Scalar, Top};
 use crate::pyfmt;
+use crate::rules::Keep;
 use crate::rules::RuleSet;
 use crate::time::{parse_datetime, DateTimeError, Timestamp};
 use serde_json::value::RawValue;

@@ -168,19 +168,19 @@ pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Optio
         return y2015::explain(&cx, all);
     }
     if result.outcome == Outcome::Verified {
-        let mut x = verified_despite_a_resize(&cx, result.verdict.as_ref().and_then(|v| v.exists))?;
+        let mut x = verified_despite_a_resize(&cx, result.verdict().and_then(|v| v.exists))?;
         x.notes.extend(notes(&cx, all, false));
         return Some(x);
     }
     if !matches!(result.outcome, Outcome::Failed | Outcome::Error) {
         return None;
     }
-    let mut x = match (&result.outcome, result.verdict.as_ref().and_then(|v| v.failure.as_ref())) {
+    let mut x = match (&result.outcome, result.verdict().and_then(|v| v.failure.as_ref())) {
         (Outcome::Failed, Some(f)) => {
-            let exists = result.verdict.as_ref().and_then(|v| v.exists);
+            let exists = result.verdict().and_then(|v| v.exists);
             by_code(&cx, f.code, &f.message, &f.finding, exists)
         }
-        _ => pipeline_error(&cx, &result.message),
+        _ => pipeline_error(&cx, result.message()),
     };
     x.notes.extend(notes(&cx, all, true));
     Some(x)

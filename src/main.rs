@@ -637,7 +637,7 @@ fn emit(a: EmitArgs) -> Result<i32> {
         let replay = Replay::run(archive, !a.no_drain, ids);
         for &id in replay.decided_order() {
             let s = &replay.streams()[id as usize - 1];
-            for o in s.result.iter().flat_map(|r| r.output.iter()) {
+            for o in s.result.iter().flat_map(|r| r.output().iter()) {
                 out.write_all(o.to_json(&archive.symbols).as_bytes())?;
                 out.write_all(b"\n")?;
             }
@@ -651,7 +651,7 @@ fn emit(a: EmitArgs) -> Result<i32> {
     // A pipeline that failed emits nothing: say so, or the stream would vanish from the output.
     for &(side, id) in silent.iter().take(20) {
         let (archive, s) = (archives[side], &replays[side].streams()[id as usize - 1]);
-        let why = s.result.as_ref().map(|r| r.message.as_str()).unwrap_or("");
+        let why = s.result.as_ref().map(|r| r.message()).unwrap_or("");
         eprintln!(
             "usage-replay: stream {} ({} {}) went to error, no output event: {}",
             s.id,

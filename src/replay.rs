@@ -110,16 +110,61 @@ pub struct StreamResult {
     pub decided_at: Timestamp,
     pub outcome: Outcome,
     pub code: Option<Code>,
-    /// The check's exact message, or the description of the pipeline failure.
-    pub message: String,
     /// Index in the stream of the `.exists` the 2014 checks used, if any.
     pub exists: Option<u32>,
+    /// The message and what else the replay kept: nothing at all for most streams of an
+    /// audit, which keeps verdicts only and whose streams mostly verify without a warning.
+    more: Option<Box<More>>,
+}
+
+/// What a stream's result holds beyond its verdict, apart (docs/rules2015.md#what-side-by-side-costs).
+#[derive(Clone, Debug, Default)]
+struct More {
+    message: String,
+    verdict: Option<Verdict>,
+    audit2015: Option<Audit2015>,
+    output: Vec<OutputEvent>,
+}
+
+impl StreamResult {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        trigger: TriggerKind,
+        decided_at: Timestamp,
+        outcome: Outcome,
+        code: Option<Code>,
+        message: String,
+        exists: Option<u32>,
+        verdict: Option<Verdict>,
+        audit2015: Option<Audit2015>,
+        output: Vec<OutputEvent>,
+    ) -> StreamResult {
+        let empty = message.is_empty() && verdict.is_none() && audit2015.is_none() && output.is_empty();
+        let more = (!empty).then(|| Box::new(More { message, verdict, audit2015, output }));
+        StreamResult { trigger, decided_at, outcome, code, exists, more }
+    }
+
+    /// The check's exact message, or the description of the pipeline failure (empty when verified).
+    pub fn message(&self) -> &str {
+        self.more.as_ref().map_or("", |m| &m.message)
+    }
+
     /// The 2014 checks' verdict; `None` in a replay that keeps verdicts only ([`Keeping::Verdicts`]).
-    pub verdict: Option<Box<Verdict>>,
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.more.as_ref()?.verdict.as_ref()
+    }
+
     /// The 2015 results and warnings (docs/rules2015.md#checks), under that rule set. A replay
-    /// that keeps verdicts only keeps the warnings: `results` and `warned` are empty.
-    pub audit2015: Option<Box<Audit2015>>,
-    pub output: Vec<OutputEvent>,
+    /// that keeps verdicts only keeps the warnings (and drops an empty audit): `results` and
+    /// `warned` are empty.
+    pub fn audit2015(&self) -> Option<&Audit2015> {
+        self.more.as_ref()?.audit2015.as_ref()
+    }
+
+    /// The pipeline's output events (none in a replay that does not keep them).
+    pub fn output(&self) -> &[OutputEvent] {
+        self.more.as_ref().map_or(&[], |m| &m.output)
+    }
 }
 
 /// One stream: the events of one instance-day (docs/streams.md#streams).
@@ -415,17 +460,17 @@ impl<'a> Replay<'a> {
         };
         self.decided.push(id);
         if self.defer {
-            s.result = Some(StreamResult {
+            s.result = Some(StreamResult::new(
                 trigger,
-                decided_at: now,
-                outcome: Outcome::Pending,
-                code: None,
-                message: String::new(),
-                exists: None,
-                verdict: None,
-                audit2015: None,
-                output: Vec::new(),
-            });
+                now,
+                Outcome::Pending,
+                None,
+                String::new(),
+                None,
+                None,
+                None,
+                Vec::new(),
+            ));
             return;
         }
         let (state, result) = verdict(archive, s, trigger, now, self.ids, self.keeping);
@@ -472,23 +517,13 @@ fn verdict(
     };
     let exists = run.verdict.as_ref().and_then(|v| v.exists).map(|x| x as u32);
     let (verdict, audit2015) = match keeping {
-        Keeping::All | Keeping::Details => (run.verdict.map(Box::new), run.audit2015.map(Box::new)),
+        Keeping::All | Keeping::Details => (run.verdict, run.audit2015),
         Keeping::Verdicts => {
             let warnings = |a: Audit2015| Audit2015 { warnings: a.warnings, ..Audit2015::default() };
-            (None, run.audit2015.map(warnings).filter(|a| !a.warnings.is_empty()).map(Box::new))
+            (None, run.audit2015.map(warnings).filter(|a| !a.warnings.is_empty()))
         }
     };
-    let result = StreamResult {
-        trigger,
-        decided_at: now,
-        outcome,
-        code,
-        message,
-        exists,
-        verdict,
-        audit2015,
-        output: run.output,
-    };
+    let result = StreamResult::new(trigger, now, outcome, code, message, exists, verdict, audit2015, run.output);
     (state, result)
 }
 

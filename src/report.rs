@@ -145,7 +145,7 @@ pub struct SideBySide<'a> {
 const NO_WARNINGS: &[String] = &[];
 
 fn warnings_of(s: &Stream) -> &[String] {
-    s.result.as_ref().and_then(|r| r.audit2015.as_ref()).map_or(NO_WARNINGS, |a| &a.warnings)
+    s.result.as_ref().and_then(|r| r.audit2015()).map_or(NO_WARNINGS, |a| &a.warnings)
 }
 
 #[derive(Serialize)]
@@ -286,7 +286,7 @@ impl Audit<'_> {
         if self.rules != Rules::One(RuleSet::Y2015) {
             return None;
         }
-        let Some(a) = s.result.as_ref().and_then(|r| r.audit2015.as_ref()) else { return Some(Vec::new()) };
+        let Some(a) = s.result.as_ref().and_then(|r| r.audit2015()) else { return Some(Vec::new()) };
         let sym = &self.archive.symbols;
         Some(
             a.results
@@ -314,7 +314,7 @@ impl Audit<'_> {
                     stream_id: o.id,
                     outcome: o.outcome().as_str(),
                     code: o.code().map(|c| c.as_str()),
-                    message: o.result.as_ref().map(|r| r.message.as_str()).unwrap_or(""),
+                    message: o.result.as_ref().map(|r| r.message()).unwrap_or(""),
                     warnings: warnings_of(o),
                     explanation: self
                         .side
@@ -476,7 +476,7 @@ impl Audit<'_> {
                 "-",
                 badge(o)
             )?;
-            let msg = o.result.as_ref().filter(|r| r.outcome != Outcome::Verified).map(|r| r.message.as_str());
+            let msg = o.result.as_ref().filter(|r| r.outcome != Outcome::Verified).map(|r| r.message());
             let lines = msg.map(|m| format!("2015 #{}: {m}", o.id)).into_iter();
             for text in lines.chain(warnings_of(o).iter().map(|w| format!("2015 warning: {w}"))) {
                 for line in crate::text::wrap(&crate::text::sanitize(&text), 72) {
@@ -558,13 +558,13 @@ impl Audit<'_> {
                 s.events.len()
             )?;
             if let Some(r) = s.result.as_ref().filter(|r| r.outcome != Outcome::Verified) {
-                for line in crate::text::wrap_whole(&crate::text::sanitize(&r.message), 72) {
+                for line in crate::text::wrap_whole(&crate::text::sanitize(r.message()), 72) {
                     writeln!(out, "       {line}")?;
                 }
             }
             // The 2015 side's own message when it did not verify, and its warnings.
             if let Some(o) = self.counterpart(s) {
-                let msg = o.result.as_ref().filter(|r| r.outcome != Outcome::Verified).map(|r| r.message.as_str());
+                let msg = o.result.as_ref().filter(|r| r.outcome != Outcome::Verified).map(|r| r.message());
                 let lines = msg.map(|m| format!("2015: {m}")).into_iter();
                 for text in lines.chain(warnings_of(o).iter().map(|w| format!("2015 warning: {w}"))) {
                     for line in crate::text::wrap(&crate::text::sanitize(&text), 72) {
@@ -638,7 +638,7 @@ fn base_row<'s>(archive: &'s Archive, streams: &'s [Stream], s: &'s Stream, expl
         trigger: r.map(|r| r.trigger.as_str()),
         outcome: s.outcome().as_str(),
         code: s.code().map(|c| c.as_str()),
-        message: r.map(|r| r.message.as_str()).unwrap_or(""),
+        message: r.map(|r| r.message()).unwrap_or(""),
         event_count: s.events.len(),
         first_event: s.first_event.iso(),
         last_event: s.last_event.iso(),

@@ -214,3 +214,27 @@ mod tests {
         assert_eq!(Rules::parse("2016"), None);
     }
 }
+
+/// Which traits an archive keeps of each event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// Every trait (the UI, `events`).
+    #[default]
+    All,
+    /// Only what the usage trigger and the rule set's checks read
+    /// ([`RuleSet::audit_mask`]): `instance_id` everywhere, the checked fields
+    /// on `.exists`, on the compared operations and on `delete.end`. Every trait is still converted, so the same records
+    /// are rejected; the audit just does not hold values it never reads.
+    Audit,
+}
+
+impl Keep {
+    /// The names (bits by symbol) an event of this type keeps under `set`.
+    pub fn mask(self, set: RuleSet, event_type: &str) -> u64 {
+        match self {
+            Keep::All => u64::MAX,
+            // The tenant too: reports name each stream's tenant, and the load may filter by it.
+            Keep::Audit => set.audit_mask(event_type) | (1 << sym::TENANT_ID.0),
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! Side by side (docs/rules2015.md#side-by-side): the 2014 and 2015 replays of
 //! one archive, their streams paired, and each 2014 stream's triage label.
 
+use crate::event::ValueKey;
 use crate::replay::{Outcome, Stream, Timeline};
 use crate::time::Timestamp;
-use crate::trigger::StreamKey;
 use rayon::prelude::*;
 
 /// What the two verdicts of one instance-day say together.
@@ -65,14 +65,29 @@ impl Triage {
 pub fn pair(primary: &[Stream], other: &[Stream]) -> Vec<Option<usize>> {
     // Each side's streams sorted by key, creation order within a key: walking
     // the two lists together meets the n-th stream of a key on both sides at once.
-    // Two sorted lists take a fraction of the memory of a map of lists.
-    let by_key = |streams: &[Stream]| {
-        let mut v: Vec<(StreamKey, u32)> = streams.iter().enumerate().map(|(i, s)| (s.key, i as u32)).collect();
-        v.par_sort_unstable();
-        v
+    // Two sorted lists take a fraction of the memory of a map of lists; when every
+    // instance id is a text (as nova's are), a key packs into one word.
+    let packed = |s: &Stream| match s.key.instance_id {
+        ValueKey::Text(sym) => Some((u64::from(sym.0) << 32) | u64::from(s.key.day.0 as u32)),
+        _ => None,
     };
-    let (p, o) = rayon::join(|| by_key(primary), || by_key(other));
-    let mut pairs = vec![None; primary.len()];
+    if primary.iter().chain(other).all(|s| packed(s).is_some()) {
+        walk(primary.len(), sorted(primary, |s| packed(s).unwrap_or(0)), sorted(other, |s| packed(s).unwrap_or(0)))
+    } else {
+        walk(primary.len(), sorted(primary, |s| s.key), sorted(other, |s| s.key))
+    }
+}
+
+/// `(key, index)` of every stream, by key, then creation order.
+fn sorted<K: Ord + Send>(streams: &[Stream], key: impl Fn(&Stream) -> K + Sync) -> Vec<(K, u32)> {
+    let mut v: Vec<(K, u32)> = streams.par_iter().enumerate().map(|(i, s)| (key(s), i as u32)).collect();
+    v.par_sort_unstable();
+    v
+}
+
+/// The n-th of a key on one side with the n-th of the same key on the other.
+fn walk<K: Ord>(primary: usize, p: Vec<(K, u32)>, o: Vec<(K, u32)>) -> Vec<Option<usize>> {
+    let mut pairs = vec![None; primary];
     let (mut i, mut j) = (0, 0);
     while i < p.len() && j < o.len() {
         match p[i].0.cmp(&o[j].0) {
@@ -170,6 +185,7 @@ impl Paired {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Value;
 
     #[test]
     fn triage_is_a_function_of_the_two_outcomes() {
@@ -211,13 +227,17 @@ mod tests {
     }
 
     fn stream(id: u32, instance: i64, day: i32) -> Stream {
-        use crate::event::{Value, ValueKey};
+        with_key(id, Value::Int(instance), day)
+    }
+
+    fn with_key(id: u32, instance: Value, day: i32) -> Stream {
         use crate::replay::StreamState;
         use crate::time::Day;
+        use crate::trigger::StreamKey;
         Stream {
             id,
-            key: StreamKey { instance_id: ValueKey::Int(instance), day: Day(day) },
-            instance_id: Value::Int(instance),
+            key: StreamKey { instance_id: instance.into(), day: Day(day) },
+            instance_id: instance,
             day: Day(day),
             events: Vec::new(),
             first_event: Timestamp(0),
@@ -241,5 +261,19 @@ mod tests {
         assert_eq!(pair(&primary, &other), vec![Some(0), None, Some(1), Some(2)]);
         assert_eq!(pair(&primary, &[]), vec![None; 4]);
         assert_eq!(pair(&[], &other), Vec::<Option<usize>>::new());
+    }
+
+    /// Text instance ids (nova's) pair through a packed key; the ranks and days are kept
+    /// apart as with any key, negative days included.
+    #[test]
+    fn text_instance_ids_pair_the_same_way() {
+        let text = |id, name: u32, day| with_key(id, Value::Text(crate::event::Sym(name)), day);
+        let primary = [text(1, 7, 10), text(2, 8, 10), text(3, 7, 10), text(4, 7, -1), text(5, 8, 11)];
+        let other = [text(1, 8, 11), text(2, 7, 10), text(3, 7, -1), text(4, 7, 10), text(5, 7, 10), text(6, 9, 10)];
+        assert_eq!(pair(&primary, &other), vec![Some(1), None, Some(3), Some(2), Some(0)]);
+        // One id that is not a text sends every key the general way, with the same answer.
+        let mut mixed = other.to_vec();
+        mixed.push(stream(7, 7, 10));
+        assert_eq!(pair(&primary, &mixed), vec![Some(1), None, Some(3), Some(2), Some(0)]);
     }
 }

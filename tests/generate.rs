@@ -111,8 +111,8 @@ fn assert_agrees(archive: &Archive, truth: &[Truth]) -> usize {
         };
         let code = r.code.map(|c| c.as_str().to_string());
         let message_ok = match t.outcome.as_str() {
-            "failed" => r.message == t.message,
-            "error" => r.message.contains(&format!("'{}'", t.message)),
+            "failed" => r.message() == t.message,
+            "error" => r.message().contains(&format!("'{}'", t.message)),
             _ => true,
         };
         if r.outcome.as_str() != t.outcome
@@ -134,7 +134,7 @@ fn assert_agrees(archive: &Archive, truth: &[Truth]) -> usize {
                 t.event_count,
                 r.outcome.as_str(),
                 code,
-                r.message,
+                r.message(),
                 s.events.len()
             ));
         }
@@ -174,10 +174,10 @@ fn assert_agrees_2015(archive: &Archive, truth: &[Truth]) {
         };
         let r = s.result.as_ref().expect("drained: every stream decided");
         let code = r.code.map(|c| c.as_str().to_string());
-        let warnings = r.audit2015.as_ref().map_or(0, |a| a.warnings.len());
+        let warnings = r.audit2015().as_ref().map_or(0, |a| a.warnings.len());
         let message_ok = match y.outcome.as_str() {
-            "failed" => r.message == y.message,
-            "error" => r.message.contains(&y.message),
+            "failed" => r.message() == y.message,
+            "error" => r.message().contains(&y.message),
             _ => true,
         };
         if r.outcome.as_str() != y.outcome || code != y.code || !message_ok || warnings != y.warnings {
@@ -193,7 +193,7 @@ fn assert_agrees_2015(archive: &Archive, truth: &[Truth]) {
                 y.warnings,
                 r.outcome.as_str(),
                 code,
-                r.message,
+                r.message(),
             ));
         }
     }

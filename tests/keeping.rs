@@ -20,9 +20,9 @@ fn printed(s: &Stream) -> (u32, String, String, Option<String>, String, Option<u
         s.state.as_str().to_string(),
         r.outcome.as_str().to_string(),
         r.code.map(|c| c.as_str().to_string()),
-        r.message.clone(),
+        r.message().to_string(),
         r.exists,
-        r.audit2015.as_ref().map(|a| a.warnings.clone()).unwrap_or_default(),
+        r.audit2015().as_ref().map(|a| a.warnings.clone()).unwrap_or_default(),
     )
 }
 
@@ -45,10 +45,10 @@ fn verdicts_only_decides_as_everything_does() {
             // The 2014 `.exists` used is kept without the verdict it came from.
             for (s, v) in all.streams().iter().zip(verdicts.streams()) {
                 let (full, slim) = (s.result.as_ref().unwrap(), v.result.as_ref().unwrap());
-                let used = full.verdict.as_ref().and_then(|v| v.exists).map(|x| x as u32);
+                let used = full.verdict().as_ref().and_then(|v| v.exists).map(|x| x as u32);
                 assert_eq!(slim.exists, used);
-                assert!(slim.verdict.is_none() && slim.output.is_empty());
-                assert!(slim.audit2015.as_ref().is_none_or(|a| a.results.is_empty() && !a.warnings.is_empty()));
+                assert!(slim.verdict().is_none() && slim.output().is_empty());
+                assert!(slim.audit2015().as_ref().is_none_or(|a| a.results.is_empty() && !a.warnings.is_empty()));
             }
         }
     }

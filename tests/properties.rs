@@ -172,7 +172,7 @@ proptest! {
                 let v = tl.stream_at(&tl.streams()[s.id as usize - 1], at).unwrap();
                 prop_assert_eq!((v.state, v.outcome, v.events), (s.state, s.outcome(), s.events.len()), "stream {} at {:?}", s.id, at);
                 if let (Some(x), Some(y)) = (&s.result, &tl.streams()[s.id as usize - 1].result) {
-                    prop_assert_eq!(&x.message, &y.message);
+                    prop_assert_eq!(&x.message(), &y.message());
                     prop_assert_eq!(x.code, y.code);
                 }
             }
@@ -285,8 +285,8 @@ fn full_fingerprint(a: &Archive, r: &Replay) -> Vec<String> {
     let mut f = fingerprint(a, r);
     for s in r.streams() {
         let res = s.result.as_ref().unwrap();
-        f.push(format!("{} {:?}", res.message, res.audit2015));
-        f.extend(res.output.iter().map(|o| o.to_json(&a.symbols)));
+        f.push(format!("{} {:?}", res.message(), res.audit2015()));
+        f.extend(res.output().iter().map(|o| o.to_json(&a.symbols)));
     }
     f
 }
@@ -340,8 +340,8 @@ proptest! {
             let slim = Replay::run_keeping(mine, true, IdMode::Stable, Keeping::Verdicts);
             let printed = |s: &Stream| {
                 let r = s.result.as_ref().unwrap();
-                let warnings = r.audit2015.as_ref().map(|a| a.warnings.clone()).unwrap_or_default();
-                (s.id, s.state, r.outcome, r.code, r.message.clone(), r.exists, warnings)
+                let warnings = r.audit2015().as_ref().map(|a| a.warnings.clone()).unwrap_or_default();
+                (s.id, s.state, r.outcome, r.code, r.message().to_string(), r.exists, warnings)
             };
             prop_assert_eq!(slim.streams().iter().map(printed).collect::<Vec<_>>(),
                 r1.streams().iter().map(printed).collect::<Vec<_>>());

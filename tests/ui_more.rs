@@ -169,7 +169,7 @@ fn the_selected_streams_whole_message_is_under_the_list() {
     let f = frame(&mut app, 120, 40);
     insta::assert_snapshot!("message_line_120x40", f);
     let s = app.selected_stream().expect("a U2 stream");
-    let msg = s.result.as_ref().unwrap().message.clone();
+    let msg = s.result.as_ref().unwrap().message().to_string();
     assert!(msg.len() > 24, "the column cuts it: {msg}");
     let under: String = f
         .lines()

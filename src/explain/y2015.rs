@@ -16,9 +16,9 @@ use crate::triage::Triage;
 /// and for pending ones.
 pub(super) fn explain(cx: &Ctx, all: &[Stream]) -> Option<Explanation> {
     let result = cx.stream.result.as_ref()?;
-    let audit = result.audit2015.as_deref();
+    let audit = result.audit2015();
     let mut x = match result.outcome {
-        Outcome::Error => crashed(cx, &result.message),
+        Outcome::Error => crashed(cx, result.message()),
         Outcome::Failed => {
             let audit = audit?;
             let r = audit.results.iter().find(|r| r.failure.is_some())?;
@@ -232,7 +232,7 @@ pub fn triage_note(
         Triage::Only2015 => {
             let o = other?;
             let cx = Ctx::of(other_archive, o);
-            let a = o.result.as_ref()?.audit2015.as_deref()?;
+            let a = o.result.as_ref()?.audit2015()?;
             let r = a.results.iter().find(|r| r.failure.is_some())?;
             let f = r.failure.as_ref()?;
             let sym = cx.sym();
@@ -306,8 +306,8 @@ fn why_2015_accepted(archive: &Archive, stream: &Stream, other_archive: &Archive
         return format!("2015 has not decided its counterpart #{} yet, so nothing failed there.", o.id);
     }
     let cx = Ctx::of(archive, stream);
-    let failure = stream.result.as_ref().and_then(|r| r.verdict.as_ref()).and_then(|v| v.failure.as_ref());
-    let results = o.result.as_ref().and_then(|r| r.audit2015.as_deref()).map_or(0, |a| a.results.len());
+    let failure = stream.result.as_ref().and_then(|r| r.verdict()).and_then(|v| v.failure.as_ref());
+    let results = o.result.as_ref().and_then(|r| r.audit2015()).map_or(0, |a| a.results.len());
     match failure.map(|f| (f.code, &f.finding)) {
         Some((Code::U2, Finding::Conflict { field, other: i, .. })) => {
             let ty = cx.ty(*i);

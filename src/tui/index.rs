@@ -119,7 +119,7 @@ impl Filter {
         }
         if let Some(t) = &self.text {
             let msg = match (&s.result, at.decided) {
-                (Some(r), true) => r.message.as_str(),
+                (Some(r), true) => r.message(),
                 _ => "",
             };
             let inst = match s.instance_id {

@@ -256,7 +256,7 @@ fn stream_hit(d: &crate::tui::data::Data, s: &crate::replay::Stream, t: crate::t
         || index::contains_ci(&index::instance_text(&d.archive, s), term)
         || (decided
             && s.result.as_ref().is_some_and(|r| {
-                r.code.is_some_and(|c| c.as_str().eq_ignore_ascii_case(term)) || index::contains_ci(&r.message, term)
+                r.code.is_some_and(|c| c.as_str().eq_ignore_ascii_case(term)) || index::contains_ci(r.message(), term)
             }))
 }
 

@@ -260,7 +260,7 @@ impl App {
         let results = s
             .result
             .as_ref()
-            .and_then(|r| r.audit2015.as_deref())
+            .and_then(|r| r.audit2015())
             .map(|a| a.results.iter().filter_map(|r| Some((r.exists?, r.failure.as_ref().map(|f| f.code)))).collect())
             .unwrap_or_default();
         let exists =

@@ -77,7 +77,7 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     if r.outcome == Outcome::Verified {
         push_wrapped(&mut out, "Every usage check passed.", t.outcome(Outcome::Verified), "");
     } else {
-        push_wrapped(&mut out, &r.message, t.outcome(r.outcome), "");
+        push_wrapped(&mut out, r.message(), t.outcome(r.outcome), "");
     }
     let mine = |f: &&crate::tui::app::Focused| f.id == s.id && f.other == app.showing_other();
     if let Some((label, note)) = app.focused().filter(mine).and_then(|f| f.triage.as_ref()) {
@@ -100,7 +100,7 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
             push_wrapped(&mut out, &text, t.warn(), "");
         }
     }
-    if let Some(a) = r.audit2015.as_deref().filter(|a| !a.warnings.is_empty()) {
+    if let Some(a) = r.audit2015().filter(|a| !a.warnings.is_empty()) {
         for w in &a.warnings {
             push_wrapped(&mut out, &format!("warning: {w}"), t.warn(), "");
         }
@@ -113,10 +113,10 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
             out.push((l, style));
         }
     }
-    if !r.output.is_empty() {
+    if !r.output().is_empty() {
         out.push((String::new(), Style::new()));
-        out.push((if r.output.len() == 1 { "Output event:" } else { "Output events:" }.into(), t.title()));
-        for o in &r.output {
+        out.push((if r.output().len() == 1 { "Output event:" } else { "Output events:" }.into(), t.title()));
+        for o in r.output() {
             push_wrapped(&mut out, &o.to_json(&archive.symbols), Style::new(), "  ");
         }
     }

@@ -195,7 +195,7 @@ fn stream_message(
 ) -> String {
     match (&s.result, at.decided) {
         (Some(_), true) if at.outcome == Outcome::Verified => "every check passed".to_string(),
-        (Some(r), true) => r.message.clone(),
+        (Some(r), true) => r.message().to_string(),
         _ => pending_note(d, s, at.events, clock),
     }
 }
