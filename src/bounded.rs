@@ -2,6 +2,7 @@
 //! what SIZE means, how many parts of a split by instance keep a run under it,
 //! and what this process holds right now.
 
+use crate::replay::Keeping;
 use crate::rules::{RuleSet, Rules};
 use std::path::Path;
 
@@ -18,12 +19,14 @@ pub const FIXED: u64 = 64 * MIB;
 
 /// docs/scale.md#how-many-parts: peak memory of a plain audit per byte of
 /// uncompressed archive, above [`FIXED`], in thousandths (measured on the
-/// benchmark archive: 0.09 to 0.12 for 2014, 0.17 for 2015, 0.31 side by side).
-fn per_thousand_bytes(rules: Rules) -> u64 {
-    match rules {
-        Rules::One(RuleSet::Y2014) => 120,
-        Rules::One(RuleSet::Y2015) => 190,
-        Rules::Both => 330,
+/// benchmark archives: 0.09 to 0.12 for 2014, 0.17 for 2015, 0.12 to 0.14 side
+/// by side keeping verdicts only, 0.31 keeping every result for `--explain`).
+fn per_thousand_bytes(rules: Rules, keeping: Keeping) -> u64 {
+    match (rules, keeping) {
+        (Rules::One(RuleSet::Y2014), _) => 120,
+        (Rules::One(RuleSet::Y2015), _) => 190,
+        (Rules::Both, Keeping::Verdicts) => 170,
+        (Rules::Both, _) => 330,
     }
 }
 
@@ -105,13 +108,14 @@ pub struct Plan {
 
 impl Plan {
     /// docs/scale.md#how-many-parts: the parts a budget needs for `bytes` of
-    /// uncompressed archive under `rules`, aiming at three quarters of the
-    /// budget so that an estimate a little short still fits.
-    pub fn estimate(budget: u64, bytes: u64, rules: Rules) -> Plan {
+    /// uncompressed archive under `rules`, keeping that much of each pipeline
+    /// run, aiming at three quarters of the budget so that an estimate a
+    /// little short still fits.
+    pub fn estimate(budget: u64, bytes: u64, rules: Rules, keeping: Keeping) -> Plan {
         let aim = budget / 4 * 3;
         let reachable = aim > FIXED + budget / 8;
         let room = if reachable { aim - FIXED } else { aim.max(1) };
-        let need = (u128::from(bytes) * u128::from(per_thousand_bytes(rules))).div_ceil(1000);
+        let need = (u128::from(bytes) * u128::from(per_thousand_bytes(rules, keeping))).div_ceil(1000);
         let parts = need.div_ceil(u128::from(room)).clamp(1, u128::from(MAX_PARTS)) as u32;
         Plan { budget, parts, reachable }
     }
@@ -172,21 +176,24 @@ mod tests {
     fn parts_grow_with_the_archive_and_shrink_with_the_budget() {
         let both = Rules::Both;
         let y2014 = Rules::One(RuleSet::Y2014);
+        let verdicts = Keeping::Verdicts;
         // A small archive in a roomy budget: one part, today's run.
-        assert_eq!(Plan::estimate(1 << 30, 10 * MIB, y2014).parts, 1);
-        // The benchmark archive (1 GB): 2014 needs 0.12 GB above the fixed 64 MiB, side by side 0.34 GB.
+        assert_eq!(Plan::estimate(1 << 30, 10 * MIB, y2014, verdicts).parts, 1);
+        // The benchmark archive (1 GB): 2014 needs 0.12 GB above the fixed 64 MiB, side by side
+        // 0.17 GB keeping verdicts only and 0.34 GB keeping every result (`--explain`).
         let gb = 1_017_000_000;
-        assert_eq!(Plan::estimate(256 * MIB, gb, y2014).parts, 1);
-        assert_eq!(Plan::estimate(200 * MIB, gb, y2014).parts, 2);
-        assert_eq!(Plan::estimate(256 * MIB, gb, both).parts, 3);
-        assert!(Plan::estimate(256 * MIB, gb, both).reachable);
+        assert_eq!(Plan::estimate(256 * MIB, gb, y2014, verdicts).parts, 1);
+        assert_eq!(Plan::estimate(200 * MIB, gb, y2014, verdicts).parts, 2);
+        assert_eq!(Plan::estimate(256 * MIB, gb, both, verdicts).parts, 2);
+        assert_eq!(Plan::estimate(256 * MIB, gb, both, Keeping::Details).parts, 3);
+        assert!(Plan::estimate(256 * MIB, gb, both, verdicts).reachable);
         // A budget below what the program needs anyway still splits, by the archive alone.
-        let tiny = Plan::estimate(16 * KIB, 200 * KIB, y2014);
+        let tiny = Plan::estimate(16 * KIB, 200 * KIB, y2014, verdicts);
         assert!(!tiny.reachable);
         assert_eq!(tiny.parts, 2);
         assert!(!tiny.over(u64::MAX), "an unreachable budget never stops a part");
-        assert_eq!(Plan::estimate(1, u64::MAX, both).parts, MAX_PARTS);
-        let p = Plan::estimate(256 * MIB, gb, both);
+        assert_eq!(Plan::estimate(1, u64::MAX, both, verdicts).parts, MAX_PARTS);
+        let p = Plan::estimate(256 * MIB, gb, both, Keeping::Details);
         assert!(p.over(200 * MIB) && !p.over(150 * MIB));
         assert_eq!(p.doubled().map(|p| p.parts), Some(6));
         assert_eq!(Plan { parts: MAX_PARTS, ..p }.doubled(), None);

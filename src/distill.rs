@@ -572,6 +572,44 @@ impl<'a> Taker<'a> {
         Ok(())
     }
 
+    /// The instance's sizes, alike in both tables.
+    fn sizes(&mut self, p: &Payload<'a>) -> Result<(), String> {
+        self.take(sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.as_ref(), Conv::Int)?;
+        self.take(sym::DISK_GB, "payload.disk_gb", p.disk_gb.as_ref(), Conv::Int)?;
+        self.take(sym::ROOT_GB, "payload.root_gb", p.root_gb.as_ref(), Conv::Int)?;
+        self.take(sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.as_ref(), Conv::Int)?;
+        self.take(sym::VCPUS, "payload.vcpus", p.vcpus.as_ref(), Conv::Int)
+    }
+
+    /// The image's operating system, alike in both tables.
+    fn image(&mut self, p: &Payload<'a>) -> Result<(), String> {
+        self.take(
+            sym::OS_ARCHITECTURE,
+            "payload.image_meta.org.openstack__1__architecture",
+            p.os_architecture.as_ref(),
+            Conv::Text,
+        )?;
+        self.take(
+            sym::OS_VERSION,
+            "payload.image_meta.org.openstack__1__os_version",
+            p.os_version.as_ref(),
+            Conv::Text,
+        )?;
+        self.take(sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.as_ref(), Conv::Text)
+    }
+
+    /// An `.exists`' audit period, alike in both tables.
+    fn period(&mut self, p: &Payload<'a>) -> Result<(), String> {
+        let beginning = p.audit_period_beginning.as_ref();
+        self.take(sym::AUDIT_PERIOD_BEGINNING, "payload.audit_period_beginning", beginning, Conv::DateTime)?;
+        self.take(
+            sym::AUDIT_PERIOD_ENDING,
+            "payload.audit_period_ending",
+            p.audit_period_ending.as_ref(),
+            Conv::DateTime,
+        )
+    }
+
     fn done(self) -> (Traits<'a>, bool) {
         (self.traits, self.any)
     }
@@ -664,43 +702,22 @@ fn traits_2014<'a>(
     event_type: &str,
     wanted: u64,
 ) -> Result<(Traits<'a>, bool), String> {
-    let is_exists = event_type == "compute.instance.exists";
     let mut t = Taker::new(wanted, 21);
     publisher_traits(o, &mut t)?;
     t.take(sym::TENANT_ID, "payload.tenant_id", p.tenant_id.as_ref(), Conv::Text)?;
     t.take(sym::USER_ID, "payload.user_id", p.user_id.as_ref(), Conv::Text)?;
     t.take(sym::INSTANCE_ID, "payload.instance_id", p.instance_id.as_ref(), Conv::Text)?;
     t.take(sym::REQUEST_ID, "_context_request_id", o.get("_context_request_id"), Conv::Text)?;
-    t.take(sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.as_ref(), Conv::Int)?;
-    t.take(sym::DISK_GB, "payload.disk_gb", p.disk_gb.as_ref(), Conv::Int)?;
-    t.take(sym::ROOT_GB, "payload.root_gb", p.root_gb.as_ref(), Conv::Int)?;
-    t.take(sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.as_ref(), Conv::Int)?;
-    t.take(sym::VCPUS, "payload.vcpus", p.vcpus.as_ref(), Conv::Int)?;
+    t.sizes(p)?;
     t.take(sym::INSTANCE_TYPE_ID, "payload.instance_type_id", p.instance_type_id.as_ref(), Conv::Int)?;
     t.take(sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.as_ref(), Conv::Text)?;
     t.take(sym::STATE, "payload.state", p.state.as_ref(), Conv::Text)?;
-    t.take(
-        sym::OS_ARCHITECTURE,
-        "payload.image_meta.org.openstack__1__architecture",
-        p.os_architecture.as_ref(),
-        Conv::Text,
-    )?;
-    t.take(sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.as_ref(), Conv::Text)?;
-    t.take(sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.as_ref(), Conv::Text)?;
+    t.image(p)?;
     t.take(sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.as_ref(), Conv::DateTime)?;
     t.take(sym::DELETED_AT, "payload.deleted_at", p.deleted_at.as_ref(), Conv::DateTime)?;
-    t.take(
-        sym::AUDIT_PERIOD_BEGINNING,
-        "payload.audit_period_beginning",
-        p.audit_period_beginning.as_ref().filter(|_| is_exists),
-        Conv::DateTime,
-    )?;
-    t.take(
-        sym::AUDIT_PERIOD_ENDING,
-        "payload.audit_period_ending",
-        p.audit_period_ending.as_ref().filter(|_| is_exists),
-        Conv::DateTime,
-    )?;
+    if event_type == "compute.instance.exists" {
+        t.period(p)?;
+    }
     Ok(t.done())
 }
 
@@ -725,7 +742,6 @@ fn traits_2015<'a>(
     event_type: &str,
     wanted: u64,
 ) -> Result<(Traits<'a>, bool), String> {
-    let is_exists = event_type == "compute.instance.exists";
     let (tenant_f, tenant) = first_present([
         ("payload.tenant_id", p.tenant_id.as_ref()),
         ("_context_project_id", o.get("_context_project_id")),
@@ -765,40 +781,20 @@ fn traits_2015<'a>(
     t.take(sym::INSTANCE_ID, instance_f, instance, Conv::Text)?;
     t.take(sym::INSTANCE_FLAVOR, flavor_f, flavor, Conv::Text)?;
     t.take(sym::INSTANCE_FLAVOR_ID, flavor_id_f, flavor_id, Conv::Int)?;
-    t.take(sym::MEMORY_MB, "payload.memory_mb", p.memory_mb.as_ref(), Conv::Int)?;
-    t.take(sym::DISK_GB, "payload.disk_gb", p.disk_gb.as_ref(), Conv::Int)?;
-    t.take(sym::ROOT_GB, "payload.root_gb", p.root_gb.as_ref(), Conv::Int)?;
-    t.take(sym::EPHEMERAL_GB, "payload.ephemeral_gb", p.ephemeral_gb.as_ref(), Conv::Int)?;
-    t.take(sym::VCPUS, "payload.vcpus", p.vcpus.as_ref(), Conv::Int)?;
+    t.sizes(p)?;
     t.take(sym::INSTANCE_TYPE, "payload.instance_type", p.instance_type.as_ref(), Conv::Text)?;
     t.take(sym::STATE, "payload.state", p.state.as_ref(), Conv::Text)?;
     t.take(sym::STATE_DESCRIPTION, "payload.state_description", p.state_description.as_ref(), Conv::Text)?;
     t.take(sym::DISPLAY_NAME, "payload.display_name", p.display_name.as_ref(), Conv::Text)?;
     t.take(sym::BANDWIDTH_IN, "payload.bandwidth.public.bw_in", p.bw_in.as_ref(), Conv::Text)?;
     t.take(sym::BANDWIDTH_OUT, "payload.bandwidth.public.bw_out", p.bw_out.as_ref(), Conv::Text)?;
-    t.take(
-        sym::OS_ARCHITECTURE,
-        "payload.image_meta.org.openstack__1__architecture",
-        p.os_architecture.as_ref(),
-        Conv::Text,
-    )?;
-    t.take(sym::OS_VERSION, "payload.image_meta.org.openstack__1__os_version", p.os_version.as_ref(), Conv::Text)?;
-    t.take(sym::OS_DISTRO, "payload.image_meta.org.openstack__1__os_distro", p.os_distro.as_ref(), Conv::Text)?;
+    t.image(p)?;
     t.take(sym::RAX_OPTIONS, "payload.image_meta.com.rackspace__1__options", p.rax_options.as_ref(), Conv::Text)?;
     t.take(sym::LAUNCHED_AT, "payload.launched_at", p.launched_at.as_ref(), Conv::DateTime)?;
     t.take(sym::DELETED_AT, deleted_f, deleted, Conv::DateTime)?;
-    t.take(
-        sym::AUDIT_PERIOD_BEGINNING,
-        "payload.audit_period_beginning",
-        p.audit_period_beginning.as_ref().filter(|_| is_exists),
-        Conv::DateTime,
-    )?;
-    t.take(
-        sym::AUDIT_PERIOD_ENDING,
-        "payload.audit_period_ending",
-        p.audit_period_ending.as_ref().filter(|_| is_exists),
-        Conv::DateTime,
-    )?;
+    if event_type == "compute.instance.exists" {
+        t.period(p)?;
+    }
     Ok(t.done())
 }
 

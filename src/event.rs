@@ -374,14 +374,19 @@ impl Traits {
         if i >= TABLE_TRAITS {
             return self.extra.as_ref()?.iter().find(|t| t.name == name).map(|t| t.value);
         }
+        Some(self.decode(i, self.word_at(i)?))
+    }
+
+    /// Where the value of the table name at index `i` starts among the words, if present.
+    fn word_at(&self, i: usize) -> Option<usize> {
         if self.present & (1 << i) == 0 {
             return None;
         }
         let below = (1u32 << i) - 1;
-        let at = ((self.present & below).count_ones()
-            + (self.wide & below).count_ones()
-            + (self.big & below).count_ones()) as usize;
-        Some(self.decode(i, at))
+        Some(
+            ((self.present & below).count_ones() + (self.wide & below).count_ones() + (self.big & below).count_ones())
+                as usize,
+        )
     }
 
     fn decode(&self, i: usize, at: usize) -> Value {
@@ -440,13 +445,7 @@ impl Traits {
 
     /// The packed words of the table name at index `i`, if present.
     fn words_of(&self, i: usize) -> Option<&[u32]> {
-        if self.present & (1 << i) == 0 {
-            return None;
-        }
-        let below = (1u32 << i) - 1;
-        let at = ((self.present & below).count_ones()
-            + (self.wide & below).count_ones()
-            + (self.big & below).count_ones()) as usize;
+        let at = self.word_at(i)?;
         let n = 1 + usize::from(self.wide & (1 << i) != 0) + usize::from(self.big & (1 << i) != 0);
         Some(&self.words[at..at + n])
     }

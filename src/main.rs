@@ -401,7 +401,7 @@ fn audit(a: AuditArgs) -> Result<i32> {
             (Input::Stdin, None) => 0,
         })
         .sum();
-    let mut plan = Plan::estimate(budget, size, rules);
+    let mut plan = Plan::estimate(budget, size, rules, keeping_for(&a, rules));
     if plan.parts == 1 {
         if let Some(code) = whole(Some(plan), &spooled)? {
             return Ok(code);
@@ -520,6 +520,16 @@ fn release_freed_memory() {
     unsafe { mi_collect(true) }
 }
 
+/// What an audit keeps of each pipeline run: the explanations, and the 2015 results a
+/// 2015 report lists, need each pipeline's details; a report of verdicts needs no more.
+fn keeping_for(a: &AuditArgs, rules: Rules) -> Keeping {
+    if a.explain || rules == Rules::One(RuleSet::Y2015) {
+        Keeping::Details
+    } else {
+        Keeping::Verdicts
+    }
+}
+
 /// Load, replay and report the whole archive or one part of it, to `out`.
 fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
     let a = q.a;
@@ -528,8 +538,7 @@ fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
     let Some(archive) = load_watched(&a.input, how)? else { return Ok(Ran::Over) };
     clock.lap("load");
     let ids = if a.random_ids { IdMode::Random } else { IdMode::Stable };
-    // The explanations, and the 2015 results a 2015 report lists, need each pipeline's details.
-    let keeping = if a.explain || rules == Rules::One(RuleSet::Y2015) { Keeping::Details } else { Keeping::Verdicts };
+    let keeping = keeping_for(a, rules);
     let (replay, other) = match archive.alt.as_deref() {
         Some(alt) => {
             let (r, o) = rayon::join(
