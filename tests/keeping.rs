@@ -2,10 +2,13 @@
 //! decides every stream exactly as one that keeps everything.
 
 use usage_replay::archive::{Archive, Keep, LoadOptions};
-use usage_replay::event::{Event, Sym};
 use usage_replay::pipeline::IdMode;
 use usage_replay::replay::{Keeping, Replay, Stream};
 use usage_replay::rules::{RuleSet, Rules};
+
+#[path = "support/as_read.rs"]
+mod support;
+use support::as_read;
 
 fn load(path: &str, keep: Keep) -> Archive {
     let options = LoadOptions { keep, rules: Rules::Both, ..LoadOptions::default() };
@@ -52,30 +55,6 @@ fn verdicts_only_decides_as_everything_does() {
             }
         }
     }
-}
-
-/// An event as an audit under `set` reads it: its place, type, id and time, and
-/// the value of every name that rule set keeps of its type (names it never reads
-/// may be there or not).
-fn as_read(archive: &Archive, e: &Event, set: RuleSet) -> String {
-    let sym = &archive.symbols;
-    let names = Keep::Audit.mask(set, sym.get(e.event_type));
-    let values: Vec<String> = (0..64)
-        .filter(|i| names & (1 << i) != 0)
-        .map(|i| format!("{i}={:?}", e.get(Sym(i)).map(|v| (std::mem::discriminant(&v), v.py_str(sym)))))
-        .collect();
-    let o = &e.origin;
-    format!(
-        "{} {} {} {}:{}:{}:{:?} {}",
-        e.timestamp.iso(),
-        sym.get(e.event_type),
-        e.message_id(sym),
-        o.source,
-        o.line,
-        o.offset,
-        o.index,
-        values.join(",")
-    )
 }
 
 /// docs/rules2015.md#what-side-by-side-costs: under both rule sets an audit's second list

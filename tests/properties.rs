@@ -6,6 +6,10 @@ use usage_replay::pipeline::IdMode;
 use usage_replay::replay::{Keeping, Replay, Stream, Timeline};
 use usage_replay::time::Timestamp;
 
+#[path = "support/as_read.rs"]
+mod support;
+use support::as_read;
+
 const BASE: i64 = 1_412_553_600; // 2014-10-06T00:00:00Z
 
 #[derive(Debug, Clone)]
@@ -82,32 +86,6 @@ fn fingerprint(a: &Archive, r: &Replay) -> Vec<String> {
             format!("{} {inst} {} {} {:?} {:?} {:?}", s.id, s.day, s.state.as_str(), s.outcome(), s.code(), ids)
         })
         .collect()
-}
-
-/// An event as an audit under `set` reads it: its place, type, id and time, and
-/// the value of every name that rule set keeps of its type.
-fn as_read(archive: &Archive, e: &usage_replay::event::Event, set: usage_replay::rules::RuleSet) -> String {
-    use usage_replay::archive::Keep;
-    let sym = &archive.symbols;
-    let names = Keep::Audit.mask(set, sym.get(e.event_type));
-    let values: Vec<String> = (0..64)
-        .filter(|i| names & (1 << i) != 0)
-        .map(|i| {
-            let v = e.get(usage_replay::event::Sym(i));
-            format!("{i}={:?}", v.map(|v| (std::mem::discriminant(&v), v.py_str(sym))))
-        })
-        .collect();
-    let o = &e.origin;
-    format!(
-        "{} {} {} {}:{}:{} {}",
-        e.timestamp.iso(),
-        sym.get(e.event_type),
-        e.message_id(sym),
-        o.source,
-        o.line,
-        o.offset,
-        values.join(",")
-    )
 }
 
 proptest! {
