@@ -198,13 +198,15 @@ impl Phases {
 
 /// Load the archive, distilled by each rule set asked for, with the instance and tenant filter; a pipe is read as a stream.
 fn load(input: &InputArgs, keep: Keep, rules: Rules, shard: Option<Shard>) -> Result<Archive> {
-    let whole = Loading { keep, rules, shard, spooled: &[], watch: None, label: None };
+    let whole = Loading { keep, one_event_for_both: false, rules, shard, spooled: &[], watch: None, label: None };
     load_watched(input, &whole)?.ok_or_else(|| anyhow!("loading was cancelled"))
 }
 
 /// How to load an archive for one run of `audit`, whole or one part of a split.
 struct Loading<'a> {
     keep: Keep,
+    /// One event may stand for both rule sets (a report of verdicts only).
+    one_event_for_both: bool,
     rules: Rules,
     shard: Option<Shard>,
     /// Pipes already copied to the temporary directory (docs/scale.md#bounded-memory).
@@ -224,6 +226,7 @@ fn load_watched(input: &InputArgs, how: &Loading) -> Result<Option<Archive>> {
         instances: input.only.instance.clone(),
         tenants: input.only.tenant.clone(),
         shard: how.shard,
+        one_event_for_both: how.one_event_for_both,
         spooled: how.spooled.to_vec(),
         pieces: None,
     };
@@ -353,7 +356,15 @@ fn audit(a: AuditArgs) -> Result<i32> {
         let mut out = BufWriter::new(stdout.lock());
         match audit_once(
             &q,
-            &Loading { keep: Keep::Audit, rules, shard: a.shard, spooled, watch, label: None },
+            &Loading {
+                keep: Keep::Audit,
+                one_event_for_both: keeping_for(&a, rules) == Keeping::Verdicts,
+                rules,
+                shard: a.shard,
+                spooled,
+                watch,
+                label: None,
+            },
             &mut out,
         )? {
             Ran::Over => Ok(None),
@@ -466,6 +477,7 @@ fn audit_split(q: &Query, mut plan: Plan, spooled: &[(String, Arc<std::fs::File>
             let mut out = BufWriter::new(file);
             let how = Loading {
                 keep: Keep::Audit,
+                one_event_for_both: keeping_for(q.a, q.rules) == Keeping::Verdicts,
                 rules: q.rules,
                 shard: Some(shard),
                 spooled,

@@ -118,7 +118,7 @@ pub struct StreamResult {
 }
 
 /// What a stream's result holds beyond its verdict, apart (docs/rules2015.md#what-side-by-side-costs).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct More {
     message: String,
     verdict: Option<Verdict>,
@@ -381,7 +381,8 @@ impl<'a> Replay<'a> {
             }
         }
         expire.sort_unstable();
-        expire.dedup();
+        // A stream has one entry at a time, so it is listed once.
+        debug_assert!(expire.windows(2).all(|w| w[0] < w[1]));
         for id in expire {
             self.decide(id, TriggerKind::Expire);
         }

@@ -223,8 +223,9 @@ pub enum Keep {
     All,
     /// Only what the usage trigger and the rule set's checks read
     /// ([`RuleSet::audit_mask`]): `instance_id` everywhere, the checked fields
-    /// on `.exists`, on the compared operations and on `delete.end`. Every trait is still converted, so the same records
-    /// are rejected; the audit just does not hold values it never reads.
+    /// on `.exists`, on the compared operations and on `delete.end`. Every trait is still
+    /// converted, so the same records are rejected; the audit just does not hold values it never
+    /// reads (under both rule sets, an event standing for the two holds what either reads).
     Audit,
 }
 

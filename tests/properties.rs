@@ -282,7 +282,7 @@ proptest! {
         use usage_replay::triage::{self, Triage};
         let lines: Vec<String> = specs.iter().enumerate().map(|(i, s)| raw_line(i, s)).collect();
         let text = lines.join("\n");
-        let load_with = |rules, keep| Archive::from_bytes_with("p.jsonl", text.as_bytes(), LoadOptions { keep, rules, ..LoadOptions::default() });
+        let load_with = |rules, keep| Archive::from_bytes_with("p.jsonl", text.as_bytes(), LoadOptions { keep, rules, one_event_for_both: true, ..LoadOptions::default() });
         let load = |rules| load_with(rules, Keep::All);
         // An audit keeps fewer traits, so most of the second rule set's events are the first's:
         // its list points at them (one event standing for both where the two agree on what

@@ -3,9 +3,9 @@
 //! Under one rule set, a list of its own. Under both, the second rule set's list
 //! holds an event of its own only where a record distilled differently; where
 //! a record gave the second rule set exactly the event it gave the first (same
-//! type, id, timestamp, origin and kept traits, as for most records an audit
-//! reads), the list points at the first rule set's copy instead of holding a
-//! second one.
+//! type, id, timestamp, origin and kept traits), or, in a report of verdicts,
+//! an event the first one can stand for ([`Event::absorb`]), the list points at
+//! the first rule set's copy instead of holding a second one.
 
 use crate::event::Event;
 use std::sync::Arc;

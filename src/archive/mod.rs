@@ -176,6 +176,11 @@ pub struct LoadOptions {
     pub tenants: Vec<String>,
     /// Keep only the events of one part of a split by instance (docs/scale.md#the-split).
     pub shard: Option<Shard>,
+    /// docs/rules2015.md#what-side-by-side-costs: under both rule sets with [`Keep::Audit`], let
+    /// one event stand for the two where both rule sets read it alike ([`Event::absorb`]). Only
+    /// for a report of verdicts: an explanation reads fields beyond the checks', and would find
+    /// the other rule set's there.
+    pub one_event_for_both: bool,
     /// Inputs that cannot be read twice (standard input, a pipe) already copied
     /// to a spool file, by the name they display (docs/scale.md#bounded-memory):
     /// read from the copy, under their own name.
@@ -189,7 +194,7 @@ pub struct LoadOptions {
 
 impl LoadOptions {
     fn projection(&self) -> Projection {
-        Projection { keep: self.keep, shard: self.shard }
+        Projection { keep: self.keep, shard: self.shard, one_event_for_both: self.one_event_for_both }
     }
 
     /// Whether the load leaves events out.
@@ -1146,6 +1151,7 @@ impl Tally {
 struct Projection {
     keep: Keep,
     shard: Option<Shard>,
+    one_event_for_both: bool,
 }
 
 impl Projection {
@@ -1181,7 +1187,7 @@ fn convert(
         Outcome::Event(d, _) if keep.shard.is_some_and(|s| !s.keeps(distilled_instance(&d))) => Taken::Filtered,
         Outcome::Event(d, loc) => {
             // docs/rules2015.md#what-side-by-side-costs: an audit's second event may be the first's.
-            let shared = (side > 0 && keep.keep == Keep::Audit)
+            let shared = (side > 0 && keep.keep == Keep::Audit && keep.one_event_for_both)
                 .then(|| Keep::Audit.mask(sets[0], &d.event_type) & Keep::Audit.mask(set, &d.event_type));
             Taken::Event(intern(d, symbols, memo, keep.keep, set, source, loc, base, line_of(loc.offset)), shared)
         }
