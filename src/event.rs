@@ -506,13 +506,17 @@ impl Event {
     /// Whether `other` is this very event: every field alike (a float among the
     /// traits outside the table by its value, so that a NaN is never the same).
     pub fn same(&self, other: &Event) -> bool {
+        self.same_record(other) && self.traits.same(&other.traits)
+    }
+
+    /// Whether `other` was made of the same record as this one: type, id, time and origin alike.
+    fn same_record(&self, other: &Event) -> bool {
         let (a, b) = (&self.origin, &other.origin);
         self.timestamp == other.timestamp
             && self.event_type == other.event_type
             && self.message_id == other.message_id
             && (a.source, a.line, a.offset, a.len, a.index, a.kind)
                 == (b.source, b.line, b.offset, b.len, b.index, b.kind)
-            && self.traits.same(&other.traits)
     }
 
     /// Take `other`'s place as well, when the two differ only in names that one
@@ -522,13 +526,7 @@ impl Event {
     /// returned; each reader still finds exactly the values it would in its own
     /// event (docs/rules2015.md#what-side-by-side-costs).
     pub fn absorb(&mut self, other: &Event, shared: u64) -> bool {
-        let (a, b) = (&self.origin, &other.origin);
-        let alike = self.timestamp == other.timestamp
-            && self.event_type == other.event_type
-            && self.message_id == other.message_id
-            && (a.source, a.line, a.offset, a.len, a.index, a.kind)
-                == (b.source, b.line, b.offset, b.len, b.index, b.kind);
-        if !alike || !self.traits.agree_on(&other.traits, shared) {
+        if !self.same_record(other) || !self.traits.agree_on(&other.traits, shared) {
             return false;
         }
         if other.traits.iter().any(|t| !self.traits.has(t.name)) {

@@ -128,7 +128,7 @@ struct More {
 
 impl StreamResult {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    fn new(
         trigger: TriggerKind,
         decided_at: Timestamp,
         outcome: Outcome,
@@ -142,6 +142,11 @@ impl StreamResult {
         let empty = message.is_empty() && verdict.is_none() && audit2015.is_none() && output.is_empty();
         let more = (!empty).then(|| Box::new(More { message, verdict, audit2015, output }));
         StreamResult { trigger, decided_at, outcome, code, exists, more }
+    }
+
+    /// A decided stream whose pipeline has not run yet: its trigger and moment only.
+    fn pending(trigger: TriggerKind, decided_at: Timestamp) -> StreamResult {
+        StreamResult { trigger, decided_at, outcome: Outcome::Pending, code: None, exists: None, more: None }
     }
 
     /// The check's exact message, or the description of the pipeline failure (empty when verified).
@@ -461,17 +466,7 @@ impl<'a> Replay<'a> {
         };
         self.decided.push(id);
         if self.defer {
-            s.result = Some(StreamResult::new(
-                trigger,
-                now,
-                Outcome::Pending,
-                None,
-                String::new(),
-                None,
-                None,
-                None,
-                Vec::new(),
-            ));
+            s.result = Some(StreamResult::pending(trigger, now));
             return;
         }
         let (state, result) = verdict(archive, s, trigger, now, self.ids, self.keeping);
