@@ -325,7 +325,7 @@ fn by_code(cx: &Ctx, code: Code, message: &str, finding: &Finding, exists: Optio
                 Some(TriggerKind::Expire) => x.causes.push(format!(
                     "The stream expired at {} (two days after its last event) without an end-of-day .exists \
                      arriving: nova's usage audit did not report this instance for {day}, or its notification was lost.",
-                    cx.stream.expire_timestamp.iso()
+                    cx.stream.expire_timestamp().iso()
                 )),
                 _ => x.causes.push(s(
                     "A .exists whose audit period is exactly one day long made the stream fire, but that period \
@@ -678,7 +678,7 @@ fn notes(cx: &Ctx, all: &[Stream], resize: bool) -> Vec<String> {
     }
     // The merge of a split renumbers the ids in this note (docs/scale.md#the-merge).
     let siblings: Vec<u32> =
-        all.iter().filter(|s| s.key == cx.stream.key && s.id != cx.stream.id).map(|s| s.id).collect();
+        all.iter().filter(|s| s.key() == cx.stream.key() && s.id != cx.stream.id).map(|s| s.id).collect();
     if !siblings.is_empty() {
         let ids: Vec<String> = siblings.iter().map(|i| i.to_string()).collect();
         n.push(format!(

@@ -110,8 +110,9 @@ pub struct StreamResult {
     pub decided_at: Timestamp,
     pub outcome: Outcome,
     pub code: Option<Code>,
-    /// Index in the stream of the `.exists` the 2014 checks used, if any.
-    pub exists: Option<u32>,
+    /// Index in the stream of the `.exists` the 2014 checks used; `u32::MAX` when none
+    /// (an `Option` would take a word where this takes half of one: see [`StreamResult::exists`]).
+    exists: u32,
     /// The message and what else the replay kept: nothing at all for most streams of an
     /// audit, which keeps verdicts only and whose streams mostly verify without a warning.
     more: Option<Box<More>>,
@@ -141,12 +142,17 @@ impl StreamResult {
     ) -> StreamResult {
         let empty = message.is_empty() && verdict.is_none() && audit2015.is_none() && output.is_empty();
         let more = (!empty).then(|| Box::new(More { message, verdict, audit2015, output }));
-        StreamResult { trigger, decided_at, outcome, code, exists, more }
+        StreamResult { trigger, decided_at, outcome, code, exists: exists.unwrap_or(u32::MAX), more }
     }
 
     /// A decided stream whose pipeline has not run yet: its trigger and moment only.
     fn pending(trigger: TriggerKind, decided_at: Timestamp) -> StreamResult {
-        StreamResult { trigger, decided_at, outcome: Outcome::Pending, code: None, exists: None, more: None }
+        StreamResult { trigger, decided_at, outcome: Outcome::Pending, code: None, exists: u32::MAX, more: None }
+    }
+
+    /// Index in the stream of the `.exists` the 2014 checks used, if any.
+    pub fn exists(&self) -> Option<u32> {
+        (self.exists != u32::MAX).then_some(self.exists)
     }
 
     /// The check's exact message, or the description of the pipeline failure (empty when verified).
@@ -172,25 +178,38 @@ impl StreamResult {
     }
 }
 
+/// A stream's events: indices into the archive's events.
+pub type EventList = smallvec::SmallVec<[u32; 4]>;
+
 /// One stream: the events of one instance-day (docs/streams.md#streams).
 #[derive(Clone, Debug)]
 pub struct Stream {
     /// 1, 2, … in creation order.
     pub id: u32,
-    pub key: StreamKey,
+    /// The instance id of the event that created the stream.
     pub instance_id: Value,
     pub day: Day,
-    /// Indices into the archive's events, in stream order.
-    pub events: Vec<u32>,
+    /// Indices into the archive's events, in stream order. Most instance-days have
+    /// one event or a few: those are held in the stream itself, not allocated apart.
+    pub events: EventList,
     pub first_event: Timestamp,
     pub last_event: Timestamp,
-    pub expire_timestamp: Timestamp,
     pub fire_timestamp: Option<Timestamp>,
     pub state: StreamState,
     pub result: Option<StreamResult>,
 }
 
 impl Stream {
+    /// The key the stream's events matched (docs/streams.md#streams).
+    pub fn key(&self) -> StreamKey {
+        StreamKey { instance_id: self.instance_id.into(), day: self.day }
+    }
+
+    /// When the stream expires unless another event joins it: two days after its last event.
+    pub fn expire_timestamp(&self) -> Timestamp {
+        trigger::expiry(self.last_event)
+    }
+
     pub fn outcome(&self) -> Outcome {
         self.result.as_ref().map(|r| r.outcome).unwrap_or(Outcome::Pending)
     }
@@ -205,7 +224,7 @@ impl Stream {
     pub fn decided_after(&self) -> Timestamp {
         match self.result.as_ref().map(|r| r.trigger) {
             Some(TriggerKind::Fire) => self.fire_timestamp.unwrap_or(Timestamp::MAX),
-            Some(TriggerKind::Expire) => self.expire_timestamp,
+            Some(TriggerKind::Expire) => self.expire_timestamp(),
             None => Timestamp::MAX,
         }
     }
@@ -218,8 +237,11 @@ pub struct Replay<'a> {
     now: Timestamp,
     next: usize,
     streams: Vec<Stream>,
-    /// Active streams by key (usually one each).
-    open: HashMap<StreamKey, Vec<u32>>,
+    /// The newest active stream of each key. A key has usually one; the others are
+    /// chained from it, newest to oldest, through `older`.
+    open: HashMap<StreamKey, u32>,
+    /// Per stream (index = id - 1): the next older active stream of its key, 0 when none.
+    older: Vec<u32>,
     /// Active streams marked ready since the clock last moved forward. A
     /// stream is marked ready at the current clock and every forward move fires
     /// all of them, so they all share the fire timestamp `now`.
@@ -265,6 +287,7 @@ impl<'a> Replay<'a> {
             next: 0,
             streams: Vec::with_capacity(n),
             open: HashMap::default(),
+            older: Vec::new(),
             ready: Vec::new(),
             expiry: BinaryHeap::with_capacity(n),
             unmatched: Vec::new(),
@@ -290,6 +313,13 @@ impl<'a> Replay<'a> {
             r.drain();
         }
         r.settle();
+        if r.open.is_empty() {
+            // Nothing is left to step: the working sets go, only the results stay.
+            r.open = HashMap::default();
+            r.older = Vec::new();
+            r.expiry = BinaryHeap::new();
+            r.ready = Vec::new();
+        }
         r
     }
 
@@ -378,7 +408,7 @@ impl<'a> Replay<'a> {
             }
             self.expiry.pop();
             let s = &self.streams[id as usize - 1];
-            match s.expire_timestamp {
+            match s.expire_timestamp() {
                 _ if s.state != StreamState::Active => {}
                 now_at if now_at == at => expire.push(id),
                 // A later event moved the expiry on (it only moves later): the entry waits for it.
@@ -405,30 +435,32 @@ impl<'a> Replay<'a> {
             }
         };
         let now = self.now;
-        let streams = &self.streams;
-        let found = self
-            .open
-            .get(&key)
-            .and_then(|ids| ids.iter().copied().find(|&id| streams[id as usize - 1].expire_timestamp > now));
+        // The oldest active stream of the key that has not passed its expiry.
+        let mut found = None;
+        let mut at = self.open.get(&key).copied().unwrap_or(0);
+        while at != 0 {
+            if self.streams[at as usize - 1].expire_timestamp() > now {
+                found = Some(at);
+            }
+            at = self.older[at as usize - 1];
+        }
         let id = match found {
             Some(id) => id,
             None => {
                 let id = self.streams.len() as u32 + 1;
                 self.streams.push(Stream {
                     id,
-                    key,
                     instance_id: e.get(sym::INSTANCE_ID).unwrap_or(Value::Int(0)),
                     day: key.day,
-                    events: Vec::new(),
+                    events: EventList::new(),
                     first_event: e.timestamp,
                     last_event: e.timestamp,
-                    expire_timestamp: trigger::expiry(e.timestamp),
                     fire_timestamp: None,
                     state: StreamState::Active,
                     result: None,
                 });
                 self.expiry.push(Reverse((trigger::expiry(e.timestamp), id)));
-                self.open.entry(key).or_default().push(id);
+                self.older.push(self.open.insert(key, id).unwrap_or(0));
                 id
             }
         };
@@ -442,7 +474,6 @@ impl<'a> Replay<'a> {
         }
         // The stream's entry in `expiry` stays where it is: when it comes due, it is
         // moved on to the expiry the stream has then. One entry per stream, not per event.
-        s.expire_timestamp = trigger::expiry(s.last_event);
         if s.fire_timestamp.is_none() && trigger::is_eod_exists(e) {
             s.fire_timestamp = Some(now);
             self.ready.push(id);
@@ -454,11 +485,28 @@ impl<'a> Replay<'a> {
         let archive = self.archive;
         let now = self.now;
         let s = &mut self.streams[id as usize - 1];
-        if let Some(ids) = self.open.get_mut(&s.key) {
-            ids.retain(|&x| x != id);
-            if ids.is_empty() {
-                self.open.remove(&s.key);
+        let key = s.key();
+        let older = self.older[id as usize - 1];
+        match self.open.get(&key).copied() {
+            Some(newest) if newest == id => {
+                if older == 0 {
+                    self.open.remove(&key);
+                } else {
+                    self.open.insert(key, older);
+                }
             }
+            Some(mut at) => {
+                // Unlink it from the chain of its key.
+                while at != 0 {
+                    let next = self.older[at as usize - 1];
+                    if next == id {
+                        self.older[at as usize - 1] = older;
+                        break;
+                    }
+                    at = next;
+                }
+            }
+            None => {}
         }
         s.state = match trigger {
             TriggerKind::Fire => StreamState::Firing,
@@ -511,7 +559,7 @@ fn verdict(
             (st, Outcome::Error, None, desc.clone())
         }
     };
-    let exists = run.verdict.as_ref().and_then(|v| v.exists).map(|x| x as u32);
+    let exists = run.verdict.as_ref().and_then(|v| v.exists).and_then(|x| u32::try_from(x).ok());
     let (verdict, audit2015) = match keeping {
         Keeping::All | Keeping::Details => (run.verdict, run.audit2015),
         Keeping::Verdicts => {
@@ -824,7 +872,7 @@ mod tests {
         ]);
         let r = Replay::run(&a, true, IdMode::Stable);
         assert_eq!(r.streams().len(), 1);
-        assert_eq!(r.streams()[0].events, vec![0, 1]);
+        assert_eq!(r.streams()[0].events[..], [0, 1]);
     }
 
     #[test]
@@ -837,8 +885,8 @@ mod tests {
         ]);
         let r = Replay::run(&a, true, IdMode::Stable);
         assert_eq!(r.streams().len(), 2);
-        assert_eq!(r.streams()[1].key, r.streams()[0].key);
-        assert_eq!(r.streams()[1].events, vec![2]);
+        assert_eq!(r.streams()[1].key(), r.streams()[0].key());
+        assert_eq!(r.streams()[1].events[..], [2]);
         assert_eq!(r.streams()[0].result.as_ref().unwrap().decided_at, t("2014-10-07 00:06:00"));
     }
 
@@ -865,6 +913,42 @@ mod tests {
     }
 
     #[test]
+    fn an_older_stream_of_a_key_leaves_without_taking_the_newer_one_along() {
+        let a = archive(&[
+            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
+            // At the first stream's expiry: a second stream of the same instance-day opens.
+            ev("compute.instance.update", "m2", "2014-10-08 10:00:00", "i1", json!({})),
+            // The first has expired by now; the second takes this one.
+            ev("compute.instance.update", "m3", "2014-10-08 11:00:00", "i1", json!({})),
+            // Past the second's expiry: a third.
+            ev("compute.instance.update", "m4", "2014-10-10 11:00:01", "i1", json!({})),
+            ev("compute.instance.update", "m5", "2014-10-10 11:00:02", "i1", json!({})),
+        ]);
+        let mut r = Replay::new(&a, IdMode::Stable);
+        r.step();
+        r.step();
+        assert_eq!(r.streams().len(), 2);
+        r.step();
+        assert_eq!(r.streams()[0].state, StreamState::Completed, "the older one expired first");
+        assert_eq!(r.streams()[1].state, StreamState::Active);
+        while r.step() {}
+        let events: Vec<&[u32]> = r.streams().iter().map(|s| &s.events[..]).collect();
+        assert_eq!(events, [&[0][..], &[1, 2], &[3, 4]]);
+        assert_eq!(r.streams()[1].state, StreamState::Completed);
+        r.drain();
+        assert!(r.streams().iter().all(|s| s.state == StreamState::Completed));
+        assert_eq!(r.decided_order(), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn a_stream_and_its_result_stay_small() {
+        // One per instance-day, on each side of a side-by-side audit: a million
+        // notifications make about 270,000 (docs/rules2015.md#what-side-by-side-costs).
+        assert!(std::mem::size_of::<Stream>() <= 112, "{}", std::mem::size_of::<Stream>());
+        assert_eq!(std::mem::size_of::<Option<StreamResult>>(), 24);
+    }
+
+    #[test]
     fn a_stream_expires_two_days_after_its_newest_event() {
         let a = archive(&[
             ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
@@ -873,7 +957,7 @@ mod tests {
         let mut r = Replay::new(&a, IdMode::Stable);
         r.step();
         r.step();
-        assert_eq!(r.streams()[0].expire_timestamp, t("2014-10-08 11:00:00"));
+        assert_eq!(r.streams()[0].expire_timestamp(), t("2014-10-08 11:00:00"));
         r.advance_to(t("2014-10-08 11:00:00"));
         assert_eq!(r.streams()[0].state, StreamState::Active);
         r.advance_to(t("2014-10-08 11:00:00.000001"));

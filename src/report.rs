@@ -139,7 +139,7 @@ pub struct SideBySide<'a> {
     pub archive: &'a Archive,
     pub streams: &'a [Stream],
     /// Per primary stream (by index), the index of its counterpart in `streams`.
-    pub pairs: Vec<Option<usize>>,
+    pub pairs: Vec<Option<u32>>,
 }
 
 const NO_WARNINGS: &[String] = &[];
@@ -204,7 +204,7 @@ impl Audit<'_> {
     pub fn counterpart(&self, s: &Stream) -> Option<&Stream> {
         let side = self.side.as_ref()?;
         let i = (*side.pairs.get((s.id as usize).checked_sub(1)?)?)?;
-        side.streams.get(i)
+        side.streams.get(i as usize)
     }
 
     /// The triage label of a primary stream, side by side.
@@ -247,7 +247,7 @@ impl Audit<'_> {
         let Some(side) = &self.side else { return Vec::new() };
         let mut paired = vec![false; side.streams.len()];
         for &i in side.pairs.iter().flatten() {
-            paired[i] = true;
+            paired[i as usize] = true;
         }
         side.streams.iter().zip(paired).filter(|(_, p)| !p).map(|(s, _)| s).collect()
     }
@@ -341,11 +341,10 @@ impl Audit<'_> {
             out.write_all(b",\n")?;
         }
         out.write_all(b"  \"streams\": ")?;
-        let selected: Vec<&Stream> = self.listed(filter).collect();
-        write_rows(out, &selected, |s| self.row(s, explain))?;
+        write_rows(out, self.listed(filter), |s| self.row(s, explain))?;
         if let Some(side) = &self.side {
             out.write_all(b"  \"other_unpaired\": ")?;
-            write_rows(out, &self.listed_unpaired(filter), |o| self.unpaired_row(side, o, explain))?;
+            write_rows(out, self.listed_unpaired(filter).into_iter(), |o| self.unpaired_row(side, o, explain))?;
         }
         let rejected: Vec<RejectedRow> = self
             .archive
@@ -664,14 +663,23 @@ fn badge(s: &Stream) -> String {
 /// a large audit never holds its whole report in memory.
 fn write_rows<'s, R: Serialize>(
     out: &mut dyn Write,
-    streams: &[&'s Stream],
+    mut streams: impl Iterator<Item = &'s Stream>,
     row: impl Fn(&'s Stream) -> R + Sync,
 ) -> io::Result<()> {
+    // A window of rows at a time, made on every core and written in order: the
+    // rows of a large archive are never all in memory at once, nor is the list of them.
+    const WINDOW: usize = 1 << 10;
     out.write_all(b"[")?;
     let mut first = true;
-    for window in streams.chunks(1 << 12) {
+    let mut window: Vec<&'s Stream> = Vec::with_capacity(WINDOW);
+    loop {
+        window.clear();
+        window.extend(streams.by_ref().take(WINDOW));
+        if window.is_empty() {
+            break;
+        }
         let parts = window
-            .par_chunks(512)
+            .par_chunks(WINDOW / 8)
             .map(|streams| {
                 let mut buf = Vec::with_capacity(streams.len() * 400);
                 for s in streams {

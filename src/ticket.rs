@@ -91,7 +91,7 @@ pub fn stream_tenant(archive: &Archive, s: &Stream) -> Option<String> {
         Value::Text(t) => Some(archive.symbols.get(t).to_string()),
         v => Some(v.py_str(&archive.symbols)),
     };
-    let used = s.result.as_ref().and_then(|r| r.exists).and_then(|x| s.events.get(x as usize));
+    let used = s.result.as_ref().and_then(|r| r.exists()).and_then(|x| s.events.get(x as usize));
     used.and_then(tenant)
         .or_else(|| s.events.iter().filter(|i| event(i).is_some_and(|e| e.event_type == sym::EXISTS)).find_map(tenant))
         .or_else(|| s.events.iter().find_map(tenant))

@@ -62,19 +62,24 @@ impl Triage {
 /// Pair each stream of `primary` with the stream of `other` that has the same
 /// `(instance_id, day)` and the same rank in creation order among that key's
 /// streams: the index into `other`, per stream of `primary`.
-pub fn pair(primary: &[Stream], other: &[Stream]) -> Vec<Option<usize>> {
+pub fn pair(primary: &[Stream], other: &[Stream]) -> Vec<Option<u32>> {
     // Each side's streams sorted by key, creation order within a key: walking
     // the two lists together meets the n-th stream of a key on both sides at once.
     // Two sorted lists take a fraction of the memory of a map of lists; when every
     // instance id is a text (as nova's are), a key packs into one word.
-    let packed = |s: &Stream| match s.key.instance_id {
-        ValueKey::Text(sym) => Some((u64::from(sym.0) << 32) | u64::from(s.key.day.0 as u32)),
+    // The usual case: the two replays made the same streams in the same order,
+    // and each stream's counterpart is the one at its own place.
+    if primary.len() == other.len() && primary.iter().zip(other).all(|(p, o)| p.key() == o.key()) {
+        return (0..primary.len() as u32).map(Some).collect();
+    }
+    let packed = |s: &Stream| match ValueKey::from(s.instance_id) {
+        ValueKey::Text(sym) => Some((u64::from(sym.0) << 32) | u64::from(s.day.0 as u32)),
         _ => None,
     };
     if primary.iter().chain(other).all(|s| packed(s).is_some()) {
         walk(primary.len(), sorted(primary, |s| packed(s).unwrap_or(0)), sorted(other, |s| packed(s).unwrap_or(0)))
     } else {
-        walk(primary.len(), sorted(primary, |s| s.key), sorted(other, |s| s.key))
+        walk(primary.len(), sorted(primary, |s| s.key()), sorted(other, |s| s.key()))
     }
 }
 
@@ -86,7 +91,7 @@ fn sorted<K: Ord + Send>(streams: &[Stream], key: impl Fn(&Stream) -> K + Sync) 
 }
 
 /// The n-th of a key on one side with the n-th of the same key on the other.
-fn walk<K: Ord>(primary: usize, p: Vec<(K, u32)>, o: Vec<(K, u32)>) -> Vec<Option<usize>> {
+fn walk<K: Ord>(primary: usize, p: Vec<(K, u32)>, o: Vec<(K, u32)>) -> Vec<Option<u32>> {
     let mut pairs = vec![None; primary];
     let (mut i, mut j) = (0, 0);
     while i < p.len() && j < o.len() {
@@ -94,7 +99,7 @@ fn walk<K: Ord>(primary: usize, p: Vec<(K, u32)>, o: Vec<(K, u32)>) -> Vec<Optio
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                pairs[p[i].1 as usize] = Some(o[j].1 as usize);
+                pairs[p[i].1 as usize] = Some(o[j].1);
                 i += 1;
                 j += 1;
             }
@@ -120,7 +125,7 @@ impl Paired {
     /// Pair the streams of two timelines of one archive (the primary's are the listed ones).
     pub fn new(primary: &Timeline, other: &Timeline) -> Paired {
         let pairs = pair(primary.streams(), other.streams());
-        let ids: Vec<Option<u32>> = pairs.iter().map(|o| o.map(|i| other.streams()[i].id)).collect();
+        let ids: Vec<Option<u32>> = pairs.iter().map(|o| o.map(|i| other.streams()[i as usize].id)).collect();
         let mut enter: [Vec<Timestamp>; 5] = Default::default();
         let mut leave: [Vec<Timestamp>; 5] = Default::default();
         for (s, o) in primary.streams().iter().zip(&ids) {
@@ -233,16 +238,13 @@ mod tests {
     fn with_key(id: u32, instance: Value, day: i32) -> Stream {
         use crate::replay::StreamState;
         use crate::time::Day;
-        use crate::trigger::StreamKey;
         Stream {
             id,
-            key: StreamKey { instance_id: instance.into(), day: Day(day) },
             instance_id: instance,
             day: Day(day),
-            events: Vec::new(),
+            events: Default::default(),
             first_event: Timestamp(0),
             last_event: Timestamp(0),
-            expire_timestamp: Timestamp(0),
             fire_timestamp: None,
             state: StreamState::Active,
             result: None,
@@ -260,7 +262,12 @@ mod tests {
         let other = [stream(1, 1, 10), stream(2, 1, 10), stream(3, 3, 11)];
         assert_eq!(pair(&primary, &other), vec![Some(0), None, Some(1), Some(2)]);
         assert_eq!(pair(&primary, &[]), vec![None; 4]);
-        assert_eq!(pair(&[], &other), Vec::<Option<usize>>::new());
+        assert_eq!(pair(&[], &other), Vec::<Option<u32>>::new());
+        // The same streams in the same order: each with the one at its place.
+        assert_eq!(pair(&primary, &primary), vec![Some(0), Some(1), Some(2), Some(3)]);
+        // Same length, one key apart: pairing by key still.
+        let other = [stream(1, 1, 10), stream(2, 2, 10), stream(3, 3, 11), stream(4, 1, 10)];
+        assert_eq!(pair(&primary, &other), vec![Some(0), Some(1), Some(3), Some(2)]);
     }
 
     /// Text instance ids (nova's) pair through a packed key; the ranks and days are kept

@@ -24,7 +24,7 @@ fn printed(s: &Stream) -> (u32, String, String, Option<String>, String, Option<u
         r.outcome.as_str().to_string(),
         r.code.map(|c| c.as_str().to_string()),
         r.message().to_string(),
-        r.exists,
+        r.exists(),
         r.audit2015().as_ref().map(|a| a.warnings.clone()).unwrap_or_default(),
     )
 }
@@ -49,7 +49,7 @@ fn verdicts_only_decides_as_everything_does() {
             for (s, v) in all.streams().iter().zip(verdicts.streams()) {
                 let (full, slim) = (s.result.as_ref().unwrap(), v.result.as_ref().unwrap());
                 let used = full.verdict().as_ref().and_then(|v| v.exists).map(|x| x as u32);
-                assert_eq!(slim.exists, used);
+                assert_eq!(slim.exists(), used);
                 assert!(slim.verdict().is_none() && slim.output().is_empty());
                 assert!(slim.audit2015().as_ref().is_none_or(|a| a.results.is_empty() && !a.warnings.is_empty()));
             }

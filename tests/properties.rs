@@ -319,7 +319,7 @@ proptest! {
             let printed = |s: &Stream| {
                 let r = s.result.as_ref().unwrap();
                 let warnings = r.audit2015().as_ref().map(|a| a.warnings.clone()).unwrap_or_default();
-                (s.id, s.state, r.outcome, r.code, r.message().to_string(), r.exists, warnings)
+                (s.id, s.state, r.outcome, r.code, r.message().to_string(), r.exists(), warnings)
             };
             prop_assert_eq!(slim.streams().iter().map(printed).collect::<Vec<_>>(),
                 r1.streams().iter().map(printed).collect::<Vec<_>>());
@@ -327,12 +327,12 @@ proptest! {
         let (r14, r15) = (Replay::run(&both, true, IdMode::Stable), Replay::run(alt, true, IdMode::Stable));
         let pairs = triage::pair(r14.streams(), r15.streams());
         // The n-th stream of an instance-day on one side pairs with the n-th on the other.
-        let mut by_key: std::collections::HashMap<_, (Vec<usize>, Vec<usize>)> = std::collections::HashMap::new();
+        let mut by_key: std::collections::HashMap<_, (Vec<usize>, Vec<u32>)> = std::collections::HashMap::new();
         for (i, s) in r14.streams().iter().enumerate() {
-            by_key.entry(s.key).or_default().0.push(i);
+            by_key.entry(s.key()).or_default().0.push(i);
         }
         for (i, s) in r15.streams().iter().enumerate() {
-            by_key.entry(s.key).or_default().1.push(i);
+            by_key.entry(s.key()).or_default().1.push(i as u32);
         }
         for (mine, theirs) in by_key.values() {
             for (rank, &i) in mine.iter().enumerate() {
@@ -341,9 +341,9 @@ proptest! {
         }
         let mut seen = std::collections::HashMap::new();
         for (s, p) in r14.streams().iter().zip(&pairs) {
-            let other = p.map(|i| &r15.streams()[i]);
+            let other = p.map(|i| &r15.streams()[i as usize]);
             if let Some(o) = other {
-                prop_assert_eq!((o.key, o.day), (s.key, s.day), "paired by instance and day");
+                prop_assert_eq!((o.key(), o.day), (s.key(), s.day), "paired by instance and day");
             }
             let outcomes = (s.outcome(), other.map(|o| o.outcome()));
             let label = Triage::of(outcomes.0, outcomes.1);

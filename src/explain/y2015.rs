@@ -154,7 +154,7 @@ fn trailing(cx: &Ctx, r: &ExistsResult) -> Explanation {
         Some(TriggerKind::Expire) => x.causes.push(format!(
             "The stream expired at {} without a .exists after these events: the end-of-day .exists was lost or \
              never sent.",
-            cx.stream.expire_timestamp.iso()
+            cx.stream.expire_timestamp().iso()
         )),
         _ => x.causes.push(s_(
             "The end-of-day .exists made the stream fire, and events of the same day with a later timestamp \
@@ -268,8 +268,8 @@ pub fn triage_note(
 /// Why no 2014 stream is paired with the 2015 stream `o` (of `other_streams`),
 /// in one sentence (docs/rules2015.md#streams-2014-does-not-have).
 pub fn unpaired_note(streams: &[Stream], other_streams: &[Stream], o: &Stream) -> String {
-    let same_day = streams.iter().filter(|s| s.key == o.key).count();
-    let rank = other_streams.iter().filter(|s| s.key == o.key && s.id <= o.id).count();
+    let same_day = streams.iter().filter(|s| s.key() == o.key()).count();
+    let rank = other_streams.iter().filter(|s| s.key() == o.key() && s.id <= o.id).count();
     let verdict = match o.outcome() {
         crate::replay::Outcome::Failed => "only the 2015 audit sees this failure",
         crate::replay::Outcome::Error => "only the 2015 audit meets this error",
@@ -281,7 +281,7 @@ pub fn unpaired_note(streams: &[Stream], other_streams: &[Stream], o: &Stream) -
              the 2015 replay split the day's events into more streams (a stream was decided before later events \
              arrived), so this one has no 2014 counterpart; {verdict}."
         )
-    } else if streams.iter().any(|s| s.key.instance_id == o.key.instance_id) {
+    } else if streams.iter().any(|s| s.key().instance_id == o.key().instance_id) {
         format!(
             "2014 has streams of this instance, but none of {}: the events of this stream are not distilled or \
              not matched under the 2014 rules; {verdict}.",

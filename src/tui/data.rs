@@ -89,10 +89,10 @@ fn repeated_keys(timeline: &Timeline) -> HashMap<StreamKey, Vec<u32>> {
     first_of.reserve(timeline.streams().len());
     let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
     for s in timeline.streams() {
-        if let Some(&f) = first_of.get(&s.key) {
-            by_key.entry(s.key).or_insert_with(|| vec![f]).push(s.id);
+        if let Some(&f) = first_of.get(&s.key()) {
+            by_key.entry(s.key()).or_insert_with(|| vec![f]).push(s.id);
         } else {
-            first_of.insert(s.key, s.id);
+            first_of.insert(s.key(), s.id);
         }
     }
     by_key

@@ -224,8 +224,8 @@ impl App {
         let s = timeline.stream(id)?;
         let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
         let ids = match (&d.other, other) {
-            (Some(o), true) => o.siblings(&s.key),
-            _ => d.siblings(&s.key),
+            (Some(o), true) => o.siblings(&s.key()),
+            _ => d.siblings(&s.key()),
         };
         let siblings: Vec<_> = ids.iter().filter_map(|&i| timeline.stream(i)).cloned().collect();
         let explanation = explain::explain_with(archive, s, &siblings);
