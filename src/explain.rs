@@ -159,17 +159,18 @@ pub fn explain(archive: &Archive, stream: &Stream) -> Option<Explanation> {
     explain_with(archive, stream, &[])
 }
 
-/// As [`explain`], also naming the other streams of the same instance-day.
-pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Option<Explanation> {
+/// As [`explain`], also naming the other streams of the same instance-day:
+/// `siblings` holds the ids of the instance-day's streams ([`crate::replay::Siblings`]).
+pub fn explain_with(archive: &Archive, stream: &Stream, siblings: &[u32]) -> Option<Explanation> {
     let result = stream.result.as_ref()?;
     let cx = Ctx::of(archive, stream);
     if archive.rules == crate::rules::RuleSet::Y2015 {
         // docs/rules2015.md#checks: one result per .exists, warnings, the trailing block.
-        return y2015::explain(&cx, all);
+        return y2015::explain(&cx, siblings);
     }
     if result.outcome == Outcome::Verified {
         let mut x = verified_despite_a_resize(&cx, result.verdict().and_then(|v| v.exists))?;
-        x.notes.extend(notes(&cx, all, false));
+        x.notes.extend(notes(&cx, siblings, false));
         return Some(x);
     }
     if !matches!(result.outcome, Outcome::Failed | Outcome::Error) {
@@ -182,7 +183,7 @@ pub fn explain_with(archive: &Archive, stream: &Stream, all: &[Stream]) -> Optio
         }
         _ => pipeline_error(&cx, result.message()),
     };
-    x.notes.extend(notes(&cx, all, true));
+    x.notes.extend(notes(&cx, siblings, true));
     Some(x)
 }
 
@@ -664,7 +665,7 @@ fn pipeline_error(cx: &Ctx, message: &str) -> Explanation {
 
 /// Facts worth knowing whatever the verdict; `resize`: include the note on an
 /// uncompared `finish_resize.end` (left out where it is the explanation itself).
-fn notes(cx: &Ctx, all: &[Stream], resize: bool) -> Vec<String> {
+fn notes(cx: &Ctx, siblings: &[u32], resize: bool) -> Vec<String> {
     let mut n = Vec::new();
     let sym = cx.sym();
     if let Some(i) = cx.events.iter().position(|e| resize && e.event_type == sym::FINISH_RESIZE_END) {
@@ -677,8 +678,7 @@ fn notes(cx: &Ctx, all: &[Stream], resize: bool) -> Vec<String> {
         ));
     }
     // The merge of a split renumbers the ids in this note (docs/scale.md#the-merge).
-    let siblings: Vec<u32> =
-        all.iter().filter(|s| s.key() == cx.stream.key() && s.id != cx.stream.id).map(|s| s.id).collect();
+    let siblings: Vec<u32> = siblings.iter().copied().filter(|&id| id != cx.stream.id).collect();
     if !siblings.is_empty() {
         let ids: Vec<String> = siblings.iter().map(|i| i.to_string()).collect();
         n.push(format!(
@@ -727,8 +727,39 @@ mod tests {
     fn explained(lines: &[String]) -> (Archive, Explanation) {
         let a = Archive::from_bytes("t.jsonl", lines.join("\n").as_bytes());
         let r = Replay::run(&a, true, IdMode::Stable);
-        let x = explain_with(&a, &r.streams()[0], r.streams()).expect("a failing stream");
+        let x = explain_with(&a, &r.streams()[0], crate::replay::Siblings::of(r.streams()).of_stream(&r.streams()[0]))
+            .expect("a failing stream");
         (a, x)
+    }
+
+    #[test]
+    fn an_instance_day_of_several_streams_names_the_others_in_each_one_s_explanation() {
+        // An end-of-day .exists fires the first stream; a second one for the same day, after it,
+        // opens a second stream (both fail U1: no launched_at). Another instance's day is alone (U0).
+        let period = json!({"audit_period_beginning": "2014-10-06 00:00:00",
+            "audit_period_ending": "2014-10-07 00:00:00", "launched_at": null});
+        let a = Archive::from_bytes(
+            "t.jsonl",
+            [
+                line("compute.instance.exists", "x-1", "2014-10-07 00:10:00", period.clone()),
+                line("compute.instance.exists", "x-2", "2014-10-07 00:20:00", period),
+                line("compute.instance.update", "u-3", "2014-10-07 00:30:00", json!({"instance_id": "i2"})),
+            ]
+            .join("\n")
+            .as_bytes(),
+        );
+        let r = Replay::run(&a, true, IdMode::Stable);
+        let siblings = crate::replay::Siblings::of(r.streams());
+        let by_day: Vec<(u32, &[u32])> = r.streams().iter().map(|s| (s.id, siblings.of_stream(s))).collect();
+        assert_eq!(by_day, [(1, &[1, 2][..]), (2, &[1, 2][..]), (3, &[][..])]);
+        let note = |id: u32| {
+            let s = &r.streams()[id as usize - 1];
+            let x = explain_with(&a, s, siblings.of_stream(s)).expect("a failing stream");
+            x.notes.iter().find(|n| n.starts_with(SIBLINGS)).cloned()
+        };
+        assert!(note(1).expect("a note").starts_with(&format!("{SIBLINGS}2)")), "{:?}", note(1));
+        assert!(note(2).expect("a note").starts_with(&format!("{SIBLINGS}1)")), "{:?}", note(2));
+        assert_eq!(note(3), None);
     }
 
     #[test]
@@ -771,7 +802,8 @@ mod tests {
         let r = Replay::run(&a, true, IdMode::Stable);
         let s = &r.streams()[0];
         assert_eq!(s.outcome(), Outcome::Verified);
-        let x = explain_with(&a, s, r.streams()).expect("an explanation for the uncompared resize");
+        let x = explain_with(&a, s, crate::replay::Siblings::of(r.streams()).of_stream(s))
+            .expect("an explanation for the uncompared resize");
         assert_eq!((x.code, x.outcome), (None, "verified"));
         assert_eq!(x.message, "Every usage check passed.");
         assert!(x.meaning.contains("resize.finish.end, which nova never emits"), "{}", x.meaning);
@@ -787,7 +819,8 @@ mod tests {
         // Without one, a verified stream has nothing to explain.
         let a = Archive::from_bytes("t.jsonl", exists(json!({})).as_bytes());
         let r = Replay::run(&a, true, IdMode::Stable);
-        assert!(explain_with(&a, &r.streams()[0], r.streams()).is_none());
+        assert!(explain_with(&a, &r.streams()[0], crate::replay::Siblings::of(r.streams()).of_stream(&r.streams()[0]))
+            .is_none());
     }
 
     #[test]

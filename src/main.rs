@@ -597,6 +597,7 @@ fn audit_once(q: &Query, how: &Loading, out: &mut dyn Write) -> Result<Ran> {
         rules,
         side,
         shard: how.shard,
+        siblings: Default::default(),
     };
     let filter =
         usage_replay::report::Filter { outcomes: q.outcomes.clone(), codes: q.codes.clone(), labels: q.labels.clone() };

@@ -230,6 +230,34 @@ impl Stream {
     }
 }
 
+/// The instance-days that have more than one stream, with their streams' ids in
+/// id order: what an explanation names as a stream's siblings, found without
+/// looking at every stream (docs/streams.md#streams).
+#[derive(Debug, Default)]
+pub struct Siblings(HashMap<StreamKey, Vec<u32>>);
+
+impl Siblings {
+    pub fn of(streams: &[Stream]) -> Siblings {
+        let mut first_of: HashMap<StreamKey, u32> = HashMap::default();
+        first_of.reserve(streams.len());
+        let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
+        for s in streams {
+            let key = s.key();
+            if let Some(&f) = first_of.get(&key) {
+                by_key.entry(key).or_insert_with(|| vec![f]).push(s.id);
+            } else {
+                first_of.insert(key, s.id);
+            }
+        }
+        Siblings(by_key)
+    }
+
+    /// The ids of every stream of the instance-day, `stream` among them; empty when it is alone.
+    pub fn of_stream(&self, stream: &Stream) -> &[u32] {
+        self.0.get(&stream.key()).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
 /// The replay state machine of docs/streams.md#replay.
 pub struct Replay<'a> {
     archive: &'a Archive,

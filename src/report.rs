@@ -4,13 +4,14 @@
 use crate::archive::Archive;
 use crate::explain::{self, Explanation};
 use crate::pipeline::Code;
-use crate::replay::{Outcome, Stream};
+use crate::replay::{Outcome, Siblings, Stream};
 use crate::rules::{RuleSet, Rules};
 use crate::shard::Shard;
 use crate::triage::Triage;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
+use std::sync::OnceLock;
 
 /// The summary of docs/outputs.md#audit.
 #[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
@@ -167,6 +168,9 @@ pub struct Audit<'a> {
     pub side: Option<SideBySide<'a>>,
     /// The part of a split this audit covers (docs/scale.md#the-split).
     pub shard: Option<Shard>,
+    /// Each side's instance-days of more than one stream, made the first time an
+    /// explanation names a stream's siblings (the primary side's, then the 2015 side's).
+    pub siblings: [OnceLock<Siblings>; 2],
 }
 
 impl Audit<'_> {
@@ -198,6 +202,15 @@ impl Audit<'_> {
             keys(out, side.archive, side.streams)?;
         }
         out.write_all(b"}")
+    }
+
+    /// The ids of the streams of `s`'s instance-day on the primary side (`other`: the 2015 side).
+    fn siblings(&self, s: &Stream, other: bool) -> &[u32] {
+        let streams = match (&self.side, other) {
+            (Some(side), true) => side.streams,
+            _ => self.streams,
+        };
+        self.siblings[usize::from(other)].get_or_init(|| Siblings::of(streams)).of_stream(s)
     }
 
     /// The 2015 counterpart of a primary stream, side by side.
@@ -278,7 +291,7 @@ impl Audit<'_> {
             warnings: Some(warnings_of(o)),
             triage: Some(Triage::of_unpaired(o.outcome()).as_str()),
             why: explain.then(|| explain::unpaired_note(self.streams, side.streams, o)),
-            ..base_row(side.archive, side.streams, o, explain)
+            ..base_row(side.archive, o, explain.then(|| self.siblings(o, true)))
         }
     }
 
@@ -320,11 +333,11 @@ impl Audit<'_> {
                         .side
                         .as_ref()
                         .filter(|_| explain)
-                        .and_then(|side| explain::explain_with(side.archive, o, side.streams)),
+                        .and_then(|side| explain::explain_with(side.archive, o, self.siblings(o, true))),
                     why: explain.then(|| self.why(s)).flatten(),
                 })
             }),
-            ..base_row(self.archive, self.streams, s, explain)
+            ..base_row(self.archive, s, explain.then(|| self.siblings(s, false)))
         }
     }
 
@@ -487,7 +500,7 @@ impl Audit<'_> {
                 for line in crate::text::wrap(&crate::text::sanitize(&format!("triage: {why}")), 72) {
                     writeln!(out, "       {line}")?;
                 }
-                if let Some(x) = explain::explain_with(side.archive, o, side.streams) {
+                if let Some(x) = explain::explain_with(side.archive, o, self.siblings(o, true)) {
                     for line in x.to_text(72) {
                         writeln!(out, "       {line}")?;
                     }
@@ -577,7 +590,8 @@ impl Audit<'_> {
                 }
             }
             // Failures, errors, and verified days with an uncompared resize.
-            if let Some(x) = explain.then(|| explain::explain_with(self.archive, s, self.streams)).flatten() {
+            if let Some(x) = explain.then(|| explain::explain_with(self.archive, s, self.siblings(s, false))).flatten()
+            {
                 for line in x.to_text(72) {
                     writeln!(out, "       {line}")?;
                 }
@@ -625,7 +639,8 @@ impl Audit<'_> {
 }
 
 /// What every row says of its stream, from the archive it was replayed from.
-fn base_row<'s>(archive: &'s Archive, streams: &'s [Stream], s: &'s Stream, explain: bool) -> StreamRow<'s> {
+/// A stream's row; with its instance-day's stream ids, its explanation too.
+fn base_row<'s>(archive: &'s Archive, s: &'s Stream, explain: Option<&[u32]>) -> StreamRow<'s> {
     let r = s.result.as_ref();
     StreamRow {
         rules: None,
@@ -641,7 +656,7 @@ fn base_row<'s>(archive: &'s Archive, streams: &'s [Stream], s: &'s Stream, expl
         event_count: s.events.len(),
         first_event: s.first_event.iso(),
         last_event: s.last_event.iso(),
-        explanation: if explain { explain::explain_with(archive, s, streams) } else { None },
+        explanation: explain.and_then(|siblings| explain::explain_with(archive, s, siblings)),
         results: None,
         warnings: None,
         triage: None,

@@ -14,7 +14,7 @@ use crate::triage::Triage;
 /// The explanation of a stream replayed under 2015: failed and errored ones,
 /// and verified ones that raised warnings; `None` for other verified streams
 /// and for pending ones.
-pub(super) fn explain(cx: &Ctx, all: &[Stream]) -> Option<Explanation> {
+pub(super) fn explain(cx: &Ctx, siblings: &[u32]) -> Option<Explanation> {
     let result = cx.stream.result.as_ref()?;
     let audit = result.audit2015();
     let mut x = match result.outcome {
@@ -60,7 +60,7 @@ pub(super) fn explain(cx: &Ctx, all: &[Stream]) -> Option<Explanation> {
         per_exists(cx, a, &mut x.evidence);
         warnings(cx, a, &mut x.notes);
     }
-    x.notes.extend(super::notes(cx, all, false).into_iter().filter(|n| !n.contains("compared with the .exists")));
+    x.notes.extend(super::notes(cx, siblings, false).into_iter().filter(|n| !n.contains("compared with the .exists")));
     Some(x)
 }
 
@@ -382,7 +382,7 @@ mod tests {
         let a = Archive::from_bytes_with("t.jsonl", lines.join("\n").as_bytes(), options);
         assert!(a.rejected.is_empty(), "{:?}", a.rejected);
         let r = Replay::run(&a, true, IdMode::Stable);
-        explain_with(&a, &r.streams()[0], r.streams())
+        explain_with(&a, &r.streams()[0], crate::replay::Siblings::of(r.streams()).of_stream(&r.streams()[0]))
     }
 
     #[test]

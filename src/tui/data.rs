@@ -4,11 +4,9 @@
 use super::playback::Range;
 use crate::archive::Archive;
 use crate::event::Event;
-use crate::hash::HashMap;
-use crate::replay::{Outcome, Stream, Timeline};
+use crate::replay::{Outcome, Siblings, Stream, Timeline};
 use crate::time::Timestamp;
 use crate::triage::{Paired, Triage};
-use crate::trigger::StreamKey;
 use std::sync::Arc;
 
 /// Counts at the clock for the header.
@@ -73,29 +71,14 @@ pub struct Other {
     /// (docs/rules2015.md#streams-2014-does-not-have).
     pub unpaired: Vec<u32>,
     /// As [`Data::siblings`], in this timeline.
-    siblings: HashMap<StreamKey, Vec<u32>>,
+    siblings: Siblings,
 }
 
 impl Other {
     /// The streams of an instance-day that has more than one, in this timeline.
-    pub fn siblings(&self, key: &StreamKey) -> &[u32] {
-        self.siblings.get(key).map(Vec::as_slice).unwrap_or(&[])
+    pub fn siblings(&self, s: &Stream) -> &[u32] {
+        self.siblings.of_stream(s)
     }
-}
-
-/// Instance-days that have more than one stream in a timeline, with their stream ids.
-fn repeated_keys(timeline: &Timeline) -> HashMap<StreamKey, Vec<u32>> {
-    let mut first_of: HashMap<StreamKey, u32> = HashMap::default();
-    first_of.reserve(timeline.streams().len());
-    let mut by_key: HashMap<StreamKey, Vec<u32>> = HashMap::default();
-    for s in timeline.streams() {
-        if let Some(&f) = first_of.get(&s.key()) {
-            by_key.entry(s.key()).or_insert_with(|| vec![f]).push(s.id);
-        } else {
-            first_of.insert(s.key(), s.id);
-        }
-    }
-    by_key
 }
 
 /// The loaded archive and what is derived from it once.
@@ -107,7 +90,7 @@ pub struct Data {
     pub range: Range,
     /// Instance-days that have more than one stream, with their stream ids,
     /// so an explanation names its siblings without scanning every stream.
-    siblings: HashMap<StreamKey, Vec<u32>>,
+    siblings: Siblings,
     /// The 2015 side, when both rule sets are replayed.
     pub other: Option<Other>,
 }
@@ -133,7 +116,7 @@ impl Data {
         // The clock stands at the last decision at the end (docs/ui.md): the engine knows when that was.
         let settled = timeline.last_decision().map_or(last, |t| t.max(last));
         // First stream of each instance-day; only repeated ones get a list.
-        let by_key = repeated_keys(&timeline);
+        let by_key = Siblings::of(timeline.streams());
         let range = match first {
             Some(f) => Range { start: f.plus_micros(-1), last_event: last, settled: settled.plus_micros(1) },
             // Nothing to replay: the start is the end.
@@ -156,7 +139,7 @@ impl Data {
                 }
             }
             let unpaired = o.streams().iter().filter(|s| !is_paired[s.id as usize - 1]).map(|s| s.id).collect();
-            let siblings = repeated_keys(&o);
+            let siblings = Siblings::of(o.streams());
             Other { timeline: o, paired, unpaired, siblings }
         });
         d
@@ -212,8 +195,8 @@ impl Data {
     }
 
     /// The other streams of an instance-day that has more than one.
-    pub fn siblings(&self, key: &StreamKey) -> &[u32] {
-        self.siblings.get(key).map(Vec::as_slice).unwrap_or(&[])
+    pub fn siblings(&self, s: &Stream) -> &[u32] {
+        self.siblings.of_stream(s)
     }
 
     pub fn stream(&self, id: u32) -> Option<&Stream> {

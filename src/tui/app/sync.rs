@@ -223,12 +223,11 @@ impl App {
         };
         let s = timeline.stream(id)?;
         let events: Vec<&Event> = s.events.iter().map(|&i| &archive.events[i as usize]).collect();
-        let ids = match (&d.other, other) {
-            (Some(o), true) => o.siblings(&s.key()),
-            _ => d.siblings(&s.key()),
+        let siblings = match (&d.other, other) {
+            (Some(o), true) => o.siblings(s),
+            _ => d.siblings(s),
         };
-        let siblings: Vec<_> = ids.iter().filter_map(|&i| timeline.stream(i)).cloned().collect();
-        let explanation = explain::explain_with(archive, s, &siblings);
+        let explanation = explain::explain_with(archive, s, siblings);
         // docs/rules2015.md#side-by-side: where the two rule sets part, one sentence says why.
         let triage = match (self.selected_stream(), d.other_archive()) {
             // docs/rules2015.md#streams-2014-does-not-have: labelled by its own outcome.
