@@ -204,9 +204,10 @@ fn checks_with_exists(events: &[&Event], x: usize, symbols: &Symbols) -> Result<
         return Ok(Some(fail(Code::U1, Finding::NoLaunchedAt)));
     };
     // The operation types as symbols: compare symbols, not strings, per event.
-    let ops: Vec<Sym> = OPERATION_TYPES.iter().filter_map(|t| symbols.lookup(t)).collect();
+    // A type no event of the archive has is not among the symbols: it matches nothing.
+    let ops: [Option<Sym>; 9] = OPERATION_TYPES.map(|t| symbols.lookup(t));
     for (i, e) in events.iter().enumerate() {
-        if ops.contains(&e.event_type) {
+        if ops.contains(&Some(e.event_type)) {
             if let Some(f) = verify_fields(events, x, i, x, &OPERATION_FIELDS, symbols)? {
                 return Ok(Some(f));
             }

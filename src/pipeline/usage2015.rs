@@ -4,7 +4,7 @@
 //! operation, a U0 for a trailing block, and the same crashes.
 
 use super::usage::{Code, Failure, Finding, MissingField};
-use crate::event::{sym, Event, Sym, Symbols, Value};
+use crate::event::{sym, Event, MessageId, Sym, Symbols, Value};
 use crate::rules::{OPERATION_FIELDS_2015, OPERATION_TYPES_2015};
 
 /// docs/rules2015.md#messages: the 2015 wording, where it differs from 2014.
@@ -122,7 +122,7 @@ fn check_block(
     events: &[&Event],
     block: std::ops::Range<usize>,
     x: usize,
-    ops: &[Sym],
+    ops: &[Option<Sym>],
     symbols: &Symbols,
     warnings: &mut Vec<String>,
     warned: &mut Vec<usize>,
@@ -147,7 +147,7 @@ fn check_block(
         }
     }
     // Only the last operation event of the block is compared, its value first.
-    match block.clone().rev().find(|&i| ops.contains(&events[i].event_type)) {
+    match block.clone().rev().find(|&i| ops.contains(&Some(events[i].event_type))) {
         Some(op) => {
             if let Some(f) = verify_fields(events, op, x, x, &OPERATION_FIELDS_2015, symbols)? {
                 return Ok(Some(f));
@@ -210,7 +210,8 @@ fn check_block(
 /// Run the 2015 checks over a stream's events (in stream order). `Err` is the
 /// original's crash, which fails the pipeline.
 pub fn check(events: &[&Event], symbols: &Symbols) -> Result<Audit2015, Crash> {
-    let ops: Vec<Sym> = OPERATION_TYPES_2015.iter().filter_map(|t| symbols.lookup(t)).collect();
+    // A type no event of the archive has is not among the symbols: it matches nothing.
+    let ops: [Option<Sym>; 3] = OPERATION_TYPES_2015.map(|t| symbols.lookup(t));
     let mut audit = Audit2015::default();
     let mut start = 0;
     for (i, e) in events.iter().enumerate() {
@@ -220,8 +221,15 @@ pub fn check(events: &[&Event], symbols: &Symbols) -> Result<Audit2015, Crash> {
         let block = start..i;
         let failure = check_block(events, block.clone(), i, &ops, symbols, &mut audit.warnings, &mut audit.warned)?;
         // The result's id is derived from the message id as a UUID; anything else raised.
-        let id = e.message_id(symbols);
-        if !id.is_empty() && python_uuid(&id).is_none() {
+        let uuid = match e.message_id {
+            // Read as a UUID already.
+            MessageId::Uuid(_) => true,
+            MessageId::Text(t) => {
+                let id = symbols.get(t);
+                id.is_empty() || python_uuid(id).is_some()
+            }
+        };
+        if !uuid {
             return Err(Crash::NotUuid { exists: i });
         }
         audit.results.push(ExistsResult { exists: Some(i), block, failure, warnings_so_far: audit.warnings.len() });
