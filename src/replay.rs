@@ -258,6 +258,42 @@ impl Siblings {
     }
 }
 
+/// The newest active stream of each key. A key whose instance id is a text, as
+/// nova's are, is packed into one word with its day: half the room of a whole key,
+/// in a map that holds a day or two of instances at once.
+#[derive(Default)]
+struct OpenStreams {
+    packed: HashMap<u64, u32>,
+    other: HashMap<StreamKey, u32>,
+}
+
+impl OpenStreams {
+    fn get(&self, key: &StreamKey) -> Option<u32> {
+        match key.packed() {
+            Some(k) => self.packed.get(&k).copied(),
+            None => self.other.get(key).copied(),
+        }
+    }
+
+    fn insert(&mut self, key: &StreamKey, id: u32) -> Option<u32> {
+        match key.packed() {
+            Some(k) => self.packed.insert(k, id),
+            None => self.other.insert(*key, id),
+        }
+    }
+
+    fn remove(&mut self, key: &StreamKey) {
+        match key.packed() {
+            Some(k) => self.packed.remove(&k),
+            None => self.other.remove(key),
+        };
+    }
+
+    fn is_empty(&self) -> bool {
+        self.packed.is_empty() && self.other.is_empty()
+    }
+}
+
 /// The replay state machine of docs/streams.md#replay.
 pub struct Replay<'a> {
     archive: &'a Archive,
@@ -267,7 +303,7 @@ pub struct Replay<'a> {
     streams: Vec<Stream>,
     /// The newest active stream of each key. A key has usually one; the others are
     /// chained from it, newest to oldest, through `older`.
-    open: HashMap<StreamKey, u32>,
+    open: OpenStreams,
     /// Per stream (index = id - 1): the next older active stream of its key, 0 when none.
     older: Vec<u32>,
     /// Active streams marked ready since the clock last moved forward. A
@@ -314,7 +350,7 @@ impl<'a> Replay<'a> {
             now: Timestamp::MIN,
             next: 0,
             streams: Vec::with_capacity(n),
-            open: HashMap::default(),
+            open: OpenStreams::default(),
             older: Vec::new(),
             ready: Vec::new(),
             expiry: BinaryHeap::with_capacity(n),
@@ -343,7 +379,7 @@ impl<'a> Replay<'a> {
         r.settle();
         if r.open.is_empty() {
             // Nothing is left to step: the working sets go, only the results stay.
-            r.open = HashMap::default();
+            r.open = OpenStreams::default();
             r.older = Vec::new();
             r.expiry = BinaryHeap::new();
             r.ready = Vec::new();
@@ -465,7 +501,7 @@ impl<'a> Replay<'a> {
         let now = self.now;
         // The oldest active stream of the key that has not passed its expiry.
         let mut found = None;
-        let mut at = self.open.get(&key).copied().unwrap_or(0);
+        let mut at = self.open.get(&key).unwrap_or(0);
         while at != 0 {
             if self.streams[at as usize - 1].expire_timestamp() > now {
                 found = Some(at);
@@ -488,7 +524,7 @@ impl<'a> Replay<'a> {
                     result: None,
                 });
                 self.expiry.push(Reverse((trigger::expiry(e.timestamp), id)));
-                self.older.push(self.open.insert(key, id).unwrap_or(0));
+                self.older.push(self.open.insert(&key, id).unwrap_or(0));
                 id
             }
         };
@@ -515,12 +551,12 @@ impl<'a> Replay<'a> {
         let s = &mut self.streams[id as usize - 1];
         let key = s.key();
         let older = self.older[id as usize - 1];
-        match self.open.get(&key).copied() {
+        match self.open.get(&key) {
             Some(newest) if newest == id => {
                 if older == 0 {
                     self.open.remove(&key);
                 } else {
-                    self.open.insert(key, older);
+                    self.open.insert(&key, older);
                 }
             }
             Some(mut at) => {

@@ -1,7 +1,6 @@
 //! Side by side (docs/rules2015.md#side-by-side): the 2014 and 2015 replays of
 //! one archive, their streams paired, and each 2014 stream's triage label.
 
-use crate::event::ValueKey;
 use crate::replay::{Outcome, Stream, Timeline};
 use crate::time::Timestamp;
 use rayon::prelude::*;
@@ -72,10 +71,7 @@ pub fn pair(primary: &[Stream], other: &[Stream]) -> Vec<Option<u32>> {
     if primary.len() == other.len() && primary.iter().zip(other).all(|(p, o)| p.key() == o.key()) {
         return (0..primary.len() as u32).map(Some).collect();
     }
-    let packed = |s: &Stream| match ValueKey::from(s.instance_id) {
-        ValueKey::Text(sym) => Some((u64::from(sym.0) << 32) | u64::from(s.day.0 as u32)),
-        _ => None,
-    };
+    let packed = |s: &Stream| s.key().packed();
     if primary.iter().chain(other).all(|s| packed(s).is_some()) {
         walk(primary.len(), sorted(primary, |s| packed(s).unwrap_or(0)), sorted(other, |s| packed(s).unwrap_or(0)))
     } else {

@@ -12,6 +12,17 @@ pub struct StreamKey {
     pub day: Day,
 }
 
+impl StreamKey {
+    /// The key in one word, when its instance id is a text (as nova's are): the
+    /// text's symbol and the day. Two such keys are equal exactly when their words are.
+    pub fn packed(&self) -> Option<u64> {
+        match self.instance_id {
+            ValueKey::Text(sym) => Some((u64::from(sym.0) << 32) | u64::from(self.day.0 as u32)),
+            _ => None,
+        }
+    }
+}
+
 /// Why an event did not join the usage trigger.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Unmatched {
