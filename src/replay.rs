@@ -378,9 +378,9 @@ impl<'a> Replay<'a> {
         }
         r.settle();
         if r.open.is_empty() {
-            // Nothing is left to step: the working sets go, only the results stay.
+            // No stream is active: what found and expired them goes (`older` stays, one
+            // slot per stream, for an event added after all).
             r.open = OpenStreams::default();
-            r.older = Vec::new();
             r.expiry = BinaryHeap::new();
             r.ready = Vec::new();
         }
