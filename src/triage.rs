@@ -241,7 +241,8 @@ mod tests {
             events: Default::default(),
             first_event: Timestamp(0),
             last_event: Timestamp(0),
-            fire_timestamp: None,
+            ready_at: Timestamp(0),
+            marked_ready: false,
             state: StreamState::Active,
             result: None,
         }

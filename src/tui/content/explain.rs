@@ -37,7 +37,7 @@ pub fn lines(app: &App, w: usize) -> Vec<(String, Style)> {
     let rules = if d.other.is_some() { format!(" · rules {}", archive.rules.name()) } else { String::new() };
     push_wrapped(&mut out, &format!("#{} · instance {} · day {}{rules}", s.id, inst, s.day), t.title(), "");
     let Some(r) = s.result.as_ref().filter(|_| at.decided) else {
-        let when = match s.fire_timestamp {
+        let when = match s.fire_timestamp() {
             Some(ft) if ft <= app.playback.clock => {
                 format!("It is ready and fires once the clock passes {}.", ft.iso())
             }

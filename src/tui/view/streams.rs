@@ -207,7 +207,7 @@ fn pending_note(
     replayed: usize,
     clock: crate::time::Timestamp,
 ) -> String {
-    match s.fire_timestamp {
+    match s.fire_timestamp() {
         // docs/streams.md#firing: marked ready when its end-of-day .exists arrived; fires once the clock passes that moment.
         Some(ft) if ft <= clock => format!("ready: fires after {}", ft.short()),
         _ => match s.events.get(replayed.saturating_sub(1)).and_then(|&i| d.event(i)) {
