@@ -724,11 +724,15 @@ mod tests {
         line("compute.instance.exists", "x-1", "2014-10-07 00:10:00", e)
     }
 
+    /// A stream's explanation as a report gives it: naming its siblings among `streams`.
+    pub(super) fn explain_among(a: &Archive, streams: &[Stream], s: &Stream) -> Option<Explanation> {
+        explain_with(a, s, crate::replay::Siblings::of(streams).of_stream(s))
+    }
+
     fn explained(lines: &[String]) -> (Archive, Explanation) {
         let a = Archive::from_bytes("t.jsonl", lines.join("\n").as_bytes());
         let r = Replay::run(&a, true, IdMode::Stable);
-        let x = explain_with(&a, &r.streams()[0], crate::replay::Siblings::of(r.streams()).of_stream(&r.streams()[0]))
-            .expect("a failing stream");
+        let x = explain_among(&a, r.streams(), &r.streams()[0]).expect("a failing stream");
         (a, x)
     }
 
@@ -802,8 +806,7 @@ mod tests {
         let r = Replay::run(&a, true, IdMode::Stable);
         let s = &r.streams()[0];
         assert_eq!(s.outcome(), Outcome::Verified);
-        let x = explain_with(&a, s, crate::replay::Siblings::of(r.streams()).of_stream(s))
-            .expect("an explanation for the uncompared resize");
+        let x = explain_among(&a, r.streams(), s).expect("an explanation for the uncompared resize");
         assert_eq!((x.code, x.outcome), (None, "verified"));
         assert_eq!(x.message, "Every usage check passed.");
         assert!(x.meaning.contains("resize.finish.end, which nova never emits"), "{}", x.meaning);
@@ -819,8 +822,7 @@ mod tests {
         // Without one, a verified stream has nothing to explain.
         let a = Archive::from_bytes("t.jsonl", exists(json!({})).as_bytes());
         let r = Replay::run(&a, true, IdMode::Stable);
-        assert!(explain_with(&a, &r.streams()[0], crate::replay::Siblings::of(r.streams()).of_stream(&r.streams()[0]))
-            .is_none());
+        assert!(explain_among(&a, r.streams(), &r.streams()[0]).is_none());
     }
 
     #[test]

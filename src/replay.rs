@@ -988,30 +988,40 @@ mod tests {
 
     #[test]
     fn an_older_stream_of_a_key_leaves_without_taking_the_newer_one_along() {
-        let a = archive(&[
-            ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "i1", json!({})),
-            // At the first stream's expiry: a second stream of the same instance-day opens.
-            ev("compute.instance.update", "m2", "2014-10-08 10:00:00", "i1", json!({})),
-            // The first has expired by now; the second takes this one.
-            ev("compute.instance.update", "m3", "2014-10-08 11:00:00", "i1", json!({})),
-            // Past the second's expiry: a third.
-            ev("compute.instance.update", "m4", "2014-10-10 11:00:01", "i1", json!({})),
-            ev("compute.instance.update", "m5", "2014-10-10 11:00:02", "i1", json!({})),
-        ]);
-        let mut r = Replay::new(&a, IdMode::Stable);
-        r.step();
-        r.step();
-        assert_eq!(r.streams().len(), 2);
-        r.step();
-        assert_eq!(r.streams()[0].state, StreamState::Completed, "the older one expired first");
-        assert_eq!(r.streams()[1].state, StreamState::Active);
-        while r.step() {}
-        let events: Vec<&[u32]> = r.streams().iter().map(|s| &s.events[..]).collect();
-        assert_eq!(events, [&[0][..], &[1, 2], &[3, 4]]);
-        assert_eq!(r.streams()[1].state, StreamState::Completed);
-        r.drain();
-        assert!(r.streams().iter().all(|s| s.state == StreamState::Completed));
-        assert_eq!(r.decided_order(), &[1, 2, 3]);
+        // A text instance id (a key of one word) and an integer one (a whole key).
+        for instance in [json!("i1"), json!(7)] {
+            // A .exists whose audit period is not a day: it joins the stream of its period's
+            // day (2014-10-06) but does not make it fire.
+            let partial = |id: &str, ts: &str| {
+                let period = json!({"audit_period_beginning": "2014-10-06 00:00:00",
+                    "audit_period_ending": "2014-10-06 12:00:00", "instance_id": instance});
+                ev("compute.instance.exists", id, ts, "-", period)
+            };
+            let a = archive(&[
+                ev("compute.instance.update", "m1", "2014-10-06 10:00:00", "-", json!({"instance_id": instance})),
+                // At the first stream's expiry: it cannot take this one, and has not expired yet,
+                // so a second stream of the same instance-day opens beside it.
+                partial("m2", "2014-10-08 10:00:00"),
+                // The clock moves past the first's expiry; the second, the newer one, stays
+                // active and takes the events that follow.
+                partial("m3", "2014-10-08 10:00:01"),
+                partial("m4", "2014-10-08 10:00:02"),
+            ]);
+            let mut r = Replay::new(&a, IdMode::Stable);
+            r.step();
+            r.step();
+            assert_eq!(r.streams().len(), 2, "{instance}");
+            assert_eq!(r.streams()[1].key(), r.streams()[0].key(), "{instance}");
+            r.step();
+            assert_eq!(r.streams()[0].state, StreamState::Completed, "{instance}: the older one expired");
+            assert_eq!(r.streams()[1].state, StreamState::Active, "{instance}");
+            while r.step() {}
+            let events: Vec<&[u32]> = r.streams().iter().map(|s| &s.events[..]).collect();
+            assert_eq!(events, [&[0][..], &[1, 2, 3]], "{instance}");
+            r.drain();
+            assert!(r.streams().iter().all(|s| s.state == StreamState::Completed), "{instance}");
+            assert_eq!(r.decided_order(), &[1, 2], "{instance}");
+        }
     }
 
     #[test]

@@ -349,7 +349,7 @@ fn why_2015_accepted(archive: &Archive, stream: &Stream, other_archive: &Archive
 
 #[cfg(test)]
 mod tests {
-    use super::super::explain_with;
+    use super::super::tests::explain_among;
     use crate::archive::{Archive, LoadOptions};
     use crate::pipeline::IdMode;
     use crate::replay::Replay;
@@ -382,7 +382,7 @@ mod tests {
         let a = Archive::from_bytes_with("t.jsonl", lines.join("\n").as_bytes(), options);
         assert!(a.rejected.is_empty(), "{:?}", a.rejected);
         let r = Replay::run(&a, true, IdMode::Stable);
-        explain_with(&a, &r.streams()[0], crate::replay::Siblings::of(r.streams()).of_stream(&r.streams()[0]))
+        explain_among(&a, r.streams(), &r.streams()[0])
     }
 
     #[test]
