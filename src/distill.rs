@@ -631,7 +631,6 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: Tables<'_>, 
     let payload = o.payload.take();
     // docs/distillation.md#envelope: a payload that is no object (null, a string, a list, a
     // number) gives no payload trait, as in the original; the envelope traits are still taken.
-    let no_fields = Payload::default();
     // The timestamp and payload are read at most once, for the first rule set that distils the type.
     let mut head: Option<Result<Timestamp, String>> = None;
     for (side, &set) in sets.sets.iter().enumerate() {
@@ -644,8 +643,8 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: Tables<'_>, 
         }
         let read = head.get_or_insert_with(|| envelope_head(&o, &payload));
         let (timestamp, p) = match (read, &payload) {
-            (Ok(t), Some(PayloadSlot::Object(p))) => (*t, p),
-            (Ok(t), Some(PayloadSlot::Other(_))) => (*t, &no_fields),
+            (Ok(t), Some(PayloadSlot::Object(p))) => (*t, &**p),
+            (Ok(t), Some(PayloadSlot::Other(_))) => (*t, &*NO_FIELDS),
             (Err(e), _) => {
                 out.push(reject(e.clone(), base, loc));
                 continue;
@@ -670,6 +669,9 @@ fn notification<'a>(mut o: Object<'a>, base: &[u8], loc: Loc, sets: Tables<'_>, 
         });
     }
 }
+
+/// The fields of a payload that is no object: none.
+static NO_FIELDS: std::sync::LazyLock<Payload<'static>> = std::sync::LazyLock::new(Payload::default);
 
 /// The notification's timestamp, once its payload is known to be an object.
 fn envelope_head<'a>(o: &Object<'a>, payload: &Option<PayloadSlot<'a>>) -> Result<Timestamp, String> {
