@@ -264,14 +264,20 @@ impl Symbols {
     /// A table the parse threads can intern into concurrently.
     pub fn into_shared(self) -> SharedSymbols {
         let shards = std::sync::Arc::try_unwrap(self.shards).unwrap_or_else(|shared| (*shared).clone());
-        SharedSymbols { shards: shards.into_iter().map(Mutex::new).collect() }
+        static TABLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = TABLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        SharedSymbols { shards: shards.into_iter().map(Mutex::new).collect(), id }
     }
 }
 
 /// The string table while loading: each shard behind its own lock, so threads
-/// interning different strings rarely wait for each other.
+/// interning different strings rarely wait for each other. Each thread also
+/// remembers the strings it interned last ([`Recent`]), and finds a string that
+/// repeats (a state, a flavor, a tenant) without taking a lock.
 pub struct SharedSymbols {
     shards: Box<[Mutex<Shard>]>,
+    /// Tells this table's entries in a thread's [`Recent`] from another table's.
+    id: u64,
 }
 
 impl Default for SharedSymbols {
@@ -280,9 +286,69 @@ impl Default for SharedSymbols {
     }
 }
 
+/// The longest string a thread remembers: a slot is one cache line.
+const RECENT_LEN: usize = 51;
+const RECENT_SLOTS: usize = 1 << 10;
+
+/// A thread's last strings interned, one per slot chosen by hash, with their symbols.
+/// A symbol never changes once given, so a remembered one stays right for as long as its
+/// table lives; the table's id keeps a later table from finding it.
+struct Recent {
+    slots: Box<[RecentSlot]>,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct RecentSlot {
+    table: u64,
+    sym: Sym,
+    len: u8,
+    text: [u8; RECENT_LEN],
+}
+
+impl Recent {
+    fn slot(h: u64) -> usize {
+        (h as usize) & (RECENT_SLOTS - 1)
+    }
+
+    fn get(&self, table: u64, h: u64, s: &str) -> Option<Sym> {
+        let e = &self.slots[Self::slot(h)];
+        (e.table == table && usize::from(e.len) == s.len() && &e.text[..s.len()] == s.as_bytes()).then_some(e.sym)
+    }
+
+    fn put(&mut self, table: u64, h: u64, s: &str, sym: Sym) {
+        let e = &mut self.slots[Self::slot(h)];
+        e.table = table;
+        e.sym = sym;
+        e.len = s.len() as u8;
+        e.text[..s.len()].copy_from_slice(s.as_bytes());
+    }
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = std::cell::RefCell::new(Recent {
+        // Table ids start at 1: an empty slot belongs to no table.
+        slots: vec![RecentSlot { table: 0, sym: Sym(0), len: 0, text: [0; RECENT_LEN] }; RECENT_SLOTS].into(),
+    });
+}
+
 impl SharedSymbols {
     pub fn intern(&self, s: &str) -> Sym {
         let h = hash(s);
+        let short = s.len() <= RECENT_LEN;
+        if short {
+            if let Some(sym) = RECENT.with(|r| r.borrow().get(self.id, h, s)) {
+                return sym;
+            }
+        }
+        let sym = self.intern_shared(s, h);
+        if short {
+            RECENT.with(|r| r.borrow_mut().put(self.id, h, s, sym));
+        }
+        sym
+    }
+
+    fn intern_shared(&self, s: &str, h: u64) -> Sym {
         // Shard 0 is never written after creation.
         if maybe_well_known(s) {
             if let Some(i) = lock(&self.shards[0]).find(s, h) {
@@ -348,6 +414,34 @@ mod tests {
             assert_eq!(s.get(*x), format!("v{i}"));
         }
         assert_eq!(s.len(), WELL_KNOWN.len() + 5001);
+    }
+
+    #[test]
+    fn a_string_remembered_for_one_table_is_not_found_in_another() {
+        let first = SharedSymbols::default();
+        let a = first.intern("tenant-7");
+        assert_eq!(first.intern("tenant-7"), a);
+        // A second table gives its own symbols: other strings first, so that "tenant-7" is
+        // not the first of its shard there, as it was in the first table.
+        let second = SharedSymbols::default();
+        for i in 0..1000 {
+            second.intern(&format!("other-{i}"));
+        }
+        let b = second.intern("tenant-7");
+        assert_ne!(a, b);
+        assert_eq!(second.into_symbols().get(b), "tenant-7");
+        assert_eq!(first.into_symbols().get(a), "tenant-7");
+        // Strings longer than a slot, and ones that share a slot, still intern right.
+        let t = SharedSymbols::default();
+        let long = "x".repeat(200);
+        let syms: Vec<Sym> = (0..5000).map(|i| t.intern(&format!("{long}{i}"))).collect();
+        let again: Vec<Sym> = (0..5000).map(|i| t.intern(&format!("{long}{i}"))).collect();
+        let short: Vec<Sym> = (0..5000).map(|i| t.intern(&format!("s{i}"))).collect();
+        let short_again: Vec<Sym> = (0..5000).map(|i| t.intern(&format!("s{i}"))).collect();
+        assert_eq!(syms, again);
+        assert_eq!(short, short_again);
+        let s = t.into_symbols();
+        assert!(short.iter().enumerate().all(|(i, x)| s.get(*x) == format!("s{i}")));
     }
 
     #[test]
