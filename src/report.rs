@@ -697,11 +697,15 @@ fn write_rows<'s, R: Serialize>(
             .par_chunks(WINDOW / 8)
             .map(|streams| {
                 let mut buf = Vec::with_capacity(streams.len() * 400);
+                let mut text = Vec::with_capacity(1024);
                 for s in streams {
                     buf.extend_from_slice(b",\n    ");
-                    let text = serde_json::to_string(&row(s))?;
+                    text.clear();
+                    serde_json::to_writer(&mut text, &row(s))?;
+                    // serde_json writes UTF-8 only.
+                    let text = std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?;
                     // docs/outputs.md#hostile-text: what serde_json leaves raw is escaped too.
-                    buf.extend_from_slice(crate::text::escape_json(&text).as_bytes());
+                    buf.extend_from_slice(crate::text::escape_json(text).as_bytes());
                 }
                 Ok(buf)
             })

@@ -70,6 +70,24 @@ impl Timestamp {
 
     pub fn write_iso(self, out: &mut String) {
         match self.naive() {
+            // Most years have four digits: written digit by digit, as the format below would.
+            Some(d) if (0..=9999).contains(&d.year()) && d.nanosecond() < 1_000_000_000 => {
+                let mut b = *b"0000-00-00T00:00:00.000000Z";
+                let mut put = |at: usize, width: usize, mut v: u32| {
+                    for k in (at..at + width).rev() {
+                        b[k] = b'0' + (v % 10) as u8;
+                        v /= 10;
+                    }
+                };
+                put(0, 4, d.year() as u32);
+                put(5, 2, d.month());
+                put(8, 2, d.day());
+                put(11, 2, d.hour());
+                put(14, 2, d.minute());
+                put(17, 2, d.second());
+                put(20, 6, d.nanosecond() / 1000);
+                out.push_str(std::str::from_utf8(&b).unwrap_or_default());
+            }
             Some(d) => {
                 use std::fmt::Write;
                 let _ = write!(
@@ -339,6 +357,37 @@ mod tests {
 
     fn p(s: &str) -> String {
         parse_datetime(s).map(|t| t.iso()).unwrap_or_else(|e| format!("{e:?}"))
+    }
+
+    #[test]
+    fn iso_text_is_the_formatted_one_for_every_year() {
+        use chrono::{Datelike, Timelike};
+        let formatted = |t: Timestamp| {
+            t.naive().map(|d| {
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    d.hour(),
+                    d.minute(),
+                    d.second(),
+                    d.nanosecond() / 1000
+                )
+            })
+        };
+        let year = 365 * 86_400 * 1_000_000_i64;
+        for us in [0, 1, 999_999, 1_412_553_600_123_456, -1, -62_135_596_800_000_000, 253_402_300_799_999_999]
+            .into_iter()
+            .chain((-3000..12_000).step_by(7).map(|y| y * year + y * 1_234_567 % 86_400_000_000))
+        {
+            let t = Timestamp(us);
+            if let Some(f) = formatted(t) {
+                assert_eq!(t.iso(), f, "{us}");
+            }
+        }
+        assert_eq!(Timestamp(0).iso(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(Timestamp(253_402_300_800_000_000).iso(), "10000-01-01T00:00:00.000000Z");
     }
 
     #[test]
