@@ -2,16 +2,17 @@
 //! reader alone, distilling (the reader and the trait tables), and the whole load on
 //! every core as `audit` runs it.
 //!
-//!     cargo bench --bench load_stages -- ARCHIVE [--rules=2014|2015|both]
+//!     cargo bench --bench load_stages -- [ARCHIVE] [--rules=2014|2015|both] [--stage=NAME]
 //!
-//! Without an archive it generates one of 20,000 instances over two days in memory.
-//! Each stage runs three times; the best run is printed, in MB/s of the archive.
+//! Without an archive it generates one of 20,000 instances over two days into a temporary
+//! file (about 320 MB). Each stage runs three times; the best run is printed, in MB/s of the
+//! archive. `--stage=` runs only the stages whose name starts so (`reader`, `distill`, `load`),
+//! for a profiler.
 
 use std::time::{Duration, Instant};
 use usage_replay::archive::{Archive, LoadOptions};
 use usage_replay::distill::{self, Tables, Unit};
-use usage_replay::rules::Keep;
-use usage_replay::rules::Rules;
+use usage_replay::rules::{Keep, RuleSet, Rules};
 
 fn best(f: &dyn Fn() -> usize) -> (Duration, usize) {
     (0..3)
@@ -29,15 +30,16 @@ fn main() {
     let rules = args
         .iter()
         .find_map(|a| a.strip_prefix("--rules="))
-        .map_or(Some(Rules::One(usage_replay::rules::RuleSet::Y2014)), Rules::parse)
+        .map_or(Some(Rules::One(RuleSet::Y2014)), Rules::parse)
         .unwrap_or_else(|| {
             eprintln!("--rules= takes 2014, 2015 or both");
             std::process::exit(2);
         });
-    let made = tempfile::NamedTempFile::new().expect("a temporary file");
+    let mut made = None;
     let path = match args.iter().find(|a| !a.starts_with("--")) {
         Some(p) => std::path::PathBuf::from(p),
         None => {
+            let file = made.insert(tempfile::NamedTempFile::new().expect("a temporary file"));
             let opts = usage_replay::generate::Options {
                 instances: 20_000,
                 days: 2,
@@ -48,19 +50,22 @@ fn main() {
                 start_day: 16_349,
                 gzip: None,
             };
-            let out = made.reopen().expect("the temporary file");
+            let out = file.reopen().expect("the temporary file");
             usage_replay::generate::generate(&opts, Box::new(out), None).expect("generate");
-            made.path().to_path_buf()
+            file.path().to_path_buf()
         }
     };
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        eprintln!("cannot read {}: {e}", path.display());
-        std::process::exit(2);
-    });
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", path.display());
+            drop(made);
+            std::process::exit(2);
+        }
+    };
     let mb = bytes.len() as f64 / 1e6;
     let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
     println!("{:.0} MB, {} lines, rules {:?}", mb, lines.len(), rules);
-    // `--stage=NAME` runs that stage alone (for a profiler).
     let stage = args.iter().find_map(|a| a.strip_prefix("--stage=")).map(str::to_string);
     let on = |what: &str| stage.as_deref().is_none_or(|s| what.starts_with(s));
     let show = |what: &str, (d, n): (Duration, usize)| {
@@ -83,12 +88,10 @@ fn main() {
         }),
         ("load (every core)", &|| {
             let options = LoadOptions { rules, keep: Keep::Audit, ..Default::default() };
+            // A panic unwinds, and the generated archive's file is removed with `made`.
             match Archive::load_with(std::slice::from_ref(&path), options, |_| true) {
                 Ok(a) => a.events.len(),
-                Err(e) => {
-                    eprintln!("cannot load: {e}");
-                    std::process::exit(2);
-                }
+                Err(e) => panic!("cannot load {}: {e}", path.display()),
             }
         }),
     ];
