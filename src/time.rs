@@ -17,6 +17,23 @@ pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub i64);
 
+/// A time as ISO 8601 text through the formatting machinery, for any year
+/// ([`Timestamp::write_iso`] writes the usual four-digit years itself).
+fn write_iso_formatted(d: NaiveDateTime, out: &mut String) {
+    use std::fmt::Write;
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.nanosecond() / 1000
+    );
+}
+
 impl Timestamp {
     /// The clock after a drain (docs/streams.md#replay: `advance(+infinity)`).
     pub const MAX: Timestamp = Timestamp(i64::MAX);
@@ -88,20 +105,7 @@ impl Timestamp {
                 put(20, 6, d.nanosecond() / 1000);
                 out.push_str(std::str::from_utf8(&b).unwrap_or_default());
             }
-            Some(d) => {
-                use std::fmt::Write;
-                let _ = write!(
-                    out,
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-                    d.year(),
-                    d.month(),
-                    d.day(),
-                    d.hour(),
-                    d.minute(),
-                    d.second(),
-                    d.nanosecond() / 1000
-                );
-            }
+            Some(d) => write_iso_formatted(d, out),
             None => out.push_str(if self.0 > 0 { "+infinity" } else { "-infinity" }),
         }
     }
@@ -361,19 +365,11 @@ mod tests {
 
     #[test]
     fn iso_text_is_the_formatted_one_for_every_year() {
-        use chrono::{Datelike, Timelike};
         let formatted = |t: Timestamp| {
             t.naive().map(|d| {
-                format!(
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-                    d.year(),
-                    d.month(),
-                    d.day(),
-                    d.hour(),
-                    d.minute(),
-                    d.second(),
-                    d.nanosecond() / 1000
-                )
+                let mut out = String::new();
+                write_iso_formatted(d, &mut out);
+                out
             })
         };
         let year = 365 * 86_400 * 1_000_000_i64;
