@@ -17,13 +17,14 @@ pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub i64);
 
-/// A time as ISO 8601 text through the formatting machinery, for any year
-/// ([`Timestamp::write_iso`] writes the usual four-digit years itself).
-fn write_iso_formatted(d: NaiveDateTime, out: &mut String) {
+/// A time as text through the formatting machinery, for any year: date, `sep`, time to the
+/// microsecond, `zone` (ISO 8601 with `T` and `Z`; [`Timestamp::write_iso`] writes the usual
+/// four-digit years itself).
+fn write_datetime(d: NaiveDateTime, sep: char, zone: &str, out: &mut String) {
     use std::fmt::Write;
     let _ = write!(
         out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{:04}-{:02}-{:02}{sep}{:02}:{:02}:{:02}.{:06}{zone}",
         d.year(),
         d.month(),
         d.day(),
@@ -105,7 +106,7 @@ impl Timestamp {
                 put(20, 6, d.nanosecond() / 1000);
                 out.push_str(std::str::from_utf8(&b).unwrap_or_default());
             }
-            Some(d) => write_iso_formatted(d, out),
+            Some(d) => write_datetime(d, 'T', "Z", out),
             None => out.push_str(if self.0 > 0 { "+infinity" } else { "-infinity" }),
         }
     }
@@ -139,16 +140,11 @@ impl Timestamp {
     /// that Winchester's `TimeSync` parses (docs/timesync.md#protocol).
     pub fn wire(self) -> String {
         match self.naive() {
-            Some(d) => format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-                d.year(),
-                d.month(),
-                d.day(),
-                d.hour(),
-                d.minute(),
-                d.second(),
-                d.nanosecond() / 1000
-            ),
+            Some(d) => {
+                let mut out = String::with_capacity(26);
+                write_datetime(d, ' ', "", &mut out);
+                out
+            }
             None => self.iso(),
         }
     }
@@ -368,7 +364,7 @@ mod tests {
         let formatted = |t: Timestamp| {
             t.naive().map(|d| {
                 let mut out = String::new();
-                write_iso_formatted(d, &mut out);
+                write_datetime(d, 'T', "Z", &mut out);
                 out
             })
         };
