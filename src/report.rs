@@ -638,8 +638,8 @@ impl Audit<'_> {
     }
 }
 
-/// What every row says of its stream, from the archive it was replayed from.
-/// A stream's row; with its instance-day's stream ids, its explanation too.
+/// What every row says of its stream, from the archive it was replayed from; given its
+/// instance-day's stream ids, its explanation too.
 fn base_row<'s>(archive: &'s Archive, s: &'s Stream, explain: Option<&[u32]>) -> StreamRow<'s> {
     let r = s.result.as_ref();
     StreamRow {

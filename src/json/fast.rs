@@ -505,6 +505,23 @@ mod tests {
     }
 
     #[test]
+    fn text_beyond_ascii_is_checked_as_utf8() {
+        assert_eq!(survey(b"{\"a\": \"b\"}"), (true, true));
+        assert_eq!(survey("{\"\u{e9}\": 1}".as_bytes()), (false, true));
+        // A byte above 0x7f anywhere, even at the end of a block of 64, is seen.
+        for at in [0, 63, 64, 100] {
+            let mut b = vec![b' '; 101];
+            b[at] = 0xff;
+            assert_eq!(survey(&b), (false, true), "{at}");
+        }
+        // Invalid UTF-8 is left to the exact reader; valid text beyond ASCII is kept.
+        assert!(parse(b"{\"a\": \"\xff\"}").is_none());
+        assert!(parse(b"{\"a\": \"\xc3\"}").is_none());
+        let Some(Top::Object(o)) = parse("{\"a\": \"h\u{e9}\"}".as_bytes()) else { panic!() };
+        assert_eq!(o.str_field("a"), Some("h\u{e9}"));
+    }
+
+    #[test]
     fn gives_up_on_what_it_does_not_take() {
         for text in [
             r#"{"a":"\n"}"#,

@@ -115,15 +115,14 @@ impl Data {
         let last = archive.events.last().map(|e| e.timestamp).unwrap_or_default();
         // The clock stands at the last decision at the end (docs/ui.md): the engine knows when that was.
         let settled = timeline.last_decision().map_or(last, |t| t.max(last));
-        // First stream of each instance-day; only repeated ones get a list.
-        let by_key = Siblings::of(timeline.streams());
+        let siblings = Siblings::of(timeline.streams());
         let range = match first {
             Some(f) => Range { start: f.plus_micros(-1), last_event: last, settled: settled.plus_micros(1) },
             // Nothing to replay: the start is the end.
             None => Range { start: Timestamp(0), last_event: Timestamp(0), settled: Timestamp(0) },
         };
         let histogram = Histogram::new(&archive, &timeline, &range);
-        Data { archive, timeline, histogram, range, siblings: by_key, other: None }
+        Data { archive, timeline, histogram, range, siblings, other: None }
     }
 
     /// As [`Data::new`], with the second rule set's timeline over `archive.alt`
